@@ -1,0 +1,61 @@
+# Two commands matter: `make run` and `make test`. Everything else is a step they use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app forum
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: setup run serve test test-sqlite test-postgres services browser lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	# torch first and pinned: the CPU build on this disk, never a multi-GB GPU build.
+	$(PY) -m pip install --quiet 'torch==2.13.0'
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	HOST=$(HOST) PORT=$(PORT) $(PY) -m forum
+
+services:
+	@bash scripts/services.sh
+
+browser:
+	@bash scripts/browser.sh
+
+test: setup services browser
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: setup
+	@echo "== test suite on SQLite =="
+	$(PY) -m pytest -q
+
+test-postgres: setup
+	@if [ -n "$$CI" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  echo "== test suite on PostgreSQL =="; \
+	  FORUM_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -m 'not live'; \
+	else \
+	  echo "PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL run is left out."; \
+	fi
+
+lint: setup
+	$(VENV)/bin/ruff check forum tests bench
+
+bench: setup
+	$(PY) bench/screen_bench.py
+	$(PY) bench/pages_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

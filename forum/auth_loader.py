@@ -1,0 +1,34 @@
+"""Flask-Login wiring: how a session id becomes an account."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from .extensions import db, login_manager
+from .models import User
+from .services.accounts import is_suspended
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Load the account for a session id "<id>:<generation>"; stale generations are signed out."""
+    try:
+        user_id, generation = (int(part) for part in session_id.split(":", 1))
+    except ValueError:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_generation != generation:
+        return None
+    if is_suspended(user):
+        return None
+    return user
+
+
+def init_app(app: Flask) -> None:
+    """Configure the login view and its message."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
+    # Flask-Login's protection hashes the client address into the cookie; we keep none.
+    login_manager.session_protection = None

@@ -1,0 +1,117 @@
+"""The `flask --app forum` commands for operators."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask import Flask, current_app
+
+from .errors import ContentRejected, ValidationFailed
+from .moderation.cli import register_cli
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _find(name: str):
+    from .services.accounts import find_by_pseudonym
+
+    user = find_by_pseudonym(name)
+    if user is None:
+        _fail(f"No account named {name!r}.")
+    return user
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo community (boards, rooms, accounts) once."""
+    from .services.demo import seed_demo
+
+    created = seed_demo(current_app.config["DEMO_PASSWORD"])
+    click.echo("Demo community created." if created else "Demo community already present.")
+
+
+@click.command("create-admin")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_admin_command(name: str, password_stdin: bool) -> None:
+    """Create an admin account NAME (password from a prompt or standard input)."""
+    from .services import accounts, guidelines, roles
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        result = accounts.check_signup(
+            name,
+            password,
+            password,
+            agreed_guidelines_version=guidelines.current_version().id,
+        )
+    except ValidationFailed as exc:
+        _fail(
+            "\n".join(
+                f"{field or 'error'}: {m}" for field, msgs in exc.reasons.items() for m in msgs
+            )
+        )
+    except ContentRejected as exc:
+        _fail(f"pseudonym: {exc}")
+    for role in ("admin", "moderator", "supervisor"):
+        roles.check_grant_role(result.user, role, acting_user=None)
+    click.echo(f"Admin {name} created (account id {result.user.id}). Recovery codes:")
+    for code in result.recovery_codes:
+        click.echo(f"  {code}")
+
+
+@click.command("grant")
+@click.argument("name")
+@click.argument("role")
+def grant_command(name: str, role: str) -> None:
+    """Grant ROLE (facilitator, moderator, supervisor, admin) to the account NAME."""
+    from .services import roles
+
+    try:
+        grant = roles.check_grant_role(_find(name), role, acting_user=None)
+    except ValidationFailed as exc:
+        _fail(str(exc))
+    click.echo(f"{name} is now {role}." if grant else f"{name} already holds {role}.")
+
+
+@click.command("train")
+@click.argument("name")
+@click.argument("module")
+@click.option("--expires", "expires", default=None, help="Expiry date, YYYY-MM-DD.")
+@click.option("--completed", "completed", default=None, help="Completion date (default today).")
+def train_command(name: str, module: str, expires: str | None, completed: str | None) -> None:
+    """Record that NAME completed the training MODULE."""
+    from .services import roles
+
+    try:
+        completed_on = date.fromisoformat(completed) if completed else date.today()
+        expires_on = date.fromisoformat(expires) if expires else None
+    except ValueError:
+        _fail("Dates must look like 2026-12-31.")
+    try:
+        roles.check_record_training(
+            _find(name),
+            module,
+            completed_on=completed_on,
+            expires_on=expires_on,
+            acting_user=None,
+        )
+    except ValidationFailed as exc:
+        _fail(str(exc))
+    suffix = f", expires {expires_on.isoformat()}" if expires_on else ""
+    click.echo(f"Recorded {module} for {name}{suffix}.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    for command in (seed_demo_command, create_admin_command, grant_command, train_command):
+        app.cli.add_command(command)
+    register_cli(app)

@@ -1,0 +1,108 @@
+"""Configuration: defaults, then FORUM_* environment variables, then the caller's mapping."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+log = logging.getLogger("forum.config")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Keys that must never be used as a real secret: copied from tutorials and examples.
+KNOWN_DEFAULT_KEYS = frozenset({"dev", "secret", "changeme", "change-me", "development", "test"})
+
+
+class Defaults:
+    """Settings for the embedded, single-process default."""
+
+    SECRET_KEY: str | None = None
+    DATABASE_URL: str | None = None  # None: SQLite file under instance/
+    REDIS_URL: str | None = None
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    HTTPS = False  # set FORUM_HTTPS=true behind TLS: marks cookies Secure
+    WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en",)
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    SIGNUP_RATE_LIMIT = "5 per hour"
+    LOGIN_RATE_LIMIT = "10 per 15 minutes"
+    RECOVER_RATE_LIMIT = "5 per 15 minutes"
+    MODERATION_RULES_DIR = str(PROJECT_ROOT / "moderation_rules")
+    GUIDELINES_FILE = str(PROJECT_ROOT / "forum" / "data" / "guidelines.md")
+    CLASSIFIER = "auto"
+    DEMO_PASSWORD = "recovery-demo-2026"
+    SOCKETIO_ASYNC_MODE = "threading"
+
+
+def _database_uri(app: Flask) -> str:
+    url = app.config.get("DATABASE_URL")
+    if not url:
+        return "sqlite:///" + str(Path(app.instance_path) / "forum.sqlite3")
+    # psycopg 3 is the PostgreSQL driver; accept the plain URL operators usually have.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _secret_key(app: Flask) -> str:
+    """Use the configured key, or one generated once and kept in instance/."""
+    key = app.config.get("SECRET_KEY")
+    if key:
+        if key.strip().lower() in KNOWN_DEFAULT_KEYS and not app.config.get("TESTING"):
+            raise RuntimeError(
+                "FORUM_SECRET_KEY is a well-known default; set a long random value or unset it"
+                " to have one generated in instance/."
+            )
+        return key
+    path = Path(app.instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    log.info("generated a new secret key in the instance folder")
+    return key
+
+
+def load(app: Flask, overrides: Mapping | None) -> None:
+    """Fill app.config from defaults, the environment and overrides, then derive the rest."""
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("FORUM")
+    if overrides:
+        app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["SECRET_KEY"] = _secret_key(app)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", _database_uri(app))
+    if not (overrides and "SQLALCHEMY_ENGINE_OPTIONS" in overrides):
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+        else:
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+                "pool_pre_ping": True,
+                "pool_size": 10,
+                "max_overflow": 10,
+                "pool_recycle": 1800,
+            }
+    if app.config.get("HTTPS"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+    redis_url = app.config.get("REDIS_URL")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    if os.environ.get("FORUM_LOG_LEVEL"):
+        logging.getLogger("forum").setLevel(os.environ["FORUM_LOG_LEVEL"].upper())

@@ -1,0 +1,73 @@
+"""Binding the unbound extensions to an app."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import Flask, request
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import migration_hooks
+from .config import PROJECT_ROOT
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # SQLite ignores ON DELETE rules unless asked; WAL lets readers and a writer overlap.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def select_locale() -> str | None:
+    """The account's preferred language, else the browser's best match."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and getattr(current_user, "is_authenticated", False):
+        if current_user.locale in languages:
+            return current_user.locale
+    return request.accept_languages.best_match(languages) if request else None
+
+
+def select_timezone() -> str | None:
+    """The account's time zone; visitors see UTC."""
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.timezone
+    return None
+
+
+def init_app(app: Flask) -> None:
+    """Bind every extension to the app."""
+    db.init_app(app)
+    # Batch mode lets the same migrations alter tables on SQLite.
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=migration_hooks.render_item,
+        include_object=migration_hooks.include_object,
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config.get("REDIS_URL"),
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+        logger=False,
+        engineio_logger=False,
+    )
+    from . import auth_loader
+
+    auth_loader.init_app(app)

@@ -1,0 +1,42 @@
+"""SQLAlchemy models. Importing this package registers every table with the metadata."""
+
+from .audit import AuditEvent
+from .community import Board, Room
+from .guidelines import GuidelinesVersion
+from .review import ReviewItem
+from .screening import PendingRescreen
+from .threads import (
+    Milestone,
+    Notification,
+    Post,
+    PostRevision,
+    Reaction,
+    Report,
+    Thread,
+    ThreadRead,
+)
+from .user import ROLES, Mute, PseudonymHistory, RecoveryCode, RoleGrant, TrainingRecord, User
+
+__all__ = [
+    "ROLES",
+    "AuditEvent",
+    "Board",
+    "GuidelinesVersion",
+    "Milestone",
+    "Mute",
+    "Notification",
+    "PendingRescreen",
+    "Post",
+    "PostRevision",
+    "PseudonymHistory",
+    "Reaction",
+    "RecoveryCode",
+    "Report",
+    "ReviewItem",
+    "RoleGrant",
+    "Room",
+    "Thread",
+    "ThreadRead",
+    "TrainingRecord",
+    "User",
+]

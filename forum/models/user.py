@@ -1,0 +1,116 @@
+"""Accounts: pseudonymous members, their roles, recovery codes and training."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+ROLES = ("member", "facilitator", "moderator", "supervisor", "admin")
+
+
+class User(UserMixin, db.Model):
+    """A member account: a pseudonym and a password hash, nothing that names the person."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(32))
+    # Case-folded copy so "River" and "river" cannot both exist.
+    pseudonym_key: Mapped[str] = mapped_column(String(32), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    guidelines_version: Mapped[int | None] = mapped_column(Integer)
+    guidelines_agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped on password change so sessions made with the old password stop working.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    roles: Mapped[list[RoleGrant]] = relationship(
+        back_populates="user",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        foreign_keys="RoleGrant.user_id",
+    )
+
+    def get_id(self) -> str:
+        """Session id: account id plus generation, so a password change signs others out."""
+        return f"{self.id}:{self.session_generation}"
+
+    def has_role(self, role: str) -> bool:
+        """Every account is a member; other roles are granted."""
+        return role == "member" or any(g.role == role for g in self.roles)
+
+    @property
+    def role_names(self) -> list[str]:
+        """All roles held, member first."""
+        return ["member"] + sorted(g.role for g in self.roles)
+
+
+class RoleGrant(db.Model):
+    """A role beyond member held by an account."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(back_populates="roles", foreign_keys=[user_id])
+
+
+class PseudonymHistory(db.Model):
+    """Earlier pseudonyms, kept for moderators only and erased with the account."""
+
+    __tablename__ = "pseudonym_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    pseudonym: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code, stored hashed, that resets a forgotten password without email."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TrainingRecord(db.Model):
+    """A completed training module (crisis-response, privacy, ...) with an optional expiry."""
+
+    __tablename__ = "training_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    module: Mapped[str] = mapped_column(String(64))
+    completed_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Mute(db.Model):
+    """One member's choice to collapse another member's posts and messages."""
+
+    __tablename__ = "mutes"
+    __table_args__ = (UniqueConstraint("muter_id", "muted_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    muter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    muted_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

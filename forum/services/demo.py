@@ -1,0 +1,120 @@
+"""A small demo community for first runs: boards, rooms and a few accounts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Board, Room
+from . import accounts, guidelines, roles
+
+log = logging.getLogger("forum.demo")
+
+BOARDS = [
+    ("introductions", "Introductions", "Say hello and share as much or as little as you like."),
+    ("daily-check-ins", "Daily check-ins", "How are you today? One line is enough."),
+    (
+        "setbacks-and-relapse",
+        "Setbacks and relapse",
+        "Slips and relapses happen. Talk about them here without shame.",
+    ),
+    ("wins-and-milestones", "Wins and milestones", "Days, months, years, and small wins."),
+    ("family-and-friends", "Family and friends", "For the people who love someone in recovery."),
+    ("ask-the-community", "Ask the community", "Questions for people further along the road."),
+]
+ROOMS = [
+    ("coffee-room", "Coffee room", "Always open. Pull up a chair.", True, False),
+    ("night-owls", "Night owls", "For the hard hours. Always open.", True, False),
+    (
+        "anonymous-share",
+        "Anonymous share",
+        "Every author here shows as Anonymous member.",
+        True,
+        True,
+    ),
+]
+ACCOUNTS = [
+    ("steady-heron", ()),
+    ("morning-cedar", ()),
+    ("facilitator-sam", ("facilitator",)),
+    ("mod-rowan", ("moderator",)),
+    ("admin-jo", ("admin", "moderator", "supervisor")),
+]
+
+
+def seed_demo(password: str) -> bool:
+    """Create the demo community once; returns False when it already exists."""
+    if db.session.scalar(select(Board.id).limit(1)) is not None:
+        return False
+    for position, (slug, name, description) in enumerate(BOARDS):
+        db.session.add(Board(slug=slug, name=name, description=description, position=position))
+    for slug, title, description, always_open, anonymous in ROOMS:
+        db.session.add(
+            Room(
+                slug=slug,
+                title=title,
+                description=description,
+                always_open=always_open,
+                anonymous=anonymous,
+            )
+        )
+    db.session.commit()
+    version = guidelines.current_version().id
+    for pseudonym, granted in ACCOUNTS:
+        if accounts.find_by_pseudonym(pseudonym) is not None:
+            continue
+        user = accounts.check_signup(
+            pseudonym, password, password, agreed_guidelines_version=version
+        ).user
+        for role in granted:
+            roles.check_grant_role(user, role, acting_user=None)
+        if "moderator" in granted:
+            roles.check_record_training(
+                user,
+                "crisis-response",
+                completed_on=date.today(),
+                expires_on=None,
+                acting_user=None,
+            )
+    _seed_threads()
+    log.info("demo community created")
+    return True
+
+
+DEMO_THREADS = [
+    ("introductions", "steady-heron", "Hello from a first-timer",
+     "I'm a few weeks in and mostly reading. Glad this place exists.", False, None,
+     [("morning-cedar", "Welcome! Reading is a fine way to start. Post whenever you like.")]),
+    ("daily-check-ins", "morning-cedar", "Tuesday check-in",
+     "Slept badly but went to my meeting. One day at a time.", False, None,
+     [("steady-heron", "Proud of you for going anyway.")]),
+    ("setbacks-and-relapse", "steady-heron", "I slipped last weekend",
+     "I had a drink at a wedding. I'm back at day one and trying not to hate myself.", True,
+     "relapse", [("morning-cedar", "Coming back is the brave part. Day one counts.")]),
+    ("wins-and-milestones", "morning-cedar", "90 days today",
+     "**Ninety days.** I didn't think I'd see this. Thank you all.", False, None, []),
+]
+
+
+def _seed_threads() -> None:
+    """A few demo conversations, written through the same screened services as members'."""
+    from . import posts, threads
+
+    for slug, author, title, body, anonymous, note, replies in DEMO_THREADS:
+        user = accounts.find_by_pseudonym(author)
+        board = db.session.scalar(select(Board).where(Board.slug == slug))
+        if user is None or board is None:
+            continue
+        result = posts.check_create_thread(
+            board, title, body, anonymous=anonymous, content_note=note, acting_user=user,
+            confirm_hold=True,
+        )
+        thread = threads.access_thread(result.post.thread_id, user)
+        for replier, text in replies:
+            other = accounts.find_by_pseudonym(replier)
+            if other is not None and thread.visible:
+                posts.check_reply(thread, text, anonymous=False, content_note=None,
+                                  acting_user=other, confirm_hold=True)

@@ -1,0 +1,73 @@
+"""The community guidelines: versioned Markdown that admins edit without a deploy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..errors import PermissionDenied, ValidationFailed
+from ..extensions import db
+from ..models import GuidelinesVersion, User
+from ..models.base import utcnow
+from . import audit
+
+MAX_LENGTH = 50_000
+
+
+def _default_text() -> str:
+    configured = current_app.config.get("GUIDELINES_FILE")
+    path = Path(configured) if configured else None
+    if path is None or not path.exists():
+        path = Path(__file__).resolve().parent.parent / "data" / "guidelines.md"
+    return path.read_text(encoding="utf-8")
+
+
+def current_version() -> GuidelinesVersion:
+    """The guidelines in force; the first call publishes the default text as version 1."""
+    version = db.session.scalar(select(GuidelinesVersion).order_by(GuidelinesVersion.id.desc()))
+    if version is None:
+        version = GuidelinesVersion(body_md=_default_text())
+        db.session.add(version)
+        db.session.commit()
+    return version
+
+
+def needs_agreement(user: User) -> bool:
+    """True when the member has not yet agreed to the current version."""
+    return user.guidelines_version != current_version().id
+
+
+def do_agree(user: User, version_id: int) -> None:
+    """Record that the member agreed to this version."""
+    if version_id != current_version().id:
+        raise ValidationFailed(
+            {"agree": [str(_l("The guidelines changed; please read them again."))]}
+        )
+    user.guidelines_version = version_id
+    user.guidelines_agreed_at = utcnow()
+    db.session.commit()
+
+
+def check_publish(body_md: str, *, acting_user: User) -> GuidelinesVersion:
+    """Publish a new version (admins only); members are asked to agree again."""
+    if not acting_user.has_role("admin"):
+        raise PermissionDenied()
+    body_md = body_md.strip()
+    if not body_md:
+        raise ValidationFailed({"body": [str(_l("The guidelines can't be empty."))]})
+    if len(body_md) > MAX_LENGTH:
+        raise ValidationFailed({"body": [str(_l("The guidelines are too long."))]})
+    version = GuidelinesVersion(body_md=body_md, created_by_id=acting_user.id)
+    db.session.add(version)
+    db.session.flush()
+    audit.record(
+        "guidelines.publish",
+        acting_user=acting_user,
+        target_type="guidelines",
+        target_id=version.id,
+    )
+    db.session.commit()
+    return version

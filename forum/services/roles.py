@@ -1,0 +1,125 @@
+"""Roles beyond member, and training records for moderators and facilitators."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..errors import PermissionDenied, ValidationFailed
+from ..extensions import db
+from ..models import ROLES, RoleGrant, TrainingRecord, User
+from . import audit
+
+TRAINING_MODULES = (
+    "crisis-response",
+    "boundaries-and-ethics",
+    "privacy",
+    "facilitation",
+    "peer-support",
+)
+
+
+def can_manage_roles(user: User | None) -> bool:
+    """Only admins grant roles and record training; None is the operator's command line."""
+    return user is None or user.has_role("admin")
+
+
+def check_grant_role(user: User, role: str, *, acting_user: User | None) -> RoleGrant | None:
+    """Grant a role (idempotent) and audit it; returns None when already held."""
+    if not can_manage_roles(acting_user):
+        raise PermissionDenied()
+    if role not in ROLES or role == "member":
+        raise ValidationFailed({"role": [str(_l("Unknown role: %(r)s", r=role))]})
+    if user.has_role(role):
+        return None
+    grant = RoleGrant(
+        user_id=user.id, role=role, granted_by_id=acting_user.id if acting_user else None
+    )
+    user.roles.append(grant)
+    audit.record(
+        "role.grant",
+        acting_user=acting_user,
+        target_type="user",
+        target_id=user.id,
+        details={"role": role},
+    )
+    db.session.commit()
+    return grant
+
+
+def check_revoke_role(user: User, role: str, *, acting_user: User | None) -> None:
+    """Take a role away and audit it."""
+    if not can_manage_roles(acting_user):
+        raise PermissionDenied()
+    for grant in list(user.roles):
+        if grant.role == role:
+            user.roles.remove(grant)
+            audit.record(
+                "role.revoke",
+                acting_user=acting_user,
+                target_type="user",
+                target_id=user.id,
+                details={"role": role},
+            )
+    db.session.commit()
+
+
+def check_record_training(
+    user: User,
+    module: str,
+    *,
+    completed_on: date,
+    expires_on: date | None,
+    acting_user: User | None,
+) -> TrainingRecord:
+    """Record a completed training module and audit it."""
+    if not can_manage_roles(acting_user):
+        raise PermissionDenied()
+    if module not in TRAINING_MODULES:
+        raise ValidationFailed(
+            {"module": [str(_l("Unknown module. Known: %(m)s", m=", ".join(TRAINING_MODULES)))]}
+        )
+    if expires_on is not None and expires_on <= completed_on:
+        raise ValidationFailed({"expires": [str(_l("The expiry must be after completion."))]})
+    record = TrainingRecord(
+        user_id=user.id, module=module, completed_on=completed_on, expires_on=expires_on
+    )
+    db.session.add(record)
+    audit.record(
+        "training.record",
+        acting_user=acting_user,
+        target_type="user",
+        target_id=user.id,
+        details={"module": module, "expires_on": expires_on.isoformat() if expires_on else None},
+    )
+    db.session.commit()
+    return record
+
+
+def has_current_training(user: User, module: str, *, on: date | None = None) -> bool:
+    """Does this person hold current (completed, unexpired) training in the module?"""
+    on = on or date.today()
+    found = db.session.scalar(
+        select(TrainingRecord.id)
+        .where(
+            TrainingRecord.user_id == user.id,
+            TrainingRecord.module == module,
+            TrainingRecord.completed_on <= on,
+            (TrainingRecord.expires_on.is_(None)) | (TrainingRecord.expires_on >= on),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def training_of(user: User) -> list[TrainingRecord]:
+    """All training records of a person, newest first."""
+    return list(
+        db.session.scalars(
+            select(TrainingRecord)
+            .where(TrainingRecord.user_id == user.id)
+            .order_by(TrainingRecord.completed_on.desc())
+        )
+    )

@@ -1,0 +1,117 @@
+"""Blueprints, security headers and error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from ..errors import NotFound, PermissionDenied
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self' ws: wss:; media-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.path != "/static" and not request.path.startswith("/static/"):
+        # Pages can hold private disclosures: never keep them in shared caches.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _error_page(status: int, title: str, message: str):
+    return render_template("errors.html", title=title, message=message), status
+
+
+def _register_thread_services() -> None:
+    # Importing registers posts with account export/deletion and the review queue.
+    from ..services import posts, thread_privacy  # noqa: F401
+
+    posts.register_rescreen()
+
+
+def init_app(app: Flask) -> None:
+    """Register blueprints, headers, context and error handlers."""
+    from ..moderation import render as render_module
+    from . import account, auth, boards, crisis, main, notifications, posting, threads
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
+    posting.init_app(app)
+    app.register_blueprint(boards.bp)
+    app.register_blueprint(threads.bp)
+    app.register_blueprint(notifications.bp)
+    notifications.init_app(app)
+    _register_thread_services()
+    app.register_blueprint(crisis.bp)
+    app.after_request(_security_headers)
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["markdown"] = render_module.render_markdown
+    app.jinja_env.filters["markdown_page"] = render_module.render_page
+
+    @app.context_processor
+    def _layout_context():
+        from ..services import guidelines
+
+        needs = (
+            current_user.is_authenticated
+            and request.endpoint not in ("main.guidelines", "main.agree", "static")
+            and guidelines.needs_agreement(current_user)
+        )
+        return {"needs_guidelines_agreement": needs}
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc):
+        return _error_page(
+            400,
+            _("This form expired"),
+            _(
+                "For your safety the form needs to be sent again. Go back, reload the page and"
+                " try once more. Nothing was saved."
+            ),
+        )
+
+    @app.errorhandler(429)
+    def _ratelimited(_exc):
+        return _error_page(
+            429,
+            _("Too many tries"),
+            _(
+                "Please wait a few minutes before trying again. If you are in crisis, use"
+                " Get help now at the top of the page."
+            ),
+        )
+
+    @app.errorhandler(NotFound)
+    @app.errorhandler(404)
+    def _not_found(_exc):
+        return _error_page(404, _("Not found"), _("We couldn't find that page."))
+
+    @app.errorhandler(PermissionDenied)
+    @app.errorhandler(403)
+    def _forbidden(_exc):
+        return _error_page(403, _("Not allowed"), _("Your account can't do that."))
+
+    @app.errorhandler(405)
+    def _method(_exc):
+        return _error_page(405, _("Not allowed"), _("That page can't be used this way."))
+
+    @app.errorhandler(500)
+    def _server_error(_exc):
+        return _error_page(
+            500,
+            _("Something went wrong"),
+            _("Sorry, something broke on our side. Please try again."),
+        )

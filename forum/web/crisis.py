@@ -1,0 +1,62 @@
+"""The /crisis page: crisis lines, emergency numbers, treatment and meetings, by country."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+
+from ..moderation.resources import INTERNATIONAL, Resource, load_resources
+
+bp = Blueprint("crisis", __name__)
+
+COUNTRY_NAMES = {"US": _l("United States"), "GB": _l("United Kingdom"),
+                 INTERNATIONAL: _l("Everywhere")}
+KIND_ORDER = ("emergency", "crisis", "overdose", "treatment", "meetings", "directory")
+KIND_NAMES = {
+    "emergency": _l("Emergency"), "crisis": _l("Crisis line"), "overdose": _l("Overdose"),
+    "treatment": _l("Treatment"), "meetings": _l("Meetings"), "directory": _l("Directory"),
+}
+CONTACT_NAMES = {
+    "phone": _l("Call"), "text": _l("Text"), "chat": _l("Chat online"),
+    "videophone": _l("Videophone"), "web": _l("Website"), "email": _l("Email"),
+}
+
+
+def _resources() -> dict[str, Resource]:
+    pipeline = current_app.extensions.get("moderation")
+    return pipeline.ruleset.resources if pipeline is not None else load_resources()
+
+
+def _groups(resources: dict[str, Resource], first: str | None) -> list[tuple[str, list]]:
+    countries = sorted({r.country for r in resources.values()},
+                       key=lambda c: (c != first, c == INTERNATIONAL, c))
+    return [
+        (country, sorted((r for r in resources.values() if r.country == country),
+                         key=lambda r: KIND_ORDER.index(r.kind)))
+        for country in countries
+    ]
+
+
+def _browser_country() -> str | None:
+    """The region of the browser's preferred language (en-GB → GB), if it names one."""
+    for language, _quality in request.accept_languages:
+        parts = language.replace("_", "-").split("-")
+        if len(parts) > 1 and len(parts[1]) == 2:
+            return parts[1].upper()
+    return None
+
+
+@bp.get("/crisis")
+def index():
+    """Show every crisis, emergency, treatment and meeting resource, grouped by country.
+
+    The reader's own country comes first: ?country=, else the browser's language region.
+    """
+    country = (request.args.get("country") or "").upper() or _browser_country() or "US"
+    return render_template(
+        "crisis/index.html",
+        groups=_groups(_resources(), country),
+        country_names=COUNTRY_NAMES,
+        kind_names=KIND_NAMES,
+        contact_names=CONTACT_NAMES,
+    )

@@ -1,0 +1,100 @@
+"""Home, health check and the community guidelines."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select, text
+
+from .. import moderation
+from ..errors import PermissionDenied, ValidationFailed
+from ..extensions import db
+from ..models import Board, Room
+from ..services import guidelines
+from .forms import EmptyForm, GuidelinesForm
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    """The front page: boards and rooms of the community."""
+    boards = db.session.scalars(select(Board).order_by(Board.position, Board.name)).all()
+    rooms = db.session.scalars(select(Room).order_by(Room.title)).all()
+    return render_template("main/index.html", boards=boards, rooms=rooms)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Machine-readable health: database, classifier and rules."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any failure means the database is not usable
+        current_app.logger.exception("healthz database check failed")
+        database = "error"
+    status = moderation.status()
+    body = {
+        "status": "ok" if database == "ok" else "degraded",
+        "database": database,
+        "classifier": status["classifier"],
+        "rules": status["rules"],
+    }
+    return jsonify(body), 200 if database == "ok" else 503
+
+
+@bp.get("/guidelines")
+def guidelines_page():
+    """The community guidelines, with an agreement button when the member hasn't agreed."""
+    version = guidelines.current_version()
+    needs = current_user.is_authenticated and guidelines.needs_agreement(current_user)
+    return render_template(
+        "main/guidelines.html", version=version, needs_agreement=needs, form=EmptyForm()
+    )
+
+
+@bp.post("/guidelines/agree")
+@login_required
+def agree():
+    """Record agreement to the current guidelines."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            # The version the member read, so a change published meanwhile is not agreed blindly.
+            guidelines.do_agree(current_user, request.form.get("version", type=int) or 0)
+        except ValidationFailed as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("main.guidelines_page"))
+        flash(_("Thank you. Welcome back."), "success")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/guidelines/edit", methods=["GET", "POST"])
+@login_required
+def edit_guidelines():
+    """Admins publish a new version of the guidelines."""
+    if not current_user.has_role("admin"):
+        raise PermissionDenied()
+    form = GuidelinesForm()
+    if not form.is_submitted():
+        form.body.data = guidelines.current_version().body_md
+    errors: dict = {}
+    if form.validate_on_submit():
+        try:
+            guidelines.check_publish(form.body.data, acting_user=current_user)
+        except ValidationFailed as exc:
+            errors = exc.reasons
+        else:
+            flash(_("Published. Members will be asked to agree to the new version."), "success")
+            return redirect(url_for("main.guidelines_page"))
+    return render_template("main/edit_guidelines.html", form=form, errors=errors)

@@ -1,0 +1,18 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var suggest = document.getElementById("suggest-pseudonym");
+    var field = document.getElementById("pseudonym");
+    if (suggest && field) {
+      suggest.addEventListener("click", function () {
+        fetch(suggest.dataset.url, { credentials: "same-origin" })
+          .then(function (r) { return r.json(); })
+          .then(function (data) { field.value = data.pseudonym; field.focus(); })
+          .catch(function () { /* the member can type one */ });
+      });
+    }
+    var summary = document.querySelector(".error-summary");
+    if (summary) { summary.focus(); }
+  });
+})();

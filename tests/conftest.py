@@ -1,0 +1,232 @@
+"""Shared fixtures: one schema per run (built by the migrations), clean tables per test."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+
+import pytest
+from flask import g
+from sqlalchemy import inspect, text
+from sqlalchemy.pool import NullPool
+
+from forum import create_app
+from forum.extensions import db as _db
+from forum.extensions import limiter
+from forum.models import User
+from forum.models.base import utcnow
+
+PASSWORD = "a calm river at dawn"
+PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
+
+
+def _base_config(database_url: str, instance: str) -> dict:
+    # Tests build many short-lived apps; without a pool no connection outlives its app.
+    engine_options = {} if database_url.startswith("sqlite") else {"poolclass": NullPool}
+    return {
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production-use-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "ARGON2_FAST": True,
+        "CLASSIFIER": "fallback",
+        "RULES_RELOAD_INTERVAL_S": 0,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """A database with the schema built by running every migration once."""
+    from flask_migrate import upgrade
+
+    if PG_URL:
+        url = PG_URL
+        app = create_app(_base_config(url, ""))
+        with app.app_context():
+            with _db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            upgrade()
+            _db.engine.dispose()
+    else:
+        path = tmp_path_factory.mktemp("db") / "forum.sqlite3"
+        url = f"sqlite:///{path}"
+        app = create_app(_base_config(url, ""))
+        with app.app_context():
+            upgrade()
+            _db.engine.dispose()
+    yield url
+
+
+def _clear_tables() -> None:
+    # Only tables the migrations made; a model without a migration is caught by test_app.py.
+    existing = set(inspect(_db.engine).get_table_names())
+    tables = [t for t in reversed(_db.metadata.sorted_tables) if t.name in existing]
+    if _db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            _db.session.execute(table.delete())
+    _db.session.commit()
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path) -> dict:
+    """Configuration for the test app; tests may change it before `app` is built."""
+    return _base_config(database_url, str(tmp_path))
+
+
+@pytest.fixture
+def app(app_config):
+    """A fresh app on clean tables."""
+    application = create_app(app_config)
+
+    @application.teardown_request
+    def _forget_request_state(_exc):
+        # Tests keep one app context open, which requests then share; without this, `g`
+        # (Flask-Login's current user, Flask-Babel's locale) would leak between test clients.
+        g.__dict__.clear()
+
+    with application.app_context():
+        _clear_tables()
+        limiter.reset()
+        yield application
+        _db.session.remove()
+        _clear_tables()
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The Flask-SQLAlchemy handle, bound to the test app."""
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    """An HTTP test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner for `flask --app forum` commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app) -> Callable[..., User]:
+    """Create an account through the services, with roles and training."""
+    from forum.services import accounts, guidelines, roles
+
+    def make(
+        pseudonym: str,
+        *,
+        roles_: tuple[str, ...] = (),
+        training: tuple[str, ...] = (),
+        password: str = PASSWORD,
+    ) -> User:
+        result = accounts.check_signup(
+            pseudonym,
+            password,
+            password,
+            agreed_guidelines_version=guidelines.current_version().id,
+        )
+        for role in roles_:
+            roles.check_grant_role(result.user, role, acting_user=None)
+        for module in training:
+            roles.check_record_training(
+                result.user,
+                module,
+                completed_on=date.today() - timedelta(days=30),
+                expires_on=date.today() + timedelta(days=335),
+                acting_user=None,
+            )
+        result.user.recovery_codes_for_test = result.recovery_codes
+        return result.user
+
+    return make
+
+
+@pytest.fixture
+def member(make_user) -> User:
+    return make_user("steady-heron")
+
+
+@pytest.fixture
+def second_member(make_user) -> User:
+    return make_user("morning-cedar")
+
+
+@pytest.fixture
+def facilitator(make_user) -> User:
+    return make_user("facilitator-sam", roles_=("facilitator",), training=("facilitation",))
+
+
+@pytest.fixture
+def moderator(make_user) -> User:
+    return make_user("mod-untrained", roles_=("moderator",))
+
+
+@pytest.fixture
+def trained_moderator(make_user) -> User:
+    return make_user("mod-rowan", roles_=("moderator",), training=("crisis-response",))
+
+
+@pytest.fixture
+def admin(make_user) -> User:
+    return make_user("admin-jo", roles_=("admin",))
+
+
+@pytest.fixture
+def suspended(make_user, db) -> User:
+    user = make_user("paused-member")
+    user.suspended_until = utcnow() + timedelta(days=3)
+    db.session.commit()
+    return user
+
+
+PERSONAS = ("member", "second_member", "facilitator", "moderator", "trained_moderator", "admin")
+
+
+_TOKEN = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"'
+)
+
+
+def csrf_from(client, path: str) -> str:
+    """The CSRF token a page gives this client's session."""
+    page = client.get(path).get_data(as_text=True)
+    match = _TOKEN.search(page)
+    assert match, f"no csrf_token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client, user: User, password: str = PASSWORD):
+    """Log in through the real form."""
+    token = csrf_from(client, "/login")
+    response = client.post(
+        "/login", data={"pseudonym": user.pseudonym, "password": password, "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+@pytest.fixture
+def logged_in(client, member):
+    """A client logged in as `member`."""
+    login(client, member)
+    return client
+
+
+def page_text(response) -> str:
+    """The response body with HTML entities decoded, for asserting on what a reader sees."""
+    return html.unescape(response.get_data(as_text=True))

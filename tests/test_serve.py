@@ -1,0 +1,42 @@
+"""What `make run` does, end to end: migrate, seed, serve; /healthz answers and chat connects."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+
+from tests.livesrv import live_forum
+
+
+@pytest.fixture
+def served(tmp_path):
+    """The forum started with the same steps as `make run`, on a fresh SQLite file."""
+    with live_forum(tmp_path) as base:
+        yield base
+
+
+# Starts the forum in a subprocess on SQLite: run once, not again per database.
+pytestmark = pytest.mark.live
+
+
+def test_served_forum_answers_healthz_and_shows_demo_community(served):
+    import json
+
+    with urllib.request.urlopen(served + "/healthz") as response:
+        body = json.loads(response.read())
+    assert body["status"] == "ok" and body["database"] == "ok"
+    with urllib.request.urlopen(served + "/") as response:
+        page = response.read().decode()
+    assert "Daily check-ins" in page and "Coffee room" in page
+    with urllib.request.urlopen(served + "/static/css/forum.css") as response:
+        assert response.status == 200
+
+
+def test_served_socketio_refuses_anonymous_chat(served):
+    import socketio
+
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(served, namespaces=["/chat"], transports=["websocket"], wait_timeout=5)
+    client.disconnect()
