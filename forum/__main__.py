@@ -14,7 +14,11 @@ def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f" * The forum is at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
+    # No access log: it would write every member's IP address to the terminal.
+    socketio.run(
+        app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
+        log_output=False,
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ def served(tmp_path):
     """The forum started with the same steps as `make run`, on a fresh SQLite file."""
     with live_forum(tmp_path) as base:
         yield base
+    # What the server printed must not hold client addresses (no access log).
+    log = (tmp_path / "server.log").read_text()
+    assert "127.0.0.1 - -" not in log and "GET /healthz" not in log
 
 
 # Starts the forum in a subprocess on SQLite: run once, not again per database.
