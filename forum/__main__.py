@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from . import create_app
@@ -15,6 +16,7 @@ def main() -> None:
     port = int(os.environ.get("PORT", "5000"))
     print(f" * The forum is at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
     # No access log: it would write every member's IP address to the terminal.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     socketio.run(
         app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
         log_output=False,
