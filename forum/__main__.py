@@ -5,8 +5,18 @@ from __future__ import annotations
 import logging
 import os
 
+from werkzeug.serving import WSGIRequestHandler
+
 from . import create_app
 from .extensions import socketio
+
+
+class AddresslessRequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler with the client address left out of every log line."""
+
+    def address_string(self) -> str:
+        """A placeholder instead of the client's address."""
+        return "client"
 
 
 def main() -> None:
@@ -15,11 +25,12 @@ def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f" * The forum is at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
-    # No access log: it would write every member's IP address to the terminal.
+    # No access log, and no address in the server's error lines: members' IP addresses
+    # must not be written anywhere.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     socketio.run(
         app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
-        log_output=False,
+        log_output=False, request_handler=AddresslessRequestHandler,
     )
 
 
