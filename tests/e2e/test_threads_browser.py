@@ -1,0 +1,52 @@
+"""Posting in a board as a member would, in Chromium: the crisis panel and the privacy nudge."""
+
+from __future__ import annotations
+
+import pytest
+
+# Starts the forum in a subprocess on SQLite: run once, not again per database.
+pytestmark = pytest.mark.live
+
+DEMO_PASSWORD = "recovery-demo-2026"
+
+
+def _log_in(page, base: str, pseudonym: str) -> None:
+    page.goto(base + "/login")
+    page.fill("#pseudonym", pseudonym)
+    page.fill("#password", DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").last.click()
+    page.wait_for_url(base + "/")
+
+
+def test_crisis_post_shows_resources_and_reaches_no_other_reader_as_toxic(forum_url, new_page):
+    page = new_page()
+    _log_in(page, forum_url, "steady-heron")
+    page.goto(forum_url + "/c/daily-check-ins/new")
+    page.fill("#title", "Rough night")
+    page.fill("#body", "I don't want to be alive anymore. I want to end it all tonight.")
+    page.get_by_role("button", name="Post thread").click()
+    page.wait_for_url("**/t/*")
+    panel = page.locator(".panel", has_text="You are not alone")
+    assert panel.is_visible()
+    assert "988" in panel.inner_text() and "116 123" in panel.inner_text()
+    thread_url = page.url
+
+    # A crisis disclosure is published for peers (and queued for a trained human), not hidden.
+    reader = new_page()
+    _log_in(reader, forum_url, "morning-cedar")
+    reader.goto(thread_url)
+    assert "I want to end it all tonight" in reader.content()
+    assert reader.locator(".panel", has_text="You are not alone").count() == 0
+
+
+def test_phone_number_gets_a_nudge_with_the_text_kept(forum_url, new_page):
+    page = new_page()
+    _log_in(page, forum_url, "steady-heron")
+    page.goto(forum_url + "/c/daily-check-ins/new")
+    page.fill("#title", "Call me")
+    page.fill("#body", "text me at 555-201-3344 if you want to talk")
+    page.get_by_role("button", name="Post thread").click()
+    nudge = page.get_by_role("alert")
+    assert "Before you post" in nudge.inner_text()
+    assert page.input_value("#body") == "text me at 555-201-3344 if you want to talk"
+    assert page.get_by_role("button", name="Post anyway, for a moderator to review").is_visible()
