@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run serve test test-sqlite test-postgres services browser lint bench clean
+.PHONY: setup run serve test test-sqlite test-postgres services browser lint bench messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ lint: setup
 bench: setup
 	$(PY) bench/screen_bench.py
 	$(PY) bench/pages_bench.py
+
+# Collect every user-facing string for translators (English is the source language).
+messages: setup
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o forum/translations/messages.pot .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
