@@ -56,6 +56,7 @@ lint: setup
 bench: setup
 	$(PY) bench/screen_bench.py
 	$(PY) bench/pages_bench.py
+	$(PY) bench/queue_bench.py
 
 # Collect every user-facing string for translators (English is the source language).
 messages: setup

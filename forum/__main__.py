@@ -22,6 +22,10 @@ class AddresslessRequestHandler(WSGIRequestHandler):
 def main() -> None:
     """Serve on HOST:PORT (default 127.0.0.1:5000)."""
     app = create_app()
+    from .services import jobs
+
+    # Escalation of urgent alerts and claim lapses run here, in the serving process only.
+    jobs.start_scheduler(app)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f" * The forum is at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)

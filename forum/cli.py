@@ -110,8 +110,24 @@ def train_command(name: str, module: str, expires: str | None, completed: str | 
     click.echo(f"Recorded {module} for {name}{suffix}.")
 
 
+@click.group("jobs")
+def jobs_group() -> None:
+    """Background jobs: alert escalation, claim lapses, queue snapshots."""
+
+
+@jobs_group.command("run")
+@click.option("--all", "run_all", is_flag=True, help="Run every job, due or not.")
+def jobs_run_command(run_all: bool) -> None:
+    """Run the jobs that are due once, and print what each did."""
+    from .services import jobs
+
+    for name, count in sorted(jobs.run_due(force=run_all).items()):
+        click.echo(f"{name}: {count}")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (seed_demo_command, create_admin_command, grant_command, train_command):
+    for command in (seed_demo_command, create_admin_command, grant_command, train_command,
+                    jobs_group):
         app.cli.add_command(command)
     register_cli(app)

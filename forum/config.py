@@ -46,6 +46,8 @@ class Defaults:
     CLASSIFIER = "auto"
     DEMO_PASSWORD = "recovery-demo-2026"
     SOCKETIO_ASYNC_MODE = "threading"
+    # Distressing items a moderator may read in an hour before the queue suggests a break.
+    REVIEW_BREAK_AFTER = 5
 
 
 def _database_uri(app: Flask) -> str:

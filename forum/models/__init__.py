@@ -3,6 +3,16 @@
 from .audit import AuditEvent
 from .community import Board, Room
 from .guidelines import GuidelinesVersion
+from .moderation_team import (
+    Appeal,
+    DutyPeriod,
+    ItemView,
+    QueueSnapshot,
+    ReviewDecision,
+    Sanction,
+    Shift,
+    TeamMessage,
+)
 from .review import ReviewItem
 from .screening import PendingRescreen
 from .threads import (
@@ -18,6 +28,14 @@ from .threads import (
 from .user import ROLES, Mute, PseudonymHistory, RecoveryCode, RoleGrant, TrainingRecord, User
 
 __all__ = [
+    "Appeal",
+    "DutyPeriod",
+    "ItemView",
+    "QueueSnapshot",
+    "ReviewDecision",
+    "Sanction",
+    "Shift",
+    "TeamMessage",
     "ROLES",
     "AuditEvent",
     "Board",

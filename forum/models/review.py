@@ -10,7 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 
-OPEN, RESOLVED = "open", "resolved"
+OPEN, ESCALATED, RESOLVED = "open", "escalated", "resolved"
+STATUSES = (OPEN, ESCALATED, RESOLVED)
+PRIORITIES = ("urgent", "high", "normal", "low")
+# Sorting by a small integer keeps the queue's (status, rank, created_at) index usable.
+PRIORITY_ORDER = {p: i for i, p in enumerate(PRIORITIES)}
+RISK_CATEGORIES = frozenset({"crisis", "crisis-method", "overdose"})
 
 
 class ReviewItem(db.Model):
@@ -20,6 +25,7 @@ class ReviewItem(db.Model):
     __table_args__ = (
         UniqueConstraint("content_kind", "content_id"),
         Index("ix_review_items_status_created", "status", "created_at"),
+        Index("ix_review_items_queue", "status", "priority_rank", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,5 +43,27 @@ class ReviewItem(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    resolution: Mapped[str | None] = mapped_column(String(16))  # approved | removed
+    # approved | removed | edited | dismissed
+    resolution: Mapped[str | None] = mapped_column(String(16))
     resolution_reason: Mapped[str | None] = mapped_column(Text)
+    priority_rank: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    # Where the content lives and who wrote it (never shown: only used for summaries and sanctions).
+    board_id: Mapped[int | None] = mapped_column(Integer)
+    room_id: Mapped[int | None] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last time the claimant did something on the item; a claim lapses 15 minutes after it.
+    claim_touched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    widened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    followup: Mapped[str | None] = mapped_column(String(32))
+
+    @property
+    def is_risk(self) -> bool:
+        """Crisis, method details or an overdose: needs crisis-response training."""
+        return bool(RISK_CATEGORIES.intersection(self.categories or ()))

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+# Imported at package import, i.e. before create_app calls socketio.init_app: Flask-SocketIO
+# keeps a decorator's handler for later apps only when no server exists yet at decoration time,
+# so importing these inside init_app left every app after the first without its handlers.
+from . import chat, mod  # noqa: F401 - importing registers the handlers
+
 
 def init_app(app: Flask) -> None:
-    """Register the namespaces (their handlers are bound to the shared socketio object)."""
-    from . import chat  # noqa: F401 - importing registers the handlers
+    """The namespaces' handlers are bound to the shared socketio object at import time."""

@@ -65,10 +65,12 @@ class PostResult:
 
 
 def can_post(user: User | None) -> bool:
-    """May this account write posts? (Suspended accounts can't; a mute sanction comes later.)"""
+    """May this account write posts? Not while suspended or muted by a moderator."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    return not is_suspended(user)
+    from .sanctions import is_muted
+
+    return not is_suspended(user) and not is_muted(user)
 
 
 def combine_verdicts(*verdicts: Any) -> Any:

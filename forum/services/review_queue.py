@@ -1,24 +1,26 @@
-"""The review queue's storage side: enqueue content, and minimal moderator decisions.
+"""The review queue: enqueue content (one item per piece of content), list, filter and count.
 
-The queue's pages, claims and richer decisions come in a later issue; features register how to
-approve and remove their kind of content with register_handler().
+Features register how to approve and remove their kind of content with register_handler(), and
+where it lives and who wrote it with register_locator(). Claims are in review_claims.py,
+decisions in review_decisions.py, alerts and escalation in review_alerts.py.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, select
 
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from ..models import ReviewItem, User
-from ..models.base import utcnow
-from ..models.review import OPEN, RESOLVED
+from ..models.review import OPEN, PRIORITY_ORDER, RESOLVED, STATUSES
 from ..moderation.verdict import ACTION_RANK, PRIORITY_RANK
-from . import audit
+from . import audit, clock
 
 log = logging.getLogger("forum.review")
 
@@ -35,11 +37,38 @@ def register_handler(
     _HANDLERS[kind] = (approve, remove)
 
 
+# kind -> locate(content_id) -> (author_id, board_id, room_id)
+_LOCATORS: dict[str, Callable[[int], tuple[int | None, int | None, int | None]]] = {}
+# Called after an item is created or raised to urgent (review_alerts sets this).
+_ON_URGENT: list[Callable[[ReviewItem], None]] = []
+PAGE_SIZE = 50
+
+
+def register_locator(
+    kind: str, locate: Callable[[int], tuple[int | None, int | None, int | None]]
+) -> None:
+    """Let a feature say who wrote its content and on which board or in which room it lives."""
+    _LOCATORS[kind] = locate
+
+
+def on_urgent(callback: Callable[[ReviewItem], None]) -> None:
+    """Run callback when an item becomes urgent (once per item)."""
+    if callback not in _ON_URGENT:
+        _ON_URGENT.append(callback)
+
+
 def can_review(user: User | None) -> bool:
-    """Moderators decide on queued content."""
-    return user is not None and getattr(user, "is_authenticated", False) and user.has_role(
-        "moderator"
+    """Moderators (and admins, who supervise them) work the queue."""
+    return (
+        user is not None
+        and bool(getattr(user, "is_authenticated", False))
+        and (user.has_role("moderator") or user.has_role("admin"))
     )
+
+
+def is_supervisor(user: User | None) -> bool:
+    """Supervisors receive escalations: admins and moderators marked as supervisor."""
+    return can_review(user) and (user.has_role("admin") or user.has_role("supervisor"))
 
 
 def _stricter(a: str, b: str, rank: dict[str, int]) -> str:
@@ -55,12 +84,17 @@ def do_enqueue(
             ReviewItem.content_kind == kind, ReviewItem.content_id == content_id
         )
     )
-    now = utcnow()
+    now = clock.now()
     if item is None:
+        author_id = board_id = room_id = None
+        locate = _LOCATORS.get(kind)
+        if locate is not None:
+            author_id, board_id, room_id = locate(content_id)
         item = ReviewItem(
             content_kind=kind, content_id=content_id, status=OPEN, action="allow",
-            categories=[], priority="low", sources=[], reasons=[], report_count=0,
-            created_at=now,
+            categories=[], priority="low", priority_rank=PRIORITY_ORDER["low"], sources=[],
+            reasons=[], report_count=0, created_at=now, author_id=author_id,
+            board_id=board_id, room_id=room_id,
         )
         db.session.add(item)
     elif item.status != OPEN:
@@ -70,6 +104,13 @@ def do_enqueue(
         item.resolved_by_id = None
         item.resolution = None
         item.resolution_reason = None
+        item.claimed_by_id = None
+        item.claimed_at = None
+        item.claim_touched_at = None
+        # A fresh look is a fresh wait: the 5-minute target counts from now.
+        item.created_at = now
+        item.alerted_at = None
+        item.widened_at = None
     sources = list(item.sources or [])
     reasons = list(item.reasons or [])
     categories = set(item.categories or [])
@@ -92,8 +133,13 @@ def do_enqueue(
     item.sources = sources
     item.reasons = reasons
     item.categories = sorted(categories)
+    item.priority_rank = PRIORITY_ORDER.get(item.priority, PRIORITY_ORDER["normal"])
     item.updated_at = now
     db.session.flush()
+    if item.priority == "urgent" and item.alerted_at is None:
+        item.alerted_at = now
+        for callback in _ON_URGENT:
+            callback(item)
     log.info("review enqueued kind=%s content_id=%s item_id=%s", kind, content_id, item.id)
     return item
 
@@ -119,8 +165,13 @@ def _resolve(item: ReviewItem, resolution: str, reason: str | None, acting_user:
     item.status = RESOLVED
     item.resolution = resolution
     item.resolution_reason = reason
-    item.resolved_at = utcnow()
+    item.resolved_at = clock.now()
     item.resolved_by_id = acting_user.id
+    item.claimed_by_id = None
+    item.claimed_at = None
+    item.claim_touched_at = None
+    if item.first_action_at is None:
+        item.first_action_at = item.resolved_at
 
 
 def do_approve(item: ReviewItem, *, acting_user: User) -> None:
@@ -151,3 +202,84 @@ def do_remove(item: ReviewItem, reason: str, *, acting_user: User) -> None:
         target_id=item.content_id, reason=reason, details={"item_id": item.id},
     )
     db.session.commit()
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue page shows: a status and optional category, source, board or room."""
+
+    status: str = OPEN
+    category: str | None = None
+    source: str | None = None
+    board_id: int | None = None
+    room_id: int | None = None
+
+    @classmethod
+    def parse(cls, args: Any) -> QueueFilter:
+        """Read a filter from query arguments, ignoring anything malformed."""
+        status = args.get("status") or OPEN
+        if status not in STATUSES:
+            status = OPEN
+
+        def number(key: str) -> int | None:
+            value = args.get(key, "")
+            return int(value) if str(value).isdigit() else None
+
+        category = (args.get("category") or "").strip()[:32] or None
+        source = args.get("source") if args.get("source") in ("pipeline", "report") else None
+        return cls(status, category, source, number("board"), number("room"))
+
+
+def _json_has(column: Any, value: str) -> Any:
+    # JSON lists are stored as text like ["crisis", "pii"] on both databases; the quotes keep
+    # "crisis" from matching "crisis-method".
+    return cast(column, String).like(f'%"{value}"%')
+
+
+def _filtered(query: Any, flt: QueueFilter) -> Any:
+    query = query.where(ReviewItem.status == flt.status)
+    if flt.category:
+        query = query.where(_json_has(ReviewItem.categories, flt.category))
+    if flt.source:
+        query = query.where(_json_has(ReviewItem.sources, flt.source))
+    if flt.board_id is not None:
+        query = query.where(ReviewItem.board_id == flt.board_id)
+    if flt.room_id is not None:
+        query = query.where(ReviewItem.room_id == flt.room_id)
+    return query
+
+
+def list_queue(
+    flt: QueueFilter | None = None, *, page: int = 1, per_page: int = PAGE_SIZE,
+    acting_user: User,
+) -> tuple[list[ReviewItem], int]:
+    """One page of the queue: priority (urgent first), then oldest first; and the total."""
+    if not can_review(acting_user):
+        raise NotFound()
+    flt = flt or QueueFilter()
+    page = max(1, page)
+    query = _filtered(select(ReviewItem), flt).order_by(
+        ReviewItem.priority_rank, ReviewItem.created_at, ReviewItem.id
+    )
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    total = db.session.scalar(_filtered(select(func.count(ReviewItem.id)), flt)) or 0
+    return items, total
+
+
+def category_counts(status: str = OPEN) -> dict[str, int]:
+    """How many items of each category have this status (an item counts once per category)."""
+    # Grouping by the stored list keeps this one small query even with 10,000 open items.
+    rows = db.session.execute(
+        select(cast(ReviewItem.categories, String), func.count(ReviewItem.id))
+        .where(ReviewItem.status == status)
+        .group_by(cast(ReviewItem.categories, String))
+    )
+    counts: dict[str, int] = {}
+    for raw, n in rows:
+        try:
+            cats = json.loads(raw) if raw else []
+        except ValueError:
+            cats = []
+        for cat in cats or ["report"]:
+            counts[cat] = counts.get(cat, 0) + n
+    return dict(sorted(counts.items()))

@@ -44,7 +44,7 @@ def _register_thread_services() -> None:
 def init_app(app: Flask) -> None:
     """Register blueprints, headers, context and error handlers."""
     from ..moderation import render as render_module
-    from . import account, auth, boards, crisis, main, notifications, posting, threads
+    from . import account, auth, boards, crisis, main, notifications, posting, review, team, threads
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -56,6 +56,9 @@ def init_app(app: Flask) -> None:
     notifications.init_app(app)
     _register_thread_services()
     app.register_blueprint(crisis.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(team.bp)
+    team.init_app(app)
     app.after_request(_security_headers)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["markdown"] = render_module.render_markdown

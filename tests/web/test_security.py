@@ -52,6 +52,21 @@ STATE_CHANGING = [
     ("/notifications/read", {}),
     ("/notifications/1/read", {}),
     ("/milestone", {"recovery_start": "2026-01-01", "show_days": "y"}),
+    # Review queue (issue 5).
+    ("/review/1/claim", {}),
+    ("/review/1/release", {}),
+    ("/review/1/decide", {"decision": "approve", "reason": "fine"}),
+    ("/review/1/followup", {"outcome": "reached-out"}),
+    ("/review/1/message", {"body": "Thinking of you"}),
+    ("/review/1/sanction", {"kind": "warn", "reason": "rude"}),
+    ("/review/duty", {"on": "1"}),
+    ("/review/inbox/1", {"body": "Hello"}),
+    ("/review/appeals/1", {"outcome": "uphold", "reason": "fair"}),
+    ("/review/shifts", {"starts_at": "2026-01-01T10:00", "ends_at": "2026-01-01T12:00"}),
+    ("/review/shifts/1/delete", {}),
+    ("/inbox", {"body": "Hello team"}),
+    ("/strikes/1/appeal", {"text": "Please reconsider"}),
+    ("/p/1/resubmit", {"body": "Edited"}),
 ]
 
 

@@ -1,0 +1,119 @@
+"""Who is on duty now, moderators going on and off duty, and shifts entered by admins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..errors import PermissionDenied, ValidationFailed
+from ..extensions import db
+from ..models import DutyPeriod, Shift, User
+from . import audit, clock
+from .review_queue import can_review
+
+
+def _open_period(user: User) -> DutyPeriod | None:
+    return db.session.scalar(
+        select(DutyPeriod).where(DutyPeriod.user_id == user.id, DutyPeriod.ended_at.is_(None))
+    )
+
+
+def is_on_duty(user: User | None) -> bool:
+    """Is this moderator on duty right now?"""
+    return user is not None and getattr(user, "id", None) is not None and (
+        _open_period(user) is not None
+    )
+
+
+def on_duty_users() -> list[User]:
+    """Everyone on duty now."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(DutyPeriod, DutyPeriod.user_id == User.id)
+            .where(DutyPeriod.ended_at.is_(None))
+            .order_by(User.pseudonym)
+        ).unique()
+    )
+
+
+def check_set_duty(on: bool, *, acting_user: User) -> None:
+    """Go on or off duty (moderators and admins); audited."""
+    if not can_review(acting_user):
+        raise PermissionDenied()
+    period = _open_period(acting_user)
+    now = clock.now()
+    if on and period is None:
+        db.session.add(DutyPeriod(user_id=acting_user.id, started_at=now))
+        audit.record("duty.on", acting_user=acting_user, target_type="user",
+                     target_id=acting_user.id)
+    elif not on and period is not None:
+        period.ended_at = now
+        audit.record("duty.off", acting_user=acting_user, target_type="user",
+                     target_id=acting_user.id)
+    db.session.commit()
+
+
+def check_add_shift(
+    starts_at: datetime, ends_at: datetime, *, moderator: User | None, acting_user: User
+) -> Shift:
+    """Admins enter a shift; audited."""
+    if acting_user is None or not acting_user.has_role("admin"):
+        raise PermissionDenied()
+    if ends_at <= starts_at:
+        raise ValidationFailed({"ends_at": [str(_l("A shift must end after it starts."))]})
+    shift = Shift(starts_at=starts_at, ends_at=ends_at,
+                  user_id=moderator.id if moderator else None, created_by_id=acting_user.id)
+    db.session.add(shift)
+    db.session.flush()
+    audit.record("shift.add", acting_user=acting_user, target_type="shift", target_id=shift.id,
+                 details={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
+    db.session.commit()
+    return shift
+
+
+def check_delete_shift(shift_id: int, *, acting_user: User) -> None:
+    """Admins remove a shift; audited."""
+    if acting_user is None or not acting_user.has_role("admin"):
+        raise PermissionDenied()
+    shift = db.session.get(Shift, shift_id)
+    if shift is not None:
+        db.session.delete(shift)
+        audit.record("shift.delete", acting_user=acting_user, target_type="shift",
+                     target_id=shift_id)
+        db.session.commit()
+
+
+def upcoming_shifts(limit: int = 20, now: datetime | None = None) -> list[Shift]:
+    """Shifts that have not ended yet, soonest first."""
+    now = now or clock.now()
+    return list(db.session.scalars(
+        select(Shift).where(Shift.ends_at > now).order_by(Shift.starts_at).limit(limit)
+    ))
+
+
+@dataclass(frozen=True)
+class DutyStatus:
+    """What the header tells members: someone on duty now, or when the next shift starts."""
+
+    on_duty: bool
+    next_shift: datetime | None
+
+
+def header_status(now: datetime | None = None) -> DutyStatus:
+    """Two small indexed queries: any open duty period, else the next shift."""
+    now = now or clock.now()
+    on = db.session.scalar(
+        select(DutyPeriod.id).where(DutyPeriod.ended_at.is_(None)).limit(1)
+    ) is not None
+    if not on:
+        on = db.session.scalar(
+            select(Shift.id).where(Shift.starts_at <= now, Shift.ends_at > now).limit(1)
+        ) is not None
+    nxt = None if on else db.session.scalar(
+        select(Shift.starts_at).where(Shift.starts_at > now).order_by(Shift.starts_at).limit(1)
+    )
+    return DutyStatus(on, nxt)
