@@ -75,6 +75,7 @@ def generate(path: Path, posts: int, seed: int = 4) -> dict:
 
     marker = path.with_suffix(".ok")
     if path.exists() and marker.exists() and marker.read_text() == f"{DATA_VERSION}:{posts}":
+        _migrate(path)  # a database kept from an earlier run gets the newer migrations
         return json.loads(path.with_suffix(".json").read_text())
     for stale in (path, marker, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
