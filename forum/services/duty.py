@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -55,6 +57,7 @@ def check_set_duty(on: bool, *, acting_user: User) -> None:
         audit.record("duty.off", acting_user=acting_user, target_type="user",
                      target_id=acting_user.id)
     db.session.commit()
+    _forget_header_status()
 
 
 def check_add_shift(
@@ -72,6 +75,7 @@ def check_add_shift(
     audit.record("shift.add", acting_user=acting_user, target_type="shift", target_id=shift.id,
                  details={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
     db.session.commit()
+    _forget_header_status()
     return shift
 
 
@@ -85,6 +89,7 @@ def check_delete_shift(shift_id: int, *, acting_user: User) -> None:
         audit.record("shift.delete", acting_user=acting_user, target_type="shift",
                      target_id=shift_id)
         db.session.commit()
+        _forget_header_status()
 
 
 def upcoming_shifts(limit: int = 20, now: datetime | None = None) -> list[Shift]:
@@ -103,9 +108,29 @@ class DutyStatus:
     next_shift: datetime | None
 
 
+# Every page shows the duty line; a few seconds' staleness is fine and saves three queries
+# per page view. Changes made in this process clear it at once.
+HEADER_CACHE_SECONDS = 15.0
+
+
+def _forget_header_status() -> None:
+    current_app.extensions.pop("duty_header_cache", None)
+
+
 def header_status(now: datetime | None = None) -> DutyStatus:
-    """Two small indexed queries: any open duty period, else the next shift."""
-    now = now or clock.now()
+    """Any open duty period or shift now, else the next shift (cached briefly per process)."""
+    if now is not None:
+        return _header_status(now)
+    cached = current_app.extensions.get("duty_header_cache")
+    moment = time.monotonic()
+    if cached is not None and cached[0] > moment:
+        return cached[1]
+    status = _header_status(clock.now())
+    current_app.extensions["duty_header_cache"] = (moment + HEADER_CACHE_SECONDS, status)
+    return status
+
+
+def _header_status(now: datetime) -> DutyStatus:
     on = db.session.scalar(
         select(DutyPeriod.id).where(DutyPeriod.ended_at.is_(None)).limit(1)
     ) is not None
