@@ -1,6 +1,7 @@
 """SQLAlchemy models. Importing this package registers every table with the metadata."""
 
 from .audit import AuditEvent
+from .chat import ChatMessage
 from .community import Board, Room
 from .guidelines import GuidelinesVersion
 from .moderation_team import (
@@ -39,6 +40,7 @@ __all__ = [
     "ROLES",
     "AuditEvent",
     "Board",
+    "ChatMessage",
     "GuidelinesVersion",
     "Milestone",
     "Mute",

@@ -1,20 +1,195 @@
-"""The /chat namespace: only logged-in members may connect."""
+"""The /chat namespace (DESIGN.md 3.4): only logged-in members may connect.
+
+Handlers are thin: check the payload, call forum/services/chat.py, ack. Every event is answered
+through its ack; errors are {"ok": false, "error": code, "message": ..., "text": original}.
+Messages leave through the event bus after commit: `message` to the room, `support` to the
+sender's own connections only (the per-user room user-<id>).
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from flask import request
+from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError
+from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
 
-from ..extensions import socketio
+from ..errors import ContentRejected, ForumError, ValidationFailed
+from ..extensions import db, socketio
+from ..services import chat, events
 
 log = logging.getLogger("forum.realtime")
+NAMESPACE = "/chat"
 
 
-@socketio.on("connect", namespace="/chat")
+def _error(code: str, message: str, text: Any = None) -> dict[str, Any]:
+    return {"ok": False, "error": code, "message": message, "text": text}
+
+
+def _from_exception(exc: ForumError, text: Any) -> dict[str, Any]:
+    if isinstance(exc, ValidationFailed):
+        message = str(exc)
+    elif isinstance(exc, ContentRejected):
+        message = str(exc)
+    elif exc.code == "not_found":
+        message = _("There is no such room.")
+    elif exc.code == "forbidden":
+        message = _("You can't do this right now.")
+    else:
+        message = str(exc) or _("Something went wrong.")
+    return _error(exc.code, message, text)
+
+
+def presence_count(audience: str) -> int:
+    """How many connections are in a room (this process)."""
+    manager = socketio.server.manager
+    return sum(1 for _ in manager.get_participants(NAMESPACE, audience))
+
+
+def _emit_presence(room_slug: str, audience: str, *, leaving_sid: str | None = None) -> int:
+    count = presence_count(audience) - (1 if leaving_sid else 0)
+    socketio.emit("presence", {"room": room_slug, "count": max(0, count)}, to=audience,
+                  namespace=NAMESPACE, skip_sid=leaving_sid)
+    return count
+
+
+def _payload(data: Any, *keys: str) -> dict[str, Any] | None:
+    if not isinstance(data, dict) or any(k not in data for k in keys):
+        return None
+    return data
+
+
+def _handle(data: Any, keys: tuple[str, ...], action) -> dict[str, Any]:
+    """Validate the payload's shape, run the action, turn every failure into an error ack."""
+    text = data.get("text") if isinstance(data, dict) else None
+    if not isinstance(text, str):
+        text = None
+    payload = _payload(data, *keys)
+    if payload is None:
+        return _error("invalid", _("That message was malformed."), text)
+    try:
+        return action(payload)
+    except ForumError as exc:
+        db.session.rollback()
+        return _from_exception(exc, text)
+    except Exception:  # a handler must always ack; the error is logged for us
+        db.session.rollback()
+        log.exception("chat event failed")
+        return _error("server_error", _("Something went wrong. Please try again."), text)
+
+
+class NotJoined(ForumError):
+    """An event for a room this connection has not joined."""
+
+    code = "not_joined"
+
+
+def _joined_room(payload: dict[str, Any]):
+    room = chat.access_room(payload["room"])
+    if chat.room_audience(room) not in rooms():
+        raise NotJoined(_("Join the room first."))
+    return room
+
+
+@socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth=None):
     """Refuse connections without a logged-in session."""
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("login_required")
+    join_room(chat.user_audience(current_user.id))
     log.info("chat connect account_id=%s", current_user.id)
+
+
+@socketio.on("disconnect", namespace=NAMESPACE)
+def on_disconnect(*_args):
+    """Tell each joined room one fewer person is here."""
+    for audience in rooms():
+        if audience.startswith("room-"):
+            _emit_presence(audience[len("room-"):], audience, leaving_sid=request.sid)
+
+
+@socketio.on("join", namespace=NAMESPACE)
+def on_join(data=None):
+    """join {"room"} → {"ok", "history", "presence"}; presence goes to the room."""
+
+    def action(payload):
+        room = chat.access_room(payload["room"])
+        chat.check_join(room, acting_user=current_user)
+        audience = chat.room_audience(room)
+        join_room(audience)
+        count = _emit_presence(room.slug, audience)
+        return {"ok": True, "room": room.slug, "history": chat.history(room, current_user),
+                "presence": count}
+
+    return _handle(data, ("room",), action)
+
+
+@socketio.on("leave", namespace=NAMESPACE)
+def on_leave(data=None):
+    """leave {"room"} → {"ok"}; presence goes to those still there."""
+
+    def action(payload):
+        room = _joined_room(payload)
+        audience = chat.room_audience(room)
+        leave_room(audience)
+        _emit_presence(room.slug, audience)
+        return {"ok": True}
+
+    return _handle(data, ("room",), action)
+
+
+@socketio.on("send", namespace=NAMESPACE)
+def on_send(data=None):
+    """send {"room", "client_id", "text"} → {"ok", "state", "message"}."""
+
+    def action(payload):
+        room = _joined_room(payload)
+        result = chat.check_send(room, payload["text"], payload["client_id"],
+                                 acting_user=current_user)
+        return {"ok": True, "state": result.state,
+                "message": chat.to_dict(result.message, room)}
+
+    return _handle(data, ("room", "client_id", "text"), action)
+
+
+@socketio.on("sync", namespace=NAMESPACE)
+def on_sync(data=None):
+    """sync {"room", "after_id"} → {"ok", "messages"}: what was missed while away."""
+
+    def action(payload):
+        room = _joined_room(payload)
+        return {"ok": True, "room": room.slug,
+                "messages": chat.messages_since(room, payload["after_id"], current_user)}
+
+    return _handle(data, ("room", "after_id"), action)
+
+
+@socketio.on("delete", namespace=NAMESPACE)
+def on_delete(data=None):
+    """delete {"id"} → {"ok"}: one's own message disappears from the room."""
+
+    def action(payload):
+        chat.check_delete(payload["id"], acting_user=current_user)
+        return {"ok": True}
+
+    return _handle(data, ("id",), action)
+
+
+def _emit(name: str):
+    def handler(event: events.Event) -> None:
+        if not event.audience:
+            return  # an empty audience would mean everyone: never broadcast
+        socketio.emit(name, event.payload, to=list(event.audience), namespace=NAMESPACE)
+
+    handler.__name__ = f"emit_{name}"
+    return handler
+
+
+_emit_message = _emit("message")
+_emit_removed = _emit("message_removed")
+_emit_support = _emit("support")
+events.subscribe(chat.MESSAGE, _emit_message)
+events.subscribe(chat.REMOVED, _emit_removed)
+events.subscribe(chat.SUPPORT, _emit_support)

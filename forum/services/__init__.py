@@ -3,9 +3,21 @@
 
 def register_hooks() -> None:
     """Tell the shared mechanisms (rescreen, export, deletion) about each kind of content."""
-    from . import accounts, jobs, mod_inbox, review_alerts, review_content  # noqa: F401
+    from . import (  # noqa: F401 - importing registers jobs, alerts and export/deletion
+        accounts,
+        chat,
+        jobs,
+        mod_inbox,
+        posts,
+        review_alerts,
+        review_content,
+        thread_privacy,
+    )
 
     accounts.register_rescreen()
-    # The review queue (issue 5): where content lives, urgent alerts, and the named jobs.
+    posts.register_rescreen()
+    # The review queue: where content lives, urgent alerts, and the named jobs.
     review_content.register()
     mod_inbox.register()
+    # Live chat: held and flagged chat messages in the review queue.
+    chat.register()

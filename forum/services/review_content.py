@@ -96,6 +96,11 @@ def content_of(item: ReviewItem) -> Content:
         report = db.session.get(Report, item.content_id)
         text = report.reason if report else ""
         return Content(str(_l("Report reason")), None, highlight(text, item.reasons), [], text)
+    if item.content_kind == "chat":
+        from .chat import load_text
+
+        text = load_text(item.content_id) or ""
+        return Content(str(_l("Chat message")), None, highlight(text, item.reasons), [], text)
     return Content(item.content_kind, None, [], [], "")
 
 

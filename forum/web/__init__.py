@@ -34,17 +34,22 @@ def _error_page(status: int, title: str, message: str):
     return render_template("errors.html", title=title, message=message), status
 
 
-def _register_thread_services() -> None:
-    # Importing registers posts with account export/deletion and the review queue.
-    from ..services import posts, thread_privacy  # noqa: F401
-
-    posts.register_rescreen()
-
-
 def init_app(app: Flask) -> None:
     """Register blueprints, headers, context and error handlers."""
     from ..moderation import render as render_module
-    from . import account, auth, boards, crisis, main, notifications, posting, review, team, threads
+    from . import (
+        account,
+        auth,
+        boards,
+        crisis,
+        main,
+        notifications,
+        posting,
+        review,
+        rooms,
+        team,
+        threads,
+    )
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -54,10 +59,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(threads.bp)
     app.register_blueprint(notifications.bp)
     notifications.init_app(app)
-    _register_thread_services()
     app.register_blueprint(crisis.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(team.bp)
+    app.register_blueprint(rooms.bp)
     team.init_app(app)
     app.after_request(_security_headers)
     app.jinja_env.globals["get_locale"] = get_locale

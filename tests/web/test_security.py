@@ -39,7 +39,7 @@ STATE_CHANGING = [
     ("/account/delete", {"password": PASSWORD, "posts": "delete", "confirm": "y"}),
     ("/guidelines/agree", {"version": "1"}),
     ("/guidelines/edit", {"body": "# New"}),
-    # Threads (issue 4): ids need not exist, the token is checked first.
+    # Threads: ids need not exist, the token is checked first.
     ("/boards/new", {"slug": "new-board", "name": "New board"}),
     ("/c/daily-check-ins/edit", {"slug": "daily-check-ins", "name": "Daily"}),
     ("/c/daily-check-ins/new", {"title": "Hello there", "body": "Hello"}),
@@ -52,7 +52,7 @@ STATE_CHANGING = [
     ("/notifications/read", {}),
     ("/notifications/1/read", {}),
     ("/milestone", {"recovery_start": "2026-01-01", "show_days": "y"}),
-    # Review queue (issue 5).
+    # Review queue.
     ("/review/1/claim", {}),
     ("/review/1/release", {}),
     ("/review/1/decide", {"decision": "approve", "reason": "fine"}),

@@ -1,0 +1,342 @@
+"""Live chat in rooms: join, history, send (screened once, the verdict applied), delete.
+
+Nothing here knows about Socket.IO: committed messages leave through the event bus
+(events.py) to audiences named room-<slug> (everyone in the room) and user-<id> (one member's
+connections). The /chat namespace (forum/realtime/chat.py) emits them.
+
+allow → published; flag → published and queued; hold → shown to its sender (and moderators in
+the queue) until approved; block → ContentRejected, nothing saved. A risk to the writer also
+sends the writer alone a private `support` event with resources.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import ContentRejected, NotFound, PermissionDenied, ValidationFailed
+from ..extensions import db
+from ..models import ChatMessage, ReviewItem, Room, User
+from ..models.base import utcnow
+from ..models.chat import CHAT_DELETED, CHAT_HELD, CHAT_PUBLISHED, CHAT_REMOVED
+from ..moderation.render import render_markdown
+from . import events, privacy, review_queue, screening
+from .accounts import is_suspended
+
+log = logging.getLogger("forum.chat")
+
+TEXT_MAX = 2000
+CLIENT_ID_MAX = 64
+HISTORY_SIZE = 50
+SYNC_MAX = 200
+ANONYMOUS_AUTHOR = "Anonymous member"
+KIND = "chat"
+
+# Event bus names (the namespace maps them to Socket.IO events of DESIGN.md 3.4).
+MESSAGE = "chat.message"
+REMOVED = "chat.removed"
+SUPPORT = "chat.support"
+
+
+def room_audience(room: Room) -> str:
+    """The audience name of everyone in a room."""
+    return f"room-{room.slug}"
+
+
+def user_audience(user_id: int) -> str:
+    """The audience name of one member's own connections."""
+    return f"user-{user_id}"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The stored message, the verdict that decided its state (None for a resend)."""
+
+    message: ChatMessage
+    verdict: Any
+    duplicate: bool = False
+
+    @property
+    def state(self) -> str:
+        """published or held (a resend reports the stored state)."""
+        return self.message.status
+
+
+def list_rooms() -> list[Room]:
+    """Every room, by title."""
+    return list(db.session.scalars(select(Room).order_by(Room.title, Room.id)))
+
+
+def access_room(slug: Any) -> Room:
+    """A room by slug; NotFound for anything else."""
+    if not isinstance(slug, str) or not slug or len(slug) > 64:
+        raise NotFound()
+    room = db.session.scalar(select(Room).where(Room.slug == slug))
+    if room is None:
+        raise NotFound()
+    return room
+
+
+def is_open(room: Room) -> bool:
+    """Always-open rooms are open; meeting rooms have no window yet, so they are closed."""
+    return bool(room.always_open)
+
+
+def _is_member(user: User | None) -> bool:
+    return user is not None and bool(getattr(user, "is_authenticated", False))
+
+
+def check_join(room: Room, *, acting_user: User | None) -> None:
+    """May this account enter the room? Open rooms, logged-in members not suspended."""
+    if not _is_member(acting_user):
+        raise PermissionDenied()
+    if not is_open(room):
+        raise ValidationFailed({"room": [str(_l("This room is closed right now."))]})
+    if is_suspended(acting_user):
+        raise PermissionDenied()
+
+
+def can_send(user: User | None) -> bool:
+    """May this account chat? Not while suspended or muted."""
+    from .sanctions import is_muted
+
+    return _is_member(user) and not is_suspended(user) and not is_muted(user)
+
+
+def author_name(message: ChatMessage, room: Room) -> str:
+    """The name shown: the pseudonym, or Anonymous member in anonymous rooms."""
+    if room.anonymous or message.author_id is None:
+        return ANONYMOUS_AUTHOR
+    author = db.session.get(User, message.author_id)
+    return author.pseudonym if author is not None else ANONYMOUS_AUTHOR
+
+
+def to_dict(message: ChatMessage, room: Room) -> dict[str, Any]:
+    """The `message` event of DESIGN.md 3.4 (plus its state, for the sender's own view)."""
+    return {
+        "id": message.id,
+        "room": room.slug,
+        "author": author_name(message, room),
+        "text_html": message.text_html,
+        "created_at": message.created_at.isoformat(),
+        "client_id": message.client_id,
+        "state": message.status,
+    }
+
+
+def _visible_to(viewer: User | None) -> Any:
+    published = ChatMessage.status == CHAT_PUBLISHED
+    if not _is_member(viewer):
+        return published
+    own_held = (ChatMessage.status == CHAT_HELD) & (ChatMessage.author_id == viewer.id)
+    return published | own_held
+
+
+def history(room: Room, viewer: User | None, limit: int = HISTORY_SIZE) -> list[dict[str, Any]]:
+    """The last messages this viewer may see, oldest first: published, and their own held."""
+    rows = list(db.session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.room_id == room.id, _visible_to(viewer))
+        .order_by(ChatMessage.id.desc())
+        .limit(limit)
+    ))
+    return [to_dict(m, room) for m in reversed(rows)]
+
+
+def messages_since(room: Room, after_id: Any, viewer: User | None) -> list[dict[str, Any]]:
+    """What this viewer missed after a message id (reconnect catch-up), oldest first."""
+    if isinstance(after_id, bool) or not isinstance(after_id, int) or after_id < 0:
+        raise ValidationFailed({"after_id": [str(_l("Give the id of the last message seen."))]})
+    rows = list(db.session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.room_id == room.id, ChatMessage.id > after_id, _visible_to(viewer))
+        .order_by(ChatMessage.id)
+        .limit(SYNC_MAX)
+    ))
+    return [to_dict(m, room) for m in rows]
+
+
+def clean_text(text: Any) -> str:
+    """The text as stored: a string without NUL characters, validated for length."""
+    if not isinstance(text, str):
+        raise ValidationFailed({"text": [str(_l("Please write something first."))]})
+    text = text.replace("\x00", "")
+    if not text.strip():
+        raise ValidationFailed({"text": [str(_l("Please write something first."))]})
+    if len(text) > TEXT_MAX:
+        raise ValidationFailed(
+            {"text": [str(_l("Please keep a message under %(n)d characters.", n=TEXT_MAX))]}
+        )
+    return text
+
+
+def _clean_client_id(client_id: Any) -> str:
+    if (
+        not isinstance(client_id, str)
+        or not client_id.strip()
+        or len(client_id) > CLIENT_ID_MAX
+        or "\x00" in client_id
+    ):
+        raise ValidationFailed({"client_id": [str(_l("Missing message id."))]})
+    return client_id.strip()
+
+
+def _existing(author: User, client_id: str) -> ChatMessage | None:
+    return db.session.scalar(
+        select(ChatMessage).where(
+            ChatMessage.author_id == author.id, ChatMessage.client_id == client_id
+        )
+    )
+
+
+def _publish_message(message: ChatMessage, room: Room) -> None:
+    events.publish(MESSAGE, to_dict(message, room), audience=(room_audience(room),))
+
+
+def support_payload(verdict: Any) -> dict[str, Any]:
+    """The private `support` event: resources and a caring message."""
+    from ..moderation.resources import resources_for
+
+    return {
+        "resources": [r.to_dict() for r in resources_for(verdict.resources)],
+        "message": verdict.message or str(_l(
+            "It sounds like you are going through a lot. You don't have to face this alone: "
+            "these people can help right now.")),
+    }
+
+
+def check_send(room: Room, text: Any, client_id: Any, *, acting_user: User) -> SendResult:
+    """Say something in a room: validate, screen once, apply the verdict; idempotent by
+    (author, client_id), so a resend returns the first message and stores nothing."""
+    if not can_send(acting_user):
+        raise PermissionDenied()
+    if not is_open(room):
+        raise ValidationFailed({"room": [str(_l("This room is closed right now."))]})
+    client_id = _clean_client_id(client_id)
+    previous = _existing(acting_user, client_id)
+    if previous is not None:
+        if previous.room_id != room.id:
+            raise ValidationFailed({"client_id": [str(_l("Missing message id."))]})
+        return SendResult(previous, None, duplicate=True)
+    text = clean_text(text)
+    verdict = screening.screen_text(text, scope="chat", author=acting_user)
+    if verdict.action == "block":
+        raise ContentRejected(verdict, field="text")
+    message = ChatMessage(
+        room_id=room.id, author_id=acting_user.id, client_id=client_id, text=text,
+        text_html=str(render_markdown(text)),
+        status=CHAT_HELD if verdict.action == "hold" else CHAT_PUBLISHED,
+        created_at=utcnow(),
+    )
+    db.session.add(message)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same client_id raced in from another connection: the first one stands.
+        db.session.rollback()
+        previous = _existing(acting_user, client_id)
+        if previous is None:
+            raise
+        return SendResult(previous, None, duplicate=True)
+    if verdict.needs_review:
+        review_queue.do_enqueue(KIND, message.id, verdict=verdict)
+    if message.status == CHAT_PUBLISHED:
+        _publish_message(message, room)
+    if verdict.is_risk_to_author:
+        events.publish(SUPPORT, support_payload(verdict),
+                       audience=(user_audience(acting_user.id),))
+    db.session.commit()
+    log.info("chat message room_id=%s message_id=%s action=%s", room.id, message.id,
+             verdict.action)
+    return SendResult(message, verdict)
+
+
+def check_delete(message_id: Any, *, acting_user: User) -> ChatMessage:
+    """Delete one's own message: hidden from everyone; NotFound for anything else."""
+    message = db.session.get(ChatMessage, message_id) if isinstance(message_id, int) else None
+    if (
+        message is None
+        or not _is_member(acting_user)
+        or message.author_id != acting_user.id
+        or message.status in (CHAT_DELETED, CHAT_REMOVED)
+    ):
+        raise NotFound()
+    was_published = message.status == CHAT_PUBLISHED
+    message.status = CHAT_DELETED
+    if was_published:
+        room = db.session.get(Room, message.room_id)
+        events.publish(REMOVED, {"id": message.id, "room": room.slug},
+                       audience=(room_audience(room),))
+    db.session.commit()
+    log.info("chat message deleted by author message_id=%s", message.id)
+    return message
+
+
+# The review queue: moderators approve (publish to the room) or remove chat messages.
+
+def _approve(message_id: int, acting_user: User) -> None:
+    message = db.session.get(ChatMessage, message_id)
+    if message is None or message.status == CHAT_DELETED:
+        return
+    if message.status in (CHAT_HELD, CHAT_REMOVED):
+        message.status = CHAT_PUBLISHED
+        _publish_message(message, db.session.get(Room, message.room_id))
+
+
+def _remove(message_id: int, reason: str, acting_user: User) -> None:
+    message = db.session.get(ChatMessage, message_id)
+    if message is None or message.status in (CHAT_DELETED, CHAT_REMOVED):
+        return
+    was_published = message.status == CHAT_PUBLISHED
+    message.status = CHAT_REMOVED
+    if was_published:
+        room = db.session.get(Room, message.room_id)
+        events.publish(REMOVED, {"id": message.id, "room": room.slug},
+                       audience=(room_audience(room),))
+
+
+def _locate(message_id: int) -> tuple[int | None, int | None, int | None]:
+    message = db.session.get(ChatMessage, message_id)
+    if message is None:
+        return None, None, None
+    return message.author_id, None, message.room_id
+
+
+def load_text(message_id: int) -> str | None:
+    """The text of a chat message (for the review page)."""
+    message = db.session.get(ChatMessage, message_id)
+    return message.text if message is not None else None
+
+
+def _export(user: User) -> list[dict[str, Any]]:
+    rows = db.session.execute(
+        select(ChatMessage, Room.slug).join(Room, Room.id == ChatMessage.room_id)
+        .where(ChatMessage.author_id == user.id).order_by(ChatMessage.id)
+    ).all()
+    return [{"room": slug, "text": m.text, "status": m.status,
+             "created_at": m.created_at.isoformat()} for m, slug in rows]
+
+
+def _erase(user: User, keep: bool) -> None:
+    """keep: messages stay, unattributed; otherwise they (and their queue items) are erased."""
+    if keep:
+        db.session.execute(update(ChatMessage).where(ChatMessage.author_id == user.id).values(
+            author_id=None))
+        return
+    ids = list(db.session.scalars(select(ChatMessage.id).where(ChatMessage.author_id == user.id)))
+    if ids:
+        db.session.execute(delete(ReviewItem).where(
+            ReviewItem.content_kind == KIND, ReviewItem.content_id.in_(ids)))
+        db.session.execute(delete(ChatMessage).where(ChatMessage.id.in_(ids)))
+
+
+def register() -> None:
+    """Tell the review queue how chat messages are located, approved and removed."""
+    review_queue.register_handler(KIND, _approve, _remove)
+    review_queue.register_locator(KIND, _locate)
+    privacy.register_content_kind(privacy.ContentKind("chat_messages", _export, _erase))

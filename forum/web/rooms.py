@@ -1,0 +1,27 @@
+"""Chat rooms: the list and a room's page (the live part is static/js/chat.js over /chat)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from ..services import chat
+
+bp = Blueprint("rooms", __name__)
+
+
+@bp.get("/rooms")
+def index():
+    """Every chat room."""
+    return render_template("rooms/index.html", rooms=chat.list_rooms(), is_open=chat.is_open)
+
+
+@bp.get("/rooms/<slug>")
+@login_required
+def room(slug: str):
+    """A room's page: the message log and the form; messages arrive over Socket.IO."""
+    the_room = chat.access_room(slug)
+    return render_template(
+        "rooms/room.html", room=the_room, open=chat.is_open(the_room),
+        can_send=chat.can_send(current_user), text_max=chat.TEXT_MAX,
+    )

@@ -1,0 +1,200 @@
+// A chat room's live page (DESIGN.md 3.4): connects to /chat, joins the room, renders history,
+// sends with a client_id so a resend after a dropped connection stores nothing twice, and on
+// reconnect rejoins and syncs from the last message id seen. No inline script (CSP).
+(function () {
+  "use strict";
+  var page = document.querySelector(".chat-room");
+  if (!page || !window.io) { return; }
+  var slug = page.dataset.room;
+  var log = page.querySelector(".chat-log");
+  var form = page.querySelector(".chat-form");
+  var textarea = form ? form.querySelector("textarea") : null;
+  var errorBox = form ? form.querySelector(".chat-error") : null;
+  var connection = page.querySelector(".chat-connection");
+  var presence = page.querySelector(".chat-presence");
+  var supportBox = page.querySelector(".chat-support");
+  var labels = log.dataset;
+  var lastId = 0;
+  var byId = {};
+  var pending = {};   // client_id -> {text, li}, until the server acknowledges
+  var joined = false;
+
+  function newClientId() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  function setState(li, state) {
+    li.dataset.state = state;
+    var marker = li.querySelector(".chat-state");
+    marker.textContent = { pending: labels.pending, held: labels.held, failed: labels.failed }[state] || "";
+    li.classList.toggle("chat-held", state === "held");
+    li.classList.toggle("chat-pending", state === "pending");
+    li.classList.toggle("chat-failed", state === "failed");
+  }
+
+  function buildItem(author) {
+    var li = document.createElement("li");
+    li.className = "chat-message";
+    var who = document.createElement("span");
+    who.className = "chat-author";
+    who.textContent = author;
+    var body = document.createElement("div");
+    body.className = "chat-text";
+    var marker = document.createElement("span");
+    marker.className = "chat-state";
+    li.appendChild(who);
+    li.appendChild(body);
+    li.appendChild(marker);
+    return li;
+  }
+
+  function place(li, id) {
+    // Keep the log in id order; messages still pending (no id) stay at the end.
+    var children = log.children;
+    for (var i = 0; i < children.length; i += 1) {
+      var other = children[i];
+      if (other !== li && (!other.dataset.id || Number(other.dataset.id) > id)) {
+        log.insertBefore(li, other);
+        return;
+      }
+    }
+    log.appendChild(li);
+  }
+
+  function render(msg) {
+    if (byId[msg.id]) {
+      if (msg.state) { setState(byId[msg.id], msg.state); }
+      return;
+    }
+    var mine = pending[msg.client_id];
+    var li = mine ? mine.li : buildItem(msg.author);
+    if (mine) { delete pending[msg.client_id]; }
+    li.querySelector(".chat-author").textContent = msg.author;
+    // text_html is rendered and sanitized on the server (the same sanitizer as posts).
+    li.querySelector(".chat-text").innerHTML = msg.text_html;
+    li.dataset.id = msg.id;
+    li.dataset.clientId = msg.client_id;
+    byId[msg.id] = li;
+    setState(li, msg.state || "published");
+    place(li, msg.id);
+    if (msg.id > lastId) { lastId = msg.id; }
+  }
+
+  function showError(ack) {
+    if (errorBox) { errorBox.textContent = ack.message || ""; }
+  }
+
+  function send(clientId) {
+    var item = pending[clientId];
+    if (!item || !socket.connected || !joined) { return; }
+    socket.emit("send", { room: slug, client_id: clientId, text: item.text }, function (ack) {
+      if (ack && ack.ok) {
+        render(ack.message);
+        return;
+      }
+      // Refused (blocked, too long, muted): the text goes back to the form to edit.
+      var failed = pending[clientId];
+      delete pending[clientId];
+      if (failed) { failed.li.remove(); }
+      if (textarea && ack && typeof ack.text === "string" && !textarea.value) {
+        textarea.value = ack.text;
+      }
+      showError(ack || {});
+    });
+  }
+
+  function resendPending() {
+    Object.keys(pending).forEach(send);
+  }
+
+  function showSupport(data) {
+    supportBox.textContent = "";
+    var p = document.createElement("p");
+    p.textContent = data.message;
+    supportBox.appendChild(p);
+    var ul = document.createElement("ul");
+    (data.resources || []).forEach(function (r) {
+      var li = document.createElement("li");
+      var name = document.createElement("strong");
+      name.textContent = r.name;
+      li.appendChild(name);
+      (r.contacts || []).forEach(function (c) {
+        li.appendChild(document.createTextNode(" · "));
+        if (c.href) {
+          var a = document.createElement("a");
+          a.href = c.href;
+          a.textContent = c.value;
+          li.appendChild(a);
+        } else {
+          li.appendChild(document.createTextNode(c.value));
+        }
+      });
+      ul.appendChild(li);
+    });
+    supportBox.appendChild(ul);
+    supportBox.hidden = false;
+  }
+
+  function showPresence(count) {
+    presence.textContent = (presence.dataset.template || "{n}").replace("{n}", count);
+  }
+
+  var socket = window.io("/chat", { transports: ["websocket", "polling"] });
+
+  socket.on("connect", function () {
+    connection.textContent = "";
+    var since = lastId;
+    socket.emit("join", { room: slug }, function (ack) {
+      if (!ack || !ack.ok) { connection.textContent = (ack && ack.message) || ""; return; }
+      joined = true;
+      showPresence(ack.presence);
+      ack.history.forEach(render);
+      if (since) {
+        // Back after a dropped connection: fetch everything missed, then resend what was
+        // never acknowledged (the client_id makes a resend harmless).
+        socket.emit("sync", { room: slug, after_id: since }, function (sync) {
+          if (sync && sync.ok) { sync.messages.forEach(render); }
+          resendPending();
+        });
+      } else {
+        resendPending();
+      }
+    });
+  });
+
+  socket.on("disconnect", function () {
+    joined = false;
+    connection.textContent = "…";
+  });
+  socket.on("message", render);
+  socket.on("presence", function (data) { if (data.room === slug) { showPresence(data.count); } });
+  socket.on("message_removed", function (data) {
+    var li = byId[data.id];
+    if (li) { li.remove(); delete byId[data.id]; }
+  });
+  socket.on("support", showSupport);
+
+  if (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = textarea.value;
+      if (!text.trim()) { return; }
+      if (errorBox) { errorBox.textContent = ""; }
+      var clientId = newClientId();
+      var li = buildItem(labels.you);
+      li.querySelector(".chat-text").textContent = text;
+      setState(li, "pending");
+      log.appendChild(li);
+      pending[clientId] = { text: text, li: li };
+      textarea.value = "";
+      send(clientId);
+    });
+    textarea.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+  }
+}());
