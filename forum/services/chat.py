@@ -266,15 +266,20 @@ def check_delete(message_id: Any, *, acting_user: User) -> ChatMessage:
         or message.status in (CHAT_DELETED, CHAT_REMOVED)
     ):
         raise NotFound()
+    _hide(message, CHAT_DELETED)
+    db.session.commit()
+    log.info("chat message deleted by author message_id=%s", message.id)
+    return message
+
+
+def _hide(message: ChatMessage, status: str) -> None:
+    """Take a message out of the room; readers who saw it are told to drop it."""
     was_published = message.status == CHAT_PUBLISHED
-    message.status = CHAT_DELETED
+    message.status = status
     if was_published:
         room = db.session.get(Room, message.room_id)
         events.publish(REMOVED, {"id": message.id, "room": room.slug},
                        audience=(room_audience(room),))
-    db.session.commit()
-    log.info("chat message deleted by author message_id=%s", message.id)
-    return message
 
 
 # The review queue: moderators approve (publish to the room) or remove chat messages.
@@ -292,12 +297,7 @@ def _remove(message_id: int, reason: str, acting_user: User) -> None:
     message = db.session.get(ChatMessage, message_id)
     if message is None or message.status in (CHAT_DELETED, CHAT_REMOVED):
         return
-    was_published = message.status == CHAT_PUBLISHED
-    message.status = CHAT_REMOVED
-    if was_published:
-        room = db.session.get(Room, message.room_id)
-        events.publish(REMOVED, {"id": message.id, "room": room.slug},
-                       audience=(room_audience(room),))
+    _hide(message, CHAT_REMOVED)
 
 
 def _locate(message_id: int) -> tuple[int | None, int | None, int | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_threads_browser import _log_in
+from tests.e2e.flows import log_in
 
 # Starts the forum in a subprocess on SQLite: run once, not again per database.
 pytestmark = pytest.mark.live
@@ -12,12 +12,12 @@ pytestmark = pytest.mark.live
 
 def test_two_members_chat_live(forum_url, new_page):
     heron = new_page()
-    _log_in(heron, forum_url, "steady-heron")
+    log_in(heron, forum_url, "steady-heron")
     heron.goto(forum_url + "/rooms/coffee-room")
     assert "What is said in the room stays in the room." in heron.content()
 
     cedar = new_page()
-    _log_in(cedar, forum_url, "morning-cedar")
+    log_in(cedar, forum_url, "morning-cedar")
     cedar.goto(forum_url + "/rooms/coffee-room")
     # Both sockets joined: presence reaches heron's page.
     heron.locator(".chat-presence", has_text="2").wait_for(timeout=8000)

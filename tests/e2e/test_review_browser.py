@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_threads_browser import _log_in
+from tests.e2e.flows import log_in, start_thread
 
 # Starts the forum in a subprocess on SQLite: run once, not again per database.
 pytestmark = pytest.mark.live
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.live
 
 def test_on_duty_moderator_gets_the_urgent_item_live(forum_url, new_page):
     moderator = new_page(1280, 900)
-    _log_in(moderator, forum_url, "mod-rowan")
+    log_in(moderator, forum_url, "mod-rowan")
     moderator.goto(forum_url + "/review")
     if moderator.get_by_role("button", name="Go on duty").count():
         moderator.get_by_role("button", name="Go on duty").click()
@@ -24,11 +24,9 @@ def test_on_duty_moderator_gets_the_urgent_item_live(forum_url, new_page):
     before = live.locator("li").count()
 
     member = new_page()
-    _log_in(member, forum_url, "morning-cedar")
-    member.goto(forum_url + "/c/daily-check-ins/new")
-    member.fill("#title", "Can't do this")
-    member.fill("#body", "I want to kill myself tonight. I can't keep going.")
-    member.get_by_role("button", name="Post thread").click()
+    log_in(member, forum_url, "morning-cedar")
+    start_thread(member, forum_url, "Can't do this",
+                 "I want to kill myself tonight. I can't keep going.")
     member.wait_for_url("**/t/*")
 
     # Well inside the page's 15-second poll: this arrives through the /mod socket.

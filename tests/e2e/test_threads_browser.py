@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.flows import log_in, start_thread
+
 # Starts the forum in a subprocess on SQLite: run once, not again per database.
 pytestmark = pytest.mark.live
 
-DEMO_PASSWORD = "recovery-demo-2026"
-
-
-def _log_in(page, base: str, pseudonym: str) -> None:
-    page.goto(base + "/login")
-    page.fill("#pseudonym", pseudonym)
-    page.fill("#password", DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").last.click()
-    page.wait_for_url(base + "/")
-
-
 def test_crisis_post_shows_resources_and_reaches_no_other_reader_as_toxic(forum_url, new_page):
     page = new_page()
-    _log_in(page, forum_url, "steady-heron")
-    page.goto(forum_url + "/c/daily-check-ins/new")
-    page.fill("#title", "Rough night")
-    page.fill("#body", "I don't want to be alive anymore. I want to end it all tonight.")
-    page.get_by_role("button", name="Post thread").click()
+    log_in(page, forum_url, "steady-heron")
+    start_thread(page, forum_url, "Rough night",
+                 "I don't want to be alive anymore. I want to end it all tonight.")
     page.wait_for_url("**/t/*")
     panel = page.locator(".panel", has_text="You are not alone")
     assert panel.is_visible()
@@ -33,7 +22,7 @@ def test_crisis_post_shows_resources_and_reaches_no_other_reader_as_toxic(forum_
 
     # A crisis disclosure is published for peers (and queued for a trained human), not hidden.
     reader = new_page()
-    _log_in(reader, forum_url, "morning-cedar")
+    log_in(reader, forum_url, "morning-cedar")
     reader.goto(thread_url)
     assert "I want to end it all tonight" in reader.content()
     assert reader.locator(".panel", has_text="You are not alone").count() == 0
@@ -41,11 +30,8 @@ def test_crisis_post_shows_resources_and_reaches_no_other_reader_as_toxic(forum_
 
 def test_phone_number_gets_a_nudge_with_the_text_kept(forum_url, new_page):
     page = new_page()
-    _log_in(page, forum_url, "steady-heron")
-    page.goto(forum_url + "/c/daily-check-ins/new")
-    page.fill("#title", "Call me")
-    page.fill("#body", "text me at 555-201-3344 if you want to talk")
-    page.get_by_role("button", name="Post thread").click()
+    log_in(page, forum_url, "steady-heron")
+    start_thread(page, forum_url, "Call me", "text me at 555-201-3344 if you want to talk")
     nudge = page.get_by_role("alert")
     assert "Before you post" in nudge.inner_text()
     assert page.input_value("#body") == "text me at 555-201-3344 if you want to talk"

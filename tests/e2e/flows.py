@@ -1,0 +1,22 @@
+"""Steps that several browser tests take as a member would."""
+
+from __future__ import annotations
+
+DEMO_PASSWORD = "recovery-demo-2026"
+
+
+def log_in(page, base: str, pseudonym: str) -> None:
+    """Log in with a demo account through the real form."""
+    page.goto(base + "/login")
+    page.fill("#pseudonym", pseudonym)
+    page.fill("#password", DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").last.click()
+    page.wait_for_url(base + "/")
+
+
+def start_thread(page, base: str, title: str, body: str, board: str = "daily-check-ins") -> None:
+    """Fill in and send the new-thread form of a board."""
+    page.goto(f"{base}/c/{board}/new")
+    page.fill("#title", title)
+    page.fill("#body", body)
+    page.get_by_role("button", name="Post thread").click()
