@@ -15,9 +15,11 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
+from sqlalchemy import select
 
 from ..errors import ContentRejected, ForumError, ValidationFailed
 from ..extensions import db, socketio
+from ..models import Room
 from ..services import chat, events
 
 log = logging.getLogger("forum.realtime")
@@ -87,7 +89,7 @@ class NotJoined(ForumError):
 
 
 def _joined_room(payload: dict[str, Any]):
-    room = chat.access_room(payload["room"])
+    room = chat.access_room(payload["room"], current_user)
     if chat.room_audience(room) not in rooms():
         raise NotJoined(_("Join the room first."))
     return room
@@ -107,7 +109,12 @@ def on_disconnect(*_args):
     """Tell each joined room one fewer person is here."""
     for audience in rooms():
         if audience.startswith("room-"):
-            _emit_presence(audience[len("room-"):], audience, leaving_sid=request.sid)
+            slug = audience[len("room-"):]
+            count = _emit_presence(slug, audience, leaving_sid=request.sid)
+            if current_user.is_authenticated:
+                room = db.session.scalar(select(Room).where(Room.slug == slug))
+                if room is not None:
+                    chat.note_presence(room, current_user.id, False, max(0, count))
 
 
 @socketio.on("join", namespace=NAMESPACE)
@@ -115,11 +122,12 @@ def on_join(data=None):
     """join {"room"} → {"ok", "history", "presence"}; presence goes to the room."""
 
     def action(payload):
-        room = chat.access_room(payload["room"])
+        room = chat.access_room(payload["room"], current_user)
         chat.check_join(room, acting_user=current_user)
         audience = chat.room_audience(room)
         join_room(audience)
         count = _emit_presence(room.slug, audience)
+        chat.note_presence(room, current_user.id, True, count)
         return {"ok": True, "room": room.slug, "history": chat.history(room, current_user),
                 "presence": count}
 
@@ -134,7 +142,8 @@ def on_leave(data=None):
         room = _joined_room(payload)
         audience = chat.room_audience(room)
         leave_room(audience)
-        _emit_presence(room.slug, audience)
+        count = _emit_presence(room.slug, audience)
+        chat.note_presence(room, current_user.id, False, count)
         return {"ok": True}
 
     return _handle(data, ("room",), action)

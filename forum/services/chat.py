@@ -12,7 +12,9 @@ sends the writer alone a private `support` event with resources.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -25,7 +27,7 @@ from ..models import ChatMessage, ReviewItem, Room, User
 from ..models.base import utcnow
 from ..models.chat import CHAT_DELETED, CHAT_HELD, CHAT_PUBLISHED, CHAT_REMOVED
 from ..moderation.render import render_markdown
-from . import events, privacy, review_queue, screening
+from . import clock, events, privacy, review_queue, screening
 from .accounts import is_suspended
 
 log = logging.getLogger("forum.chat")
@@ -67,23 +69,84 @@ class SendResult:
         return self.message.status
 
 
-def list_rooms() -> list[Room]:
-    """Every room, by title."""
-    return list(db.session.scalars(select(Room).order_by(Room.title, Room.id)))
+# Seams for features that live beside chat (meetings, private support rooms). Each rule
+# answers None when it has no opinion about a room; the first definite answer wins.
+OpenRule = Callable[[Room, datetime], bool | None]
+AccessRule = Callable[[Room, User | None], bool | None]
+PresenceObserver = Callable[[Room, int, bool, int], None]
+_OPEN_RULES: list[OpenRule] = []
+_ACCESS_RULES: list[AccessRule] = []
+_LISTED_RULES: list[Callable[[Room], bool | None]] = []
+_PRESENCE_OBSERVERS: list[PresenceObserver] = []
 
 
-def access_room(slug: Any) -> Room:
-    """A room by slug; NotFound for anything else."""
+def register_open_rule(rule: OpenRule) -> None:
+    """Let another service say whether a room is open at a time (e.g. a meeting window)."""
+    if rule not in _OPEN_RULES:
+        _OPEN_RULES.append(rule)
+
+
+def register_access_rule(rule: AccessRule) -> None:
+    """Let another service say who may see a room at all; False reads as NotFound."""
+    if rule not in _ACCESS_RULES:
+        _ACCESS_RULES.append(rule)
+
+
+def register_listed_rule(rule: Callable[[Room], bool | None]) -> None:
+    """Let another service keep rooms (e.g. private ones) off the /rooms list."""
+    if rule not in _LISTED_RULES:
+        _LISTED_RULES.append(rule)
+
+
+def register_presence_observer(observer: PresenceObserver) -> None:
+    """Hear (room, account id, joined?, connections now) when someone joins or leaves."""
+    if observer not in _PRESENCE_OBSERVERS:
+        _PRESENCE_OBSERVERS.append(observer)
+
+
+def _first_answer(rules: list, *args: Any) -> bool | None:
+    for rule in rules:
+        answer = rule(*args)
+        if answer is not None:
+            return bool(answer)
+    return None
+
+
+def note_presence(room: Room, user_id: int, joined: bool, count: int) -> None:
+    """Called by the realtime layer after a join or a leave; observers count attendance."""
+    for observer in list(_PRESENCE_OBSERVERS):
+        try:
+            observer(room, user_id, joined, count)
+        except Exception:  # attendance must never break chat
+            db.session.rollback()
+            log.exception("presence observer failed room_id=%s", room.id)
+
+
+def list_rooms(viewer: User | None = None) -> list[Room]:
+    """Every listed room this viewer may see, by title."""
+    rooms_ = db.session.scalars(select(Room).order_by(Room.title, Room.id))
+    return [
+        r for r in rooms_
+        if _first_answer(_LISTED_RULES, r) is not False
+        and _first_answer(_ACCESS_RULES, r, viewer) is not False
+    ]
+
+
+def access_room(slug: Any, viewer: User | None = None) -> Room:
+    """A room by slug; the same NotFound for missing and for a room this viewer may not see."""
     if not isinstance(slug, str) or not slug or len(slug) > 64:
         raise NotFound()
     room = db.session.scalar(select(Room).where(Room.slug == slug))
-    if room is None:
+    if room is None or _first_answer(_ACCESS_RULES, room, viewer) is False:
         raise NotFound()
     return room
 
 
-def is_open(room: Room) -> bool:
-    """Always-open rooms are open; meeting rooms have no window yet, so they are closed."""
+def is_open(room: Room, now: datetime | None = None) -> bool:
+    """Open now? The first rule with an answer decides; otherwise always-open rooms are."""
+    answer = _first_answer(_OPEN_RULES, room, now or clock.now())
+    if answer is not None:
+        return answer
     return bool(room.always_open)
 
 

@@ -13,14 +13,16 @@ bp = Blueprint("rooms", __name__)
 @bp.get("/rooms")
 def index():
     """Every chat room."""
-    return render_template("rooms/index.html", rooms=chat.list_rooms(), is_open=chat.is_open)
+    return render_template(
+        "rooms/index.html", rooms=chat.list_rooms(current_user), is_open=chat.is_open
+    )
 
 
 @bp.get("/rooms/<slug>")
 @login_required
 def room(slug: str):
     """A room's page: the message log and the form; messages arrive over Socket.IO."""
-    the_room = chat.access_room(slug)
+    the_room = chat.access_room(slug, current_user)
     return render_template(
         "rooms/room.html", room=the_room, open=chat.is_open(the_room),
         can_send=chat.can_send(current_user), text_max=chat.TEXT_MAX,
