@@ -4,6 +4,7 @@ from .audit import AuditEvent
 from .chat import ChatMessage
 from .community import Board, Room
 from .guidelines import GuidelinesVersion
+from .jobs import JobLease
 from .moderation_team import (
     Appeal,
     DutyPeriod,
@@ -42,6 +43,7 @@ __all__ = [
     "Board",
     "ChatMessage",
     "GuidelinesVersion",
+    "JobLease",
     "Milestone",
     "Mute",
     "Notification",

@@ -1,21 +1,36 @@
 """Named background jobs (alert escalation, claim lapses, queue snapshots) and a small
-in-process scheduler started only by the serving entry point (python -m forum)."""
+scheduler started by each serving process.
+
+Several processes may run the scheduler at once (several gunicorn workers, several hosts): a job
+runs only in the process that wins its lease, a conditional UPDATE of its job_leases row that
+succeeds for one process when the interval has passed and nobody holds the job. The same row-level
+claim works on SQLite and PostgreSQL; a holder that dies mid-run loses the lease after LEASE_S.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask
+from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..models import JobLease
 from . import clock
 
 log = logging.getLogger("forum.jobs")
 TICK_S = 30
+LEASE_S = 300
+# Who holds a lease: this process (host, pid and a random part for forked workers).
+HOLDER = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -42,21 +57,80 @@ def registered() -> list[str]:
     return sorted(_JOBS)
 
 
+def _ensure_row(name: str) -> None:
+    if db.session.get(JobLease, name) is not None:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(JobLease(name=name))
+    except IntegrityError:
+        pass  # another process made it first
+    db.session.commit()
+
+
+def claim(job: Job, now: datetime, *, holder: str = HOLDER, force: bool = False) -> bool:
+    """Take the job's lease if it is due and free; True for exactly one claimant."""
+    _ensure_row(job.name)
+    free = or_(JobLease.lease_until.is_(None), JobLease.lease_until < now)
+    due = or_(
+        JobLease.last_run_at.is_(None),
+        JobLease.last_run_at <= now - timedelta(seconds=job.interval_s),
+    )
+    condition = and_(JobLease.name == job.name, free) if force else and_(
+        JobLease.name == job.name, free, due)
+    result = db.session.execute(
+        update(JobLease).where(condition)
+        .values(holder=holder, lease_until=now + timedelta(seconds=LEASE_S))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def release(job: Job, now: datetime, *, holder: str = HOLDER, ran: bool = True) -> None:
+    """Give the lease back; a run that finished counts as the job's last run."""
+    values: dict = {"holder": None, "lease_until": None}
+    if ran:
+        values["last_run_at"] = now
+    db.session.execute(
+        update(JobLease).where(JobLease.name == job.name, JobLease.holder == holder)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
 def run_due(now: datetime | None = None, *, force: bool = False) -> dict[str, int]:
-    """Run every job whose interval has passed (all of them with force); returns counts."""
+    """Run every job that is due and whose lease this process wins (every free one with
+    force); returns counts per job that ran here."""
     now = now or clock.now()
     done: dict[str, int] = {}
     for job in list(_JOBS.values()):
         if not force and job.last_run is not None and (
                 now - job.last_run).total_seconds() < job.interval_s:
+            continue  # ran here recently: no need to ask the database
+        try:
+            if not claim(job, now, force=force):
+                continue
+        except Exception:
+            db.session.rollback()
+            log.exception("job lease failed name=%s", job.name)
             continue
+        ran = False
         try:
             done[job.name] = job.run(now)
+            ran = True
         except Exception:
             db.session.rollback()
             log.exception("job failed name=%s", job.name)
-            continue
-        job.last_run = now
+        finally:
+            try:
+                release(job, now, ran=ran)
+            except Exception:
+                db.session.rollback()
+                log.exception("job lease release failed name=%s", job.name)
+        if ran:
+            job.last_run = now
+            log.info("job ran name=%s count=%s", job.name, done[job.name])
     return done
 
 
