@@ -11,4 +11,8 @@ from . import chat, mod  # noqa: F401 - importing registers the handlers
 
 
 def init_app(app: Flask) -> None:
-    """The namespaces' handlers are bound to the shared socketio object at import time."""
+    """The namespaces' handlers are bound to the shared socketio object at import time;
+    presence is counted in Redis when the app has one, so every process sees the same count."""
+    from ..services import jobs, presence
+
+    presence.configure(app.config.get("REDIS_URL"), jobs.HOLDER)

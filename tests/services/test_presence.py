@@ -1,0 +1,96 @@
+"""Presence counts: per process without Redis, summed over every process with it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from forum.services import presence
+
+REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_up() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def test_memory_presence_counts_connections_in_and_out():
+    backend = presence.MemoryPresence()
+    assert backend.add("coffee-room", "sid-1") == 1
+    assert backend.add("coffee-room", "sid-2") == 2
+    assert backend.add("coffee-room", "sid-2") == 2  # the same connection twice counts once
+    assert backend.add("night-owls", "sid-3") == 1
+    assert backend.discard("coffee-room", "sid-1") == 1
+    assert backend.discard("coffee-room", "sid-unknown") == 1
+    assert backend.count("coffee-room") == 1 and backend.count("empty") == 0
+
+
+def test_without_redis_the_app_counts_in_process(app):
+    assert isinstance(presence.backend(), presence.MemoryPresence)
+
+
+
+
+@pytest.fixture
+def redis_db():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(presence.RedisPresence.PREFIX + "*"):
+        client.delete(key)
+    yield client
+    for key in client.scan_iter(presence.RedisPresence.PREFIX + "*"):
+        client.delete(key)
+
+
+@pytest.mark.services
+@pytest.mark.skipif(not _redis_up() and not os.environ.get("CI"), reason="Redis not running")
+def test_redis_presence_is_summed_across_processes(redis_db):
+    first = presence.RedisPresence(REDIS_URL, "proc-a")
+    second = presence.RedisPresence(REDIS_URL, "proc-b")
+    assert first.add("coffee-room", "sid-1") == 1
+    # Socket.IO connection ids are only unique per process: the holder keeps them apart.
+    assert second.add("coffee-room", "sid-1") == 2
+    assert second.add("coffee-room", "sid-2") == 3
+    assert first.count("coffee-room") == 3 and second.count("coffee-room") == 3
+    assert first.discard("coffee-room", "sid-1") == 2
+    assert second.count("coffee-room") == 2
+    assert first.count("night-owls") == 0
+
+
+@pytest.mark.services
+@pytest.mark.skipif(not _redis_up() and not os.environ.get("CI"), reason="Redis not running")
+def test_a_dead_process_drops_out_while_a_live_one_stays(redis_db, monkeypatch):
+    import time
+
+    clock = [time.time()]
+    monkeypatch.setattr(presence.time, "time", lambda: clock[0])
+    alive = presence.RedisPresence(REDIS_URL, "proc-alive")
+    dead = presence.RedisPresence(REDIS_URL, "proc-dead")
+    alive.add("coffee-room", "sid-1")
+    dead.add("coffee-room", "sid-9")
+    assert alive.count("coffee-room") == 2
+    clock[0] += presence.TTL_S - 5
+    alive.heartbeat()  # the dead process no longer beats
+    clock[0] += 10
+    assert alive.count("coffee-room") == 1
+
+
+@pytest.mark.services
+@pytest.mark.skipif(not _redis_up() and not os.environ.get("CI"), reason="Redis not running")
+def test_an_app_with_redis_counts_in_redis(app_config, redis_db):
+    from forum import create_app
+
+    app_config.update(REDIS_URL=REDIS_URL, RATELIMIT_STORAGE_URI=REDIS_URL)
+    try:
+        create_app(app_config)
+        assert isinstance(presence.backend(), presence.RedisPresence)
+    finally:
+        presence.configure(None, "test")
+    assert isinstance(presence.backend(), presence.MemoryPresence)
