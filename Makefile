@@ -27,6 +27,12 @@ run: setup
 	$(FLASK) seed-demo
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m forum
 
+# Production-style: one gunicorn process (gthread + simple-websocket) on HOST:PORT. Run one such
+# command per process, each on its own port, with FORUM_DATABASE_URL and FORUM_REDIS_URL shared.
+serve: setup
+	$(FLASK) db upgrade
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c python:forum.gunicorn_conf
+
 services:
 	@bash scripts/services.sh
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ..errors import ContentRejected, ForumError, ValidationFailed
 from ..extensions import db, socketio
 from ..models import Room
-from ..services import chat, events
+from ..services import chat, events, presence
 
 log = logging.getLogger("forum.realtime")
 NAMESPACE = "/chat"
@@ -45,16 +45,15 @@ def _from_exception(exc: ForumError, text: Any) -> dict[str, Any]:
 
 
 def presence_count(audience: str) -> int:
-    """How many connections are in a room (this process)."""
-    manager = socketio.server.manager
-    return sum(1 for _ in manager.get_participants(NAMESPACE, audience))
+    """How many connections are in a room, across every process when Redis is configured."""
+    return presence.count(audience)
 
 
-def _emit_presence(room_slug: str, audience: str, *, leaving_sid: str | None = None) -> int:
-    count = presence_count(audience) - (1 if leaving_sid else 0)
+def _emit_presence(room_slug: str, audience: str, count: int, *,
+                   skip_sid: str | None = None) -> int:
     socketio.emit("presence", {"room": room_slug, "count": max(0, count)}, to=audience,
-                  namespace=NAMESPACE, skip_sid=leaving_sid)
-    return count
+                  namespace=NAMESPACE, skip_sid=skip_sid)
+    return max(0, count)
 
 
 def _payload(data: Any, *keys: str) -> dict[str, Any] | None:
@@ -110,7 +109,8 @@ def on_disconnect(*_args):
     for audience in rooms():
         if audience.startswith("room-"):
             slug = audience[len("room-"):]
-            count = _emit_presence(slug, audience, leaving_sid=request.sid)
+            count = _emit_presence(slug, audience, presence.leave(audience, request.sid),
+                                   skip_sid=request.sid)
             if current_user.is_authenticated:
                 room = db.session.scalar(select(Room).where(Room.slug == slug))
                 if room is not None:
@@ -126,7 +126,7 @@ def on_join(data=None):
         chat.check_join(room, acting_user=current_user)
         audience = chat.room_audience(room)
         join_room(audience)
-        count = _emit_presence(room.slug, audience)
+        count = _emit_presence(room.slug, audience, presence.join(audience, request.sid))
         chat.note_presence(room, current_user.id, True, count)
         return {"ok": True, "room": room.slug, "history": chat.history(room, current_user),
                 "presence": count}
@@ -142,7 +142,7 @@ def on_leave(data=None):
         room = _joined_room(payload)
         audience = chat.room_audience(room)
         leave_room(audience)
-        count = _emit_presence(room.slug, audience)
+        count = _emit_presence(room.slug, audience, presence.leave(audience, request.sid))
         chat.note_presence(room, current_user.id, False, count)
         return {"ok": True}
 

@@ -132,7 +132,8 @@ def configure(redis_url: str | None, holder: str) -> Backend:
         if _beat is None:
             _beat = threading.Thread(target=_heartbeat_loop, name="forum-presence", daemon=True)
             _beat.start()
-    elif not isinstance(_backend, MemoryPresence):
+    else:
+        # A new app starts with nobody present (one app per process outside tests).
         _backend = MemoryPresence()
     return _backend
 
