@@ -142,9 +142,11 @@ def _register_defaults() -> None:
     register("review.snapshot", 900, team_stats.take_snapshot)
 
 
-def start_scheduler(app: Flask, interval_s: int = TICK_S) -> threading.Thread:
-    """Run due jobs every interval_s seconds in a daemon thread (serving process only)."""
+def start_scheduler(app: Flask, interval_s: float | None = None) -> threading.Thread:
+    """Run due jobs every interval_s seconds (JOBS_TICK_S) in a daemon thread of each
+    serving process; leases keep each run to one process."""
     stop = threading.Event()
+    interval_s = interval_s or float(app.config.get("JOBS_TICK_S", TICK_S))
 
     def loop() -> None:
         while not stop.wait(interval_s):
