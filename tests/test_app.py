@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -31,6 +33,30 @@ def test_healthz(client):
     assert body["database"] == "ok"
     assert set(body["classifier"]) >= {"name", "ready"}
     assert body["rules"]["count"] > 0 and body["rules"]["version"]
+    assert body["redis"] == "not configured"
+
+
+def test_healthz_reports_redis_without_failing_the_process(app, client):
+    # Nothing listens on this port: Redis is reported as an error, the process keeps serving.
+    app.config["REDIS_URL"] = "redis://127.0.0.1:9/0"
+    body = client.get("/healthz")
+    assert body.status_code == 200
+    assert body.get_json()["redis"] == "error"
+    assert body.get_json()["status"] == "degraded"
+
+
+def test_healthz_reports_a_working_redis(app, client):
+    import redis
+
+    url = os.environ.get("FORUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if not os.environ.get("CI"):
+            pytest.skip("Redis not running")
+        raise
+    app.config["REDIS_URL"] = url
+    assert client.get("/healthz").get_json()["redis"] == "ok"
 
 
 def test_known_default_secret_key_refused_outside_tests(app_config):

@@ -19,8 +19,8 @@ from sqlalchemy import select, text
 from .. import moderation
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..models import Board, Room
-from ..services import guidelines
+from ..models import Board
+from ..services import chat, guidelines
 from .forms import EmptyForm, GuidelinesForm
 
 bp = Blueprint("main", __name__)
@@ -30,7 +30,8 @@ bp = Blueprint("main", __name__)
 def index():
     """The front page: boards and rooms of the community."""
     boards = db.session.scalars(select(Board).order_by(Board.position, Board.name)).all()
-    rooms = db.session.scalars(select(Room).order_by(Room.title)).all()
+    # Private support rooms never show; the chat service knows who may see which room.
+    rooms = chat.list_rooms(current_user)
     return render_template("main/index.html", boards=boards, rooms=rooms)
 
 
@@ -44,13 +45,36 @@ def healthz():
         current_app.logger.exception("healthz database check failed")
         database = "error"
     status = moderation.status()
+    redis_state = _redis_state()
     body = {
-        "status": "ok" if database == "ok" else "degraded",
+        "status": "ok" if database == "ok" and redis_state != "error" else "degraded",
         "database": database,
+        "redis": redis_state,
         "classifier": status["classifier"],
         "rules": status["rules"],
     }
+    # Only a missing database takes this process out of rotation: with Redis away every
+    # process is affected alike, and each still serves its own members.
     return jsonify(body), 200 if database == "ok" else 503
+
+
+def _redis_state() -> str:
+    """ok, error, or "not configured" when the forum runs without Redis."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return "not configured"
+    client = current_app.extensions.get("forum_health_redis")
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        current_app.extensions["forum_health_redis"] = client
+    try:
+        client.ping()
+        return "ok"
+    except Exception:  # noqa: BLE001 - any failure means Redis is not usable
+        current_app.logger.warning("healthz redis check failed")
+        return "error"
 
 
 @bp.get("/guidelines")
