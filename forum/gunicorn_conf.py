@@ -26,6 +26,21 @@ disable_redirect_access_to_syslog = True
 errorlog = "-"
 loglevel = os.environ.get("FORUM_LOG_LEVEL", "info").lower()
 proc_name = "forum"
+# The forum's own log lines (ids and event names only) go to stderr beside gunicorn's.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {
+        "format": "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain",
+                            "stream": "ext://sys.stderr"}},
+    "root": {"level": "WARNING", "handlers": ["stderr"]},
+    "loggers": {
+        "forum": {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False},
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stderr"],
+                           "propagate": False},
+    },
+}
 
 
 def post_worker_init(worker) -> None:
