@@ -63,6 +63,7 @@ bench: setup
 	$(PY) bench/screen_bench.py
 	$(PY) bench/pages_bench.py
 	$(PY) bench/queue_bench.py
+	$(PY) bench/classifier_memory.py
 
 # Collect every user-facing string for translators (English is the source language).
 messages: setup
