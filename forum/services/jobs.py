@@ -134,12 +134,23 @@ def run_due(now: datetime | None = None, *, force: bool = False) -> dict[str, in
     return done
 
 
+def _rescreen(now: datetime) -> int:
+    """Screen again what the classifier could not score when it was written."""
+    from ..moderation.rescreen import run_rescreen
+
+    return run_rescreen(RESCREEN_BATCH)["rescreened"]
+
+
+RESCREEN_BATCH = 200
+
+
 def _register_defaults() -> None:
     from . import review_alerts, review_claims, team_stats
 
     register("review.escalate", 30, review_alerts.run_escalation)
     register("review.lapse", 60, review_claims.run_lapse)
     register("review.snapshot", 900, team_stats.take_snapshot)
+    register("moderation.rescreen", 120, _rescreen)
 
 
 def start_scheduler(app: Flask, interval_s: float | None = None) -> threading.Thread:

@@ -78,3 +78,19 @@ def test_crisis_page_puts_the_readers_country_first(client):
     assert not first_country(headers={"Accept-Language": "en-US,en;q=0.8"})
     assert not first_country()  # no hint: the United States first
     assert first_country(query_string={"country": "gb"})
+
+
+def test_the_scheduler_rescreens_what_the_classifier_missed(app, db):
+    from datetime import UTC, datetime
+
+    from forum.models.screening import PendingRescreen
+    from forum.services import jobs
+
+    _register()
+    STORE.update({7: "I relapsed last night"})
+    rescreen.remember("test-note", 7, "post")
+    db.session.commit()
+    done = jobs.run_due(datetime(2026, 12, 1, 12, 0, tzinfo=UTC), force=True)
+    assert done["moderation.rescreen"] == 1
+    assert APPLIED[7].categories == ("relapse",)
+    assert db.session.query(PendingRescreen).count() == 0
