@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: setup run serve test test-sqlite test-postgres services browser lint bench messages clean
 
@@ -50,8 +51,9 @@ test-sqlite: setup
 
 test-postgres: setup
 	@if [ -n "$$CI" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
-	  echo "== test suite on PostgreSQL =="; \
-	  FORUM_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -q -m 'not live'; \
+	  echo "== test suite on PostgreSQL + Redis (rate limits, presence) =="; \
+	  FORUM_TEST_DATABASE_URL=$(PG_TEST_URL) FORUM_TEST_REDIS_URL=$(REDIS_TEST_URL) \
+	    $(PY) -m pytest -q -m 'not live'; \
 	else \
 	  echo "PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL run is left out."; \
 	fi

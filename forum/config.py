@@ -46,6 +46,8 @@ class Defaults:
     CLASSIFIER = "auto"
     DEMO_PASSWORD = "recovery-demo-2026"
     SOCKETIO_ASYNC_MODE = "threading"
+    # "auto": Socket.IO's message queue is REDIS_URL (every process hears every emit).
+    SOCKETIO_MESSAGE_QUEUE: str | None = "auto"
     # Distressing items a moderator may read in an hour before the queue suggests a break.
     REVIEW_BREAK_AFTER = 5
 
@@ -106,5 +108,7 @@ def load(app: Flask, overrides: Mapping | None) -> None:
         app.config["PREFERRED_URL_SCHEME"] = "https"
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    if app.config.get("SOCKETIO_MESSAGE_QUEUE") == "auto":
+        app.config["SOCKETIO_MESSAGE_QUEUE"] = redis_url
     if os.environ.get("FORUM_LOG_LEVEL"):
         logging.getLogger("forum").setLevel(os.environ["FORUM_LOG_LEVEL"].upper())

@@ -21,6 +21,10 @@ from forum.models.base import utcnow
 
 PASSWORD = "a calm river at dawn"
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
+# With FORUM_TEST_REDIS_URL the suite keeps rate limits and presence in Redis, as a scaled-out
+# deployment does. Socket.IO's message queue stays in-process here, since the test client reads
+# emits synchronously; tests/test_scaleout.py proves the queue across real processes.
+REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL")
 
 
 def _base_config(database_url: str, instance: str) -> dict:
@@ -34,7 +38,9 @@ def _base_config(database_url: str, instance: str) -> dict:
         "ARGON2_FAST": True,
         "CLASSIFIER": "fallback",
         "RULES_RELOAD_INTERVAL_S": 0,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": REDIS_URL or "memory://",
+        "REDIS_URL": REDIS_URL,
+        "SOCKETIO_MESSAGE_QUEUE": None,
         "SERVER_NAME": None,
     }
 
@@ -76,6 +82,16 @@ def _clear_tables() -> None:
     _db.session.commit()
 
 
+def _clear_presence() -> None:
+    import redis
+
+    from forum.services.presence import RedisPresence
+
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(RedisPresence.PREFIX + "*"):
+        client.delete(key)
+
+
 @pytest.fixture
 def app_config(database_url, tmp_path) -> dict:
     """Configuration for the test app; tests may change it before `app` is built."""
@@ -96,6 +112,8 @@ def app(app_config):
     with application.app_context():
         _clear_tables()
         limiter.reset()
+        if REDIS_URL:
+            _clear_presence()
         yield application
         _db.session.remove()
         _clear_tables()
