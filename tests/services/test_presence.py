@@ -31,7 +31,11 @@ def test_memory_presence_counts_connections_in_and_out():
     assert backend.count("coffee-room") == 1 and backend.count("empty") == 0
 
 
-def test_without_redis_the_app_counts_in_process(app):
+def test_without_redis_the_app_counts_in_process(app_config):
+    from forum import create_app
+
+    app_config.update(REDIS_URL=None, RATELIMIT_STORAGE_URI="memory://")
+    create_app(app_config)
     assert isinstance(presence.backend(), presence.MemoryPresence)
 
 
