@@ -37,12 +37,12 @@ def value_of(items: list[tuple[int | None, Any]],
     people = len({p for p, _ in items if p is not None})
     if agg is None:
         return Value(people, people)
-    return Value(agg([x for _, x in items]) if items else None, people)
+    return Value(agg([x for _, x in items]), people)
 
 
 def series_of(period: Period, records: Iterable[Record], label: str = "",
               agg: Callable[[list[Any]], float | int | None] | None = None) -> Series:
-    """Bucket records by week; agg=None counts distinct people."""
+    """Bucket records by week; agg=None counts distinct people. agg gets [] for an empty week."""
     weeks = set(period.weeks)
     by_week: dict[date, list[tuple[int | None, Any]]] = defaultdict(list)
     every: list[tuple[int | None, Any]] = []
@@ -177,7 +177,9 @@ def first_reply_share(period: Period) -> Figure:
     """Share of new threads that got a reply from someone else (so far), in percent."""
     rows = _first_replies(period)
 
-    def share(hours: list[float | None]) -> float:
+    def share(hours: list[float | None]) -> float | None:
+        if not hours:
+            return None
         return 100.0 * sum(1 for h in hours if h is not None) / len(hours)
 
     return Figure("first_reply_share", [series_of(period, rows, "", share)])
