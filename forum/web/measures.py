@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ..errors import ValidationFailed
@@ -137,5 +138,6 @@ def withdraw():
     """Withdraw: every answer is erased."""
     if EmptyForm().validate_on_submit():
         count = checkins.do_withdraw(acting_user=current_user)
-        flash(_("You withdrew. %(n)d answers were erased.", n=count), "success")
+        flash(ngettext("You withdrew. %(num)d answer was erased.",
+                       "You withdrew. %(num)d answers were erased.", count), "success")
     return redirect(url_for("measures.checkin"))
