@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import CheckinAnswer
-from tests.conftest import csrf_from, login, page_text
+from tests.conftest import PASSWORD, csrf_from, login, page_text
 from tests.services.test_checkins import answers
 
 
@@ -96,3 +96,18 @@ def test_check_in_and_measures_pages_have_no_inline_script_or_style(app, member,
     for page in pages:
         assert "<script>" not in page and "style=" not in page and "onclick=" not in page
         assert 'src="http' not in page and 'href="http' not in page
+
+
+def test_the_data_download_holds_ones_answers_and_deletion_erases_them(app, member):
+    import json
+
+    client = _client(app, member)
+    _post(client, "/account/checkin/opt-in")
+    _post(client, "/account/checkin", answers(5, 2))
+    data = json.loads(page_text(client.get("/account/export")))
+    assert [(a["connected"], a["barc_10_total"]) for a in data["checkins"]] == [(5, 20)]
+    token = csrf_from(client, "/account")
+    response = client.post("/account/delete", data={
+        "password": PASSWORD, "posts": "delete", "confirm": "y", "csrf_token": token})
+    assert response.status_code in (200, 302)
+    assert db.session.scalar(select(func.count()).select_from(CheckinAnswer)) == 0
