@@ -187,13 +187,14 @@ def is_due(user: User, today: date | None = None) -> bool:
     return due is not None and due <= today
 
 
-def _choice(value: Any, allowed: range, field: str, reasons: dict[str, list[str]]) -> int:
+def _choice(value: Any, allowed: range, field: str, message: str,
+            reasons: dict[str, list[str]]) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
         number = -1
     if number not in allowed:
-        reasons[field] = [str(_l("Please choose one answer."))]
+        reasons[field] = [message]
     return number
 
 
@@ -208,8 +209,10 @@ def check_submit(answers: Mapping[str, Any], *, acting_user: User,
         raise ValidationFailed({"": [str(_l(
             "The next check-in opens on %(day)s.", day=next_due(user, today).isoformat()))]})
     reasons: dict[str, list[str]] = {}
-    connected = _choice(answers.get("connected"), range(1, 6), "connected", reasons)
-    barc = [_choice(answers.get(f"barc_{i}"), range(1, 7), f"barc_{i}", reasons)
+    connected = _choice(answers.get("connected"), range(1, 6), "connected",
+                        str(_l("Please choose how connected you feel.")), reasons)
+    barc = [_choice(answers.get(f"barc_{i}"), range(1, 7), f"barc_{i}",
+                    str(_l("Please choose an answer for statement %(n)d.", n=i)), reasons)
             for i in range(1, len(BARC_ITEMS) + 1)]
     if reasons:
         raise ValidationFailed(reasons)

@@ -31,6 +31,12 @@ def _period_or_errors() -> tuple[measures.Period | None, dict]:
         return None, exc.reasons
 
 
+def _entered(period: measures.Period | None) -> dict[str, str]:
+    """What the date fields show: what was typed, else the period shown."""
+    shown = {"from": period.start.isoformat(), "to": period.last_day.isoformat()} if period else {}
+    return {k: request.args.get(k) or shown.get(k, "") for k in ("from", "to")}
+
+
 def _report_page(template: str, access):
     period, errors = _period_or_errors()
     report = access(period, acting_user=current_user) if period else None
@@ -39,8 +45,7 @@ def _report_page(template: str, access):
         access(measures.parse_period(None, None), acting_user=current_user)
     return render_template(template, report=report, errors=errors, chart=bar_chart,
                            minimum=measures.MIN_PEOPLE, suppressed=measures.SUPPRESSED,
-                           entered={"from": request.args.get("from", ""),
-                                    "to": request.args.get("to", "")},
+                           entered=_entered(period),
                            checkin_citation=checkins.CITATION), (400 if errors else 200)
 
 

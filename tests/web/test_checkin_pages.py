@@ -62,7 +62,8 @@ def test_a_refused_check_in_keeps_the_chosen_answers(app, member):
     response = _post(client, "/account/checkin", data)
     page = page_text(response)
     assert response.status_code == 400
-    assert 'role="alert"' in page and "Please choose one answer." in page
+    assert 'role="alert"' in page and "Please choose an answer for statement 7." in page
+    assert "statement 6." not in page
     assert 'id="barc_7-error"' in page and 'aria-describedby="barc_7-error"' in page
     assert re.search(r'id="connected-2" name="connected" value="2" checked', page)
     assert re.search(r'id="barc_6-3" name="barc_6" value="3" checked', page)
