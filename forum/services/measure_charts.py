@@ -33,6 +33,11 @@ class BarChart:
     height: int = HEIGHT
 
     @property
+    def top_label(self) -> str:
+        """The highest shown value, as the page prints it."""
+        return f"{self.top:g}"
+
+    @property
     def has_values(self) -> bool:
         """Is there anything above zero to draw?"""
         return any(not b.suppressed and b.height > 0 for b in self.bars)

@@ -122,6 +122,7 @@ def test_a_community_of_ten_shows_the_figures(app, runner, make_user, board, adm
         assert "<strong>10</strong>" in section and "people: 10" in section
         assert "<svg" in section and "<title" in section  # a chart with a text alternative
         assert "<td>2026-11-02</td><td>10</td><td>10</td>" in section
+        assert "the tallest is 10." in section
         # The week's replies: nobody replied, so that figure is still withheld.
         assert "fewer than 10" in _section(out[name], "replies_by_board")
 
