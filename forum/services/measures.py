@@ -283,15 +283,25 @@ def can_view_shared(user: User | None) -> bool:
     return user is not None and getattr(user, "is_authenticated", False)
 
 
-def access_dashboard(period: Period, *, acting_user: User | None) -> Report:
-    """The dashboard's report, for admins; others get the same NotFound as a missing page."""
-    if not can_view_dashboard(acting_user):
+def ensure_dashboard_viewer(user: User | None) -> None:
+    """NotFound unless an admin: the same answer as a missing page."""
+    if not can_view_dashboard(user):
         raise NotFound()
+
+
+def ensure_shared_viewer(user: User | None) -> None:
+    """NotFound unless logged in."""
+    if not can_view_shared(user):
+        raise NotFound()
+
+
+def access_dashboard(period: Period, *, acting_user: User | None) -> Report:
+    """The dashboard's report, for admins."""
+    ensure_dashboard_viewer(acting_user)
     return build_report(period)
 
 
 def access_shared(period: Period, *, acting_user: User | None) -> Report:
     """The members' page: the same aggregates as the dashboard, for any logged-in member."""
-    if not can_view_shared(acting_user):
-        raise NotFound()
+    ensure_shared_viewer(acting_user)
     return build_report(period)

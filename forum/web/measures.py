@@ -37,12 +37,11 @@ def _entered(period: measures.Period | None) -> dict[str, str]:
     return {k: request.args.get(k) or shown.get(k, "") for k in ("from", "to")}
 
 
-def _report_page(template: str, access):
+def _report_page(template: str, access, ensure):
+    # Authorize before saying anything about the dates.
+    ensure(current_user)
     period, errors = _period_or_errors()
     report = access(period, acting_user=current_user) if period else None
-    if report is None:
-        # Still authorize before saying anything about the dates.
-        access(measures.parse_period(None, None), acting_user=current_user)
     return render_template(template, report=report, errors=errors, chart=bar_chart,
                            minimum=measures.MIN_PEOPLE, suppressed=measures.SUPPRESSED,
                            entered=_entered(period),
@@ -53,20 +52,22 @@ def _report_page(template: str, access):
 @login_required
 def dashboard():
     """The admin dashboard: weekly charts and tables of every figure."""
-    return _report_page("measures/dashboard.html", measures.access_dashboard)
+    return _report_page("measures/dashboard.html", measures.access_dashboard,
+                        measures.ensure_dashboard_viewer)
 
 
 @bp.get("/community/measures")
 @login_required
 def shared():
     """The same aggregates, shared with every member."""
-    return _report_page("measures/shared.html", measures.access_shared)
+    return _report_page("measures/shared.html", measures.access_shared,
+                        measures.ensure_shared_viewer)
 
 
 def _export(kind: str) -> Response:
+    measures.ensure_dashboard_viewer(current_user)
     period, errors = _period_or_errors()
     if period is None:
-        measures.access_dashboard(measures.parse_period(None, None), acting_user=current_user)
         message = "; ".join(m for msgs in errors.values() for m in msgs)
         return Response(message + "\n", status=400, mimetype="text/plain")
     report = measures.access_dashboard(period, acting_user=current_user)
