@@ -2,8 +2,8 @@
 review queue. Activity means something written (a post, a reply, a chat message), dated by when it
 was written; there are no page views or logins in here, and nothing per person leaves a figure.
 
-Meeting attendance and support-request figures live with those features and register themselves
-through measures.register_figure once their tables exist.
+Meeting attendance and support-request figures are in measure_feeds.py: they are computed from
+rows those features supply, and registered once their tables exist.
 """
 
 from __future__ import annotations
@@ -28,30 +28,34 @@ AWAY = timedelta(days=30)
 # Chat messages their authors later deleted were still said; removed or held ones were not.
 CHAT_SAID = (CHAT_PUBLISHED, CHAT_DELETED)
 
-Record = tuple[date, int | None, Any]  # (week, person, payload)
+Record = tuple[date, int | str | None, Any]  # (week, person, payload)
 
 
-def value_of(items: list[tuple[int | None, Any]],
-             agg: Callable[[list[Any]], float | int | None] | None) -> Value:
-    """Aggregate one bucket; people are the distinct known persons (deleted accounts excluded)."""
-    people = len({p for p, _ in items if p is not None})
+def value_of(items: list[tuple[int | str | None, Any]],
+             agg: Callable[[list[Any]], float | int | None] | None,
+             people: Callable[[list[Any]], int] | None = None) -> Value:
+    """Aggregate one bucket. People are the distinct known persons (deleted accounts excluded),
+    or, for anonymous counts, what `people` works out from the payloads."""
+    count = people([x for _, x in items]) if people else len({p for p, _ in items
+                                                              if p is not None})
     if agg is None:
-        return Value(people, people)
-    return Value(agg([x for _, x in items]), people)
+        return Value(count, count)
+    return Value(agg([x for _, x in items]), count)
 
 
 def series_of(period: Period, records: Iterable[Record], label: str = "",
-              agg: Callable[[list[Any]], float | int | None] | None = None) -> Series:
+              agg: Callable[[list[Any]], float | int | None] | None = None,
+              people: Callable[[list[Any]], int] | None = None) -> Series:
     """Bucket records by week; agg=None counts distinct people. agg gets [] for an empty week."""
     weeks = set(period.weeks)
-    by_week: dict[date, list[tuple[int | None, Any]]] = defaultdict(list)
-    every: list[tuple[int | None, Any]] = []
+    by_week: dict[date, list[tuple[int | str | None, Any]]] = defaultdict(list)
+    every: list[tuple[int | str | None, Any]] = []
     for week, person, payload in records:
         if week in weeks:
             by_week[week].append((person, payload))
             every.append((person, payload))
-    return Series(label, [value_of(by_week.get(w, []), agg) for w in period.weeks],
-                  value_of(every, agg))
+    return Series(label, [value_of(by_week.get(w, []), agg, people) for w in period.weeks],
+                  value_of(every, agg, people))
 
 
 def _median(xs: list[float]) -> float | None:
