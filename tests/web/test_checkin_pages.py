@@ -112,3 +112,18 @@ def test_the_data_download_holds_ones_answers_and_deletion_erases_them(app, memb
         "password": PASSWORD, "posts": "delete", "confirm": "y", "csrf_token": token})
     assert response.status_code in (200, 302)
     assert db.session.scalar(select(func.count()).select_from(CheckinAnswer)) == 0
+
+
+def test_every_field_on_the_check_in_and_dashboard_has_a_label(app, member, admin):
+    client = _client(app, member)
+    _post(client, "/account/checkin/opt-in")
+    pages = [page_text(client.get("/account/checkin")),
+             page_text(_client(app, admin).get("/admin/measures"))]
+    for page in pages:
+        inputs = [t for t in re.findall(r"<input[^>]*>", page) if 'type="hidden"' not in t]
+        assert inputs
+        for tag in inputs:
+            field_id = re.search(r'id="([^"]+)"', tag).group(1)
+            assert f'for="{field_id}"' in page, tag
+    # Each radio group is a fieldset named by its legend: 1 + 10 groups.
+    assert pages[0].count("<legend>") == 11 and pages[0].count("<fieldset") == 11
