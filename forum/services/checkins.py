@@ -14,6 +14,10 @@ in the database. So:
   account-side timestamp to line up (the consent row has none) and random row ids;
 - the app, holding the secret, recomputes the member's key on demand: to show the member their
   own trend, to enforce the four-week interval, to export their answers and to erase them;
+- storing an answer rewrites every consent row in the same transaction, so the database's own
+  row versions (PostgreSQL's xmin) cannot pair an answer with the one consent written beside it;
+  old row versions linger only until vacuum, and physical row order says only in which order
+  answers came, not from whom;
 - withdrawing deletes the answers and then the salt; deleting the account does the same. Once the
   salt is gone no one, not even with the secret, can find any copy left in an old backup.
 
@@ -38,7 +42,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
@@ -219,6 +223,9 @@ def check_submit(answers: Mapping[str, Any], *, acting_user: User,
     row = CheckinAnswer(id=secrets.token_hex(16), member_key=member_key(user),
                         week=monday(today), connected=connected, barc=barc)
     db.session.add(row)
+    # Rewrite every consent row in the answer's transaction, so PostgreSQL's row versions
+    # (xmin) tie the answer to all members who opted in rather than to the one who answered.
+    db.session.execute(update(CheckinConsent).values(salt=CheckinConsent.salt))
     db.session.commit()
     # No account id here: a log line tying an account to an answer's week would be the join.
     log.info("checkin answered")

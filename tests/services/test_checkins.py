@@ -169,3 +169,30 @@ def test_aggregates_are_means_over_the_members_who_answered(make_user):
     (shown,) = [f for f in report.figures if f.key == "checkin_barc"]
     assert [v.value for _, v in shown.series[0].weekly] == ["fewer than 10"] * 2
     assert shown.series[0].total == measures.Shown(31.0, 10)
+
+
+def test_answering_rewrites_every_consent_row_in_the_same_transaction(app, member,
+                                                                     second_member):
+    from sqlalchemy import event, text
+
+    for user in (member, second_member):
+        checkins.do_opt_in(acting_user=user)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()).lower())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        checkins.check_submit(answers(), acting_user=second_member, today=DAY)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    def first(prefix: str) -> int:
+        return next(i for i, s in enumerate(statements) if s.startswith(prefix))
+
+    insert, rewrite = first("insert into checkin_answers"), first("update checkin_consents")
+    assert insert < rewrite and " where " not in statements[rewrite]
+    if db.engine.dialect.name == "postgresql":
+        versions = set(db.session.scalars(text("SELECT xmin::text FROM checkin_consents")))
+        answer = db.session.scalar(text("SELECT xmin::text FROM checkin_answers"))
+        assert versions == {answer}
