@@ -125,9 +125,28 @@ def jobs_run_command(run_all: bool) -> None:
         click.echo(f"{name}: {count}")
 
 
+@click.command("report")
+@click.option("--from", "start", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True)
+def report_command(start: str, end: str, fmt: str) -> None:
+    """Print the community measures for whole weeks from --from to --to (aggregates only)."""
+    from .services import measures
+
+    try:
+        period = measures.parse_period(start, end)
+    except ValidationFailed as exc:
+        _fail("\n".join(f"{field}: {m}" for field, msgs in exc.reasons.items() for m in msgs))
+    report = measures.build_report(period)
+    click.echo(measures.to_csv(report) if fmt == "csv" else measures.to_json(report), nl=False)
+    if fmt == "json":
+        click.echo()
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (seed_demo_command, create_admin_command, grant_command, train_command,
-                    jobs_group):
+                    jobs_group, report_command):
         app.cli.add_command(command)
     register_cli(app)

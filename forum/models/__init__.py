@@ -5,6 +5,7 @@ from .chat import ChatMessage
 from .community import Board, Room
 from .guidelines import GuidelinesVersion
 from .jobs import JobLease
+from .measurement import CheckinAnswer, CheckinConsent
 from .moderation_team import (
     Appeal,
     DutyPeriod,
@@ -42,6 +43,8 @@ __all__ = [
     "AuditEvent",
     "Board",
     "ChatMessage",
+    "CheckinAnswer",
+    "CheckinConsent",
     "GuidelinesVersion",
     "JobLease",
     "Milestone",

@@ -6,7 +6,9 @@ def register_hooks() -> None:
     from . import (  # noqa: F401 - importing registers jobs, alerts and export/deletion
         accounts,
         chat,
+        checkins,
         jobs,
+        measure_figures,
         mod_inbox,
         posts,
         review_alerts,
@@ -21,3 +23,6 @@ def register_hooks() -> None:
     mod_inbox.register()
     # Live chat: held and flagged chat messages in the review queue.
     chat.register()
+    # Community measures: engagement figures, then the consented check-in.
+    measure_figures.register()
+    checkins.register()

@@ -67,6 +67,10 @@ STATE_CHANGING = [
     ("/inbox", {"body": "Hello team"}),
     ("/strikes/1/appeal", {"text": "Please reconsider"}),
     ("/p/1/resubmit", {"body": "Edited"}),
+    # The consented check-in.
+    ("/account/checkin/opt-in", {}),
+    ("/account/checkin", {"connected": "3"}),
+    ("/account/checkin/withdraw", {}),
 ]
 
 
