@@ -4,6 +4,7 @@ from .audit import AuditEvent
 from .chat import ChatMessage
 from .community import Board, Room
 from .guidelines import GuidelinesVersion
+from .meetings import AttendanceMark, Meeting, MeetingReminder, MeetingSession
 from .moderation_team import (
     Appeal,
     DutyPeriod,
@@ -38,10 +39,14 @@ __all__ = [
     "Shift",
     "TeamMessage",
     "ROLES",
+    "AttendanceMark",
     "AuditEvent",
     "Board",
     "ChatMessage",
     "GuidelinesVersion",
+    "Meeting",
+    "MeetingReminder",
+    "MeetingSession",
     "Milestone",
     "Mute",
     "Notification",

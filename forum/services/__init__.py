@@ -7,6 +7,7 @@ def register_hooks() -> None:
         accounts,
         chat,
         jobs,
+        meetings,
         mod_inbox,
         posts,
         review_alerts,
@@ -21,3 +22,5 @@ def register_hooks() -> None:
     mod_inbox.register()
     # Live chat: held and flagged chat messages in the review queue.
     chat.register()
+    # Scheduled meetings: the open rule, attendance, reminders and retention jobs.
+    meetings.register()

@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
         boards,
         crisis,
         main,
+        meetings,
         notifications,
         posting,
         review,
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(review.bp)
     app.register_blueprint(team.bp)
     app.register_blueprint(rooms.bp)
+    app.register_blueprint(meetings.bp)
     team.init_app(app)
     app.after_request(_security_headers)
     app.jinja_env.globals["get_locale"] = get_locale
