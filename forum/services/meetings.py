@@ -28,7 +28,9 @@ from ..moderation.verdict import ACTION_RANK
 from . import audit, clock, review_queue, screening
 from .accounts import find_by_pseudonym
 from .meetings_access import can_manage, can_schedule
+from .meetings_access import hosts_of_room as hosts_of_room  # for the room-control tools
 from .meetings_sessions import do_forget_future
+from .meetings_sessions import end_current_session as end_current_session
 from .meetings_time import (
     ONE_OFF_RULE,
     WEEKDAYS,
