@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import PermissionDenied, ValidationFailed
@@ -18,13 +18,14 @@ from ..models import ChatMessage, Meeting, MeetingReminder, MeetingSession, Noti
 from ..models.meetings import SCHEDULED
 from ..models.review import RESOLVED, ReviewItem
 from . import clock
-from .meetings_sessions import materialize
+from .meetings_sessions import last_close_before, materialize
 from .meetings_time import occurrences
 
 log = logging.getLogger("forum.meetings")
 
 REMINDER_LEAD = timedelta(minutes=15)
 DEFAULT_RETENTION_DAYS = 7
+SAFETY = timedelta(days=1)
 KIND = "meeting"
 
 
@@ -92,21 +93,17 @@ def retention_days() -> int:
 
 
 def run_retention(now: datetime) -> int:
-    """Job: erase meeting-room messages said before a session that ended `days` ago."""
+    """Job: erase meeting-room messages of sessions that ended `days` ago or more."""
     cutoff = now - timedelta(days=retention_days())
-    # Per meeting room: the latest close time that is past the retention period.
-    latest = db.session.execute(
-        select(Meeting.room_id, func.max(MeetingSession.closes_at))
-        .join(MeetingSession, MeetingSession.meeting_id == Meeting.id)
-        .where(MeetingSession.closes_at <= cutoff)
-        .group_by(Meeting.room_id)
-    ).all()
     under_review = select(ReviewItem.content_id).where(
         ReviewItem.content_kind == "chat", ReviewItem.status != RESOLVED)
     erased = 0
-    for room_id, closed_at in latest:
+    for meeting in db.session.scalars(select(Meeting).order_by(Meeting.id)):
+        # A message is said before its session closes; the safety margin covers schedules
+        # edited since (their old sessions no longer follow from the rule).
+        limit = max(filter(None, (last_close_before(meeting, cutoff), cutoff - SAFETY)))
         ids = list(db.session.scalars(select(ChatMessage.id).where(
-            ChatMessage.room_id == room_id, ChatMessage.created_at <= closed_at,
+            ChatMessage.room_id == meeting.room_id, ChatMessage.created_at <= limit,
             ChatMessage.id.not_in(under_review))))
         if ids:
             # Resolved items go with their message (as when an account is erased), so a

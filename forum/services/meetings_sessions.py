@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotFound, PermissionDenied, ValidationFailed
@@ -28,6 +28,7 @@ log = logging.getLogger("forum.meetings")
 
 OPEN_BEFORE = timedelta(minutes=10)
 EXTENSION = timedelta(minutes=15)
+LOOKBACK = timedelta(days=8)  # a weekly meeting has closed at least once in any 8 days
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,19 @@ def windows_between(meeting: Meeting, after: datetime, before: datetime) -> list
         if start not in found and end > after and _row(meeting, start) is None:
             found[start] = Window(start, end, None)
     return [found[k] for k in sorted(found)]
+
+
+def last_close_before(meeting: Meeting, cutoff: datetime) -> datetime | None:
+    """The latest moment at or before cutoff at which a session of this meeting closed."""
+    stored = db.session.scalar(select(func.max(MeetingSession.closes_at)).where(
+        MeetingSession.meeting_id == meeting.id, MeetingSession.closes_at <= cutoff))
+    # Sessions nobody touched were never stored: their close follows from the rule.
+    starts = occurrences(meeting, cutoff - LOOKBACK, cutoff)
+    for start in sorted(starts, reverse=True):
+        if start + duration(meeting) <= cutoff and _row(meeting, start) is None:
+            close = start + duration(meeting)
+            return max(close, stored) if stored else close
+    return stored
 
 
 def materialize(meeting: Meeting, starts_at: datetime) -> MeetingSession:
