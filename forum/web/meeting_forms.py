@@ -22,6 +22,10 @@ def zone_names() -> list[str]:
     return _ZONES
 
 
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
 class CheckboxesField(SelectMultipleField):
     """Several choices as a list of labelled checkboxes."""
 
@@ -43,19 +47,20 @@ class MeetingForm(FlaskForm):
         choices=[SelectChoice("weekly", _l("Every week")), SelectChoice("once", _l("Only once"))],
         default="weekly", validate_choice=False,
     )
-    weekdays = CheckboxesField(_l("On"), choices=list(WEEKDAY_NAMES.items()),
-                               validate_choice=False)
-    format = SelectField(_l("Format"), choices=list(FORMATS.items()), validate_choice=False)
-    language = SelectField(_l("Language"), choices=list(LANGUAGES.items()),
-                           validate_choice=False)
-    accessibility = CheckboxesField(_l("Accessibility"), choices=list(ACCESSIBILITY.items()),
-                                    validate_choice=False)
+    weekdays = CheckboxesField(_l("On"), choices=[], validate_choice=False)
+    format = SelectField(_l("Format"), choices=[], validate_choice=False)
+    language = SelectField(_l("Language"), choices=[], validate_choice=False)
+    accessibility = CheckboxesField(_l("Accessibility"), choices=[], validate_choice=False)
     capacity = StringField(_l("Capacity (people)"), default="20")
     cohost = StringField(_l("Co-host (optional)"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(z, z) for z in zone_names()]
+        self.timezone.choices = [SelectChoice(z, z) for z in zone_names()]
+        self.weekdays.choices = _choices(WEEKDAY_NAMES)
+        self.format.choices = _choices(FORMATS)
+        self.language.choices = _choices(LANGUAGES)
+        self.accessibility.choices = _choices(ACCESSIBILITY)
 
     def values(self) -> dict:
         """The submitted values, as the meetings service reads them."""

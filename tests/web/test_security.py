@@ -67,6 +67,12 @@ STATE_CHANGING = [
     ("/inbox", {"body": "Hello team"}),
     ("/strikes/1/appeal", {"text": "Please reconsider"}),
     ("/p/1/resubmit", {"body": "Edited"}),
+    # Meetings.
+    ("/meetings/new", {"title": "Evening circle", "start_time": "19:00"}),
+    ("/meetings/1/edit", {"title": "Evening circle"}),
+    ("/meetings/1/cancel", {"reason": "away"}),
+    ("/meetings/1/extend", {}),
+    ("/meetings/1/remind", {}),
 ]
 
 
