@@ -61,7 +61,10 @@ def ics(meetings: list[Meeting], *, room_url: UrlFor, page_url: UrlFor, host: st
     calendar.add("x-wr-calname", "Peer Support Forum meetings")
     for meeting in meetings:
         calendar.add_component(_event(meeting, room_url(meeting), page_url(meeting), host))
-    calendar.add_missing_timezones()
+    if meetings:
+        # Zone rules from the first session on keep the feed small.
+        first = min(m.start_date for m in meetings) - timedelta(days=1)
+        calendar.add_missing_timezones(first_date=first)
     return calendar.to_ical()
 
 

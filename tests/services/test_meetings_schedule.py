@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from forum.errors import ContentRejected, PermissionDenied, ValidationFailed
 from forum.extensions import db
-from forum.models import AuditEvent, Meeting, MeetingSession, ReviewItem, Room
+from forum.models import AuditEvent, Meeting, MeetingSession, ReviewItem, Room, User
 from forum.services import meetings, meetings_time
 from forum.services.meetings_sessions import check_extend, materialize
 from tests import meetings_support, threads_support
@@ -243,3 +243,13 @@ def test_stored_rule_expands_back_with_rrulestr(fake_clock, facilitator):
     assert [d.strftime("%a %d") for d in rule[:4]] == ["Tue 13", "Thu 15", "Tue 20", "Thu 22"]
     assert meetings_time.next_occurrence(meeting, datetime(2026, 10, 16, tzinfo=UTC)) == (
         datetime(2026, 10, 20, 18, 0, tzinfo=UTC))
+
+
+def test_demo_seeds_two_meetings_hosted_by_facilitator_sam(runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    rows = list(db.session.scalars(select(Meeting).order_by(Meeting.id)))
+    assert [(m.format, m.rrule) for m in rows] == [
+        ("check-in", "FREQ=WEEKLY;BYDAY=MO,WE,FR"), ("topic", "FREQ=WEEKLY;BYDAY=SA")]
+    assert {m.host_id for m in rows} == {
+        db.session.scalar(select(User.id).where(User.pseudonym == "facilitator-sam"))}
+    assert all(m.room.always_open is False for m in rows)

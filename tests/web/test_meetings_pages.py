@@ -222,3 +222,14 @@ def test_attendance_view_for_admins_only(app, meeting, fake_clock, admin, facili
     text = _text(response)
     assert "Tuesday check-in circle 1 1 1.0 1" in text
     assert member.pseudonym not in text
+
+
+def test_a_flagged_meeting_shows_its_text_in_the_review_queue(app, fake_clock, facilitator,
+                                                              moderator, screener):
+    from forum.models import ReviewItem
+
+    schedule(facilitator, description="We talk about relapse [[flag:relapse]]")
+    item = db.session.scalar(select(ReviewItem))
+    text = _text(_client(app, moderator).get(f"/review/{item.id}"))
+    assert "Meeting" in text
+    assert "Tuesday check-in circle" in text and "We talk about relapse" in text
