@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
-from datetime import date, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -26,166 +24,16 @@ from ..models import Meeting, Room, User
 from ..models.meetings import CANCELLED, SCHEDULED
 from ..moderation.verdict import ACTION_RANK
 from . import audit, clock, review_queue, screening
-from .accounts import find_by_pseudonym
 from .meetings_access import can_manage, can_schedule
 from .meetings_access import hosts_of_room as hosts_of_room  # for the room-control tools
+from .meetings_plan import Plan, validate
 from .meetings_sessions import do_forget_future
 from .meetings_sessions import end_current_session as end_current_session
-from .meetings_time import (
-    ONE_OFF_RULE,
-    WEEKDAYS,
-    first_matching_date,
-    is_zone,
-    weekdays_of,
-    weekly_rule,
-)
+from .meetings_time import weekdays_of
 
 log = logging.getLogger("forum.meetings")
 
 KIND = "meeting"
-TITLE_MIN, TITLE_MAX = 3, 100
-DESCRIPTION_MAX = 4000
-DURATION_MIN, DURATION_MAX = 15, 240
-CAPACITY_MIN, CAPACITY_MAX = 2, 500
-FORMATS = {
-    "check-in": _l("Check-in circle"),
-    "topic": _l("Topic meeting"),
-    "open-share": _l("Open share"),
-}
-LANGUAGES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch"}
-ACCESSIBILITY = {
-    "captions": _l("Captions-friendly"),
-    "text-only": _l("Text-only welcome"),
-    "newcomer": _l("Newcomer-friendly"),
-}
-WEEKDAY_NAMES = dict(zip(WEEKDAYS, (_l("Monday"), _l("Tuesday"), _l("Wednesday"),
-                                    _l("Thursday"), _l("Friday"), _l("Saturday"),
-                                    _l("Sunday")), strict=True))
-RECURRENCES = ("weekly", "once")
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A validated schedule, ready to store."""
-
-    title: str
-    description: str
-    start_date: date
-    start_time: time
-    timezone: str
-    duration_minutes: int
-    rrule: str
-    format: str
-    language: str
-    accessibility: list[str]
-    capacity: int
-    cohost_id: int | None
-
-
-def _text(value: Any) -> str:
-    return (value if isinstance(value, str) else "").replace("\x00", "").strip()
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    try:
-        return int(_text(value))
-    except ValueError:
-        return None
-
-
-def _parse_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(_text(value))
-    except ValueError:
-        return None
-
-
-def _parse_time(value: Any) -> time | None:
-    if isinstance(value, time):
-        return value.replace(second=0, microsecond=0)
-    text = _text(value)
-    if not re.fullmatch(r"\d{1,2}:\d{2}", text):
-        return None
-    hours, minutes = (int(p) for p in text.split(":"))
-    return time(hours, minutes) if hours < 24 and minutes < 60 else None
-
-
-def _list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [v for v in (value or []) if isinstance(v, str)]
-
-
-def validate(data: dict[str, Any], *, host: User, today: date) -> Plan:
-    """Check every field at once; ValidationFailed names each problem."""
-    errors: dict[str, list[str]] = {}
-
-    def fail(field: str, message: Any) -> None:
-        errors.setdefault(field, []).append(str(message))
-
-    title, description = _text(data.get("title")), _text(data.get("description"))
-    if not TITLE_MIN <= len(title) <= TITLE_MAX:
-        fail("title", _l("Use %(a)d to %(b)d characters for the title.", a=TITLE_MIN, b=TITLE_MAX))
-    if len(description) > DESCRIPTION_MAX:
-        fail("description", _l("Please keep the description under %(n)d characters.",
-                               n=DESCRIPTION_MAX))
-    start_date = _parse_date(data.get("start_date"))
-    start_time = _parse_time(data.get("start_time"))
-    if start_date is None:
-        fail("start_date", _l("Give the first date as YYYY-MM-DD."))
-    elif start_date < today - timedelta(days=1):
-        fail("start_date", _l("The first date can't be in the past."))
-    if start_time is None:
-        fail("start_time", _l("Give the local start time as HH:MM."))
-    zone_name = _text(data.get("timezone"))
-    if not is_zone(zone_name):
-        fail("timezone", _l("Choose a time zone from the list, e.g. Europe/London."))
-    minutes = _int(data.get("duration"))
-    if minutes is None or not DURATION_MIN <= minutes <= DURATION_MAX:
-        fail("duration", _l("A session lasts %(a)d to %(b)d minutes.", a=DURATION_MIN,
-                            b=DURATION_MAX))
-    recurrence = _text(data.get("recurrence"))
-    weekdays = [d for d in _list(data.get("weekdays")) if d in WEEKDAYS]
-    rule = ONE_OFF_RULE
-    if recurrence not in RECURRENCES:
-        fail("recurrence", _l("Choose weekly or one-off."))
-    elif recurrence == "weekly":
-        if not weekdays or len(weekdays) != len(_list(data.get("weekdays"))):
-            fail("weekdays", _l("Choose at least one weekday for a weekly meeting."))
-        else:
-            rule = weekly_rule(weekdays)
-            if start_date is not None:
-                # The series starts on its first chosen weekday, so DTSTART is an occurrence.
-                start_date = first_matching_date(start_date, weekdays)
-    fmt, language = _text(data.get("format")), _text(data.get("language"))
-    if fmt not in FORMATS:
-        fail("format", _l("Choose a format from the list."))
-    if language not in LANGUAGES:
-        fail("language", _l("Choose a language from the list."))
-    access = _list(data.get("accessibility"))
-    if any(a not in ACCESSIBILITY for a in access):
-        fail("accessibility", _l("Choose accessibility notes from the list."))
-    capacity = _int(data.get("capacity"))
-    if capacity is None or not CAPACITY_MIN <= capacity <= CAPACITY_MAX:
-        fail("capacity", _l("Capacity is %(a)d to %(b)d people.", a=CAPACITY_MIN, b=CAPACITY_MAX))
-    cohost_id = None
-    cohost_name = _text(data.get("cohost"))
-    if cohost_name:
-        cohost = find_by_pseudonym(cohost_name)
-        if cohost is None or not can_schedule(cohost) or cohost.id == host.id:
-            fail("cohost", _l("The co-host must be another facilitator's pseudonym."))
-        else:
-            cohost_id = cohost.id
-    if errors:
-        raise ValidationFailed(errors)
-    return Plan(title, description, start_date, start_time, zone_name, minutes, rule, fmt,
-                language, [a for a in ACCESSIBILITY if a in access], capacity, cohost_id)
 
 
 def _screen(plan: Plan, author: User, before: Meeting | None) -> Any:
@@ -269,7 +117,8 @@ def check_edit(meeting: Meeting, data: dict[str, Any], *, acting_user: User) -> 
         raise PermissionDenied()
     now = clock.now()
     host = db.session.get(User, meeting.host_id) if meeting.host_id else acting_user
-    plan = validate(data, host=host or acting_user, today=now.date())
+    plan = validate(data, host=host or acting_user, today=now.date(),
+                    kept_start=meeting.start_date)
     verdict = _screen(plan, acting_user, meeting)
     schedule_changed = (plan.rrule, plan.start_date, plan.start_time, plan.timezone,
                         plan.duration_minutes) != (meeting.rrule, meeting.start_date,
@@ -373,4 +222,5 @@ def register() -> None:
     jobs.register("meetings.sessions", 60, meetings_sessions.run_bookkeeping)
     jobs.register("meetings.reminders", 60, meetings_reminders.run_reminders)
     jobs.register("meetings.retention", 3600, meetings_reminders.run_retention)
+    meetings_reminders.register_privacy()
 

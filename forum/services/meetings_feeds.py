@@ -11,7 +11,7 @@ from icalendar import Calendar, Event, vRecur
 
 from ..models import Meeting
 from . import clock
-from .meetings import ACCESSIBILITY, FORMATS, LANGUAGES
+from .meetings_plan import ACCESSIBILITY, FORMATS, LANGUAGES
 from .meetings_sessions import windows_between
 from .meetings_time import WEEKDAYS, duration, is_weekly, local_start, weekdays_of, zone
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -17,7 +18,7 @@ from ..extensions import db
 from ..models import ChatMessage, Meeting, MeetingReminder, MeetingSession, Notification, User
 from ..models.meetings import SCHEDULED
 from ..models.review import RESOLVED, ReviewItem
-from . import clock
+from . import clock, privacy
 from .meetings_sessions import last_close_before, materialize
 from .meetings_time import occurrences
 
@@ -66,25 +67,48 @@ def run_reminders(now: datetime) -> int:
                               Meeting.id.in_(select(MeetingReminder.meeting_id)))))
     for meeting in meetings:
         for start in occurrences(meeting, now, now + REMINDER_LEAD):
-            session = materialize(meeting, start)
-            if session.closes_at <= now:
-                continue  # ended early before it even started: nothing to remind of
-            subscribers = set(db.session.scalars(select(MeetingReminder.user_id).where(
-                MeetingReminder.meeting_id == meeting.id)))
-            done = set(db.session.scalars(select(Notification.user_id).where(
-                Notification.meeting_session_id == session.id)))
-            for user_id in sorted(subscribers - done):
-                db.session.add(Notification(user_id=user_id, kind=KIND,
-                                            meeting_session_id=session.id, created_at=now))
-                created += 1
+            created += _remind(meeting, start, now)
+    if created:
+        log.info("meeting reminders created count=%s", created)
+    return created
+
+
+def _remind(meeting: Meeting, start: datetime, now: datetime) -> int:
+    """Notify every subscriber not yet reminded of this session; commits."""
+    session = materialize(meeting, start)
+    if session.closes_at <= now:
+        return 0  # ended early before it even started: nothing to remind of
+    subscribers = set(db.session.scalars(select(MeetingReminder.user_id).where(
+        MeetingReminder.meeting_id == meeting.id)))
+    done = set(db.session.scalars(select(Notification.user_id).where(
+        Notification.meeting_session_id == session.id)))
+    for user_id in sorted(subscribers - done):
+        db.session.add(Notification(user_id=user_id, kind=KIND, meeting_session_id=session.id,
+                                    created_at=now))
     try:
         db.session.commit()
     except IntegrityError:  # another runner got there first; theirs stand
         db.session.rollback()
         return 0
-    if created:
-        log.info("meeting reminders created count=%s", created)
-    return created
+    return len(subscribers - done)
+
+
+def _export(user: User) -> list[dict[str, Any]]:
+    rows = db.session.execute(
+        select(MeetingReminder, Meeting.title)
+        .join(Meeting, Meeting.id == MeetingReminder.meeting_id)
+        .where(MeetingReminder.user_id == user.id).order_by(MeetingReminder.id)).all()
+    return [{"meeting": title, "since": r.created_at.isoformat()} for r, title in rows]
+
+
+def _erase(user: User, keep: bool) -> None:
+    """Reminders are settings, not content: they go either way."""
+    db.session.execute(delete(MeetingReminder).where(MeetingReminder.user_id == user.id))
+
+
+def register_privacy() -> None:
+    """Reminders are part of a member's export and go with the account."""
+    privacy.register_content_kind(privacy.ContentKind("meeting_reminders", _export, _erase))
 
 
 def retention_days() -> int:

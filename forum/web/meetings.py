@@ -17,6 +17,7 @@ from ..services import (
     meetings_attendance,
     meetings_feeds,
     meetings_listing,
+    meetings_plan,
     meetings_reminders,
     meetings_sessions,
 )
@@ -49,7 +50,7 @@ def index():
         sessions=meetings_listing.upcoming(viewer),
         zone_name=meetings_listing.viewer_zone_name(viewer),
         can_schedule=meetings_access.can_schedule(viewer),
-        formats=meetings.FORMATS,
+        formats=meetings_plan.FORMATS,
     )
 
 
@@ -123,10 +124,10 @@ def detail(meeting_id: int):
         meeting=meeting,
         sessions=meetings_listing.upcoming(viewer, meetings=[meeting]),
         zone_name=meetings_listing.viewer_zone_name(viewer),
-        weekdays=[meetings.WEEKDAY_NAMES[d] for d in weekdays_of(meeting)],
+        weekdays=[meetings_plan.WEEKDAY_NAMES[d] for d in weekdays_of(meeting)],
         weekly=meeting.rrule.startswith("FREQ=WEEKLY"),
-        formats=meetings.FORMATS, languages=meetings.LANGUAGES,
-        accessibility=meetings.ACCESSIBILITY,
+        formats=meetings_plan.FORMATS, languages=meetings_plan.LANGUAGES,
+        accessibility=meetings_plan.ACCESSIBILITY,
         host=host, cohost=cohost,
         can_manage=manage, running=window,
         history=meetings_attendance.recent_sessions(meeting) if manage else [],

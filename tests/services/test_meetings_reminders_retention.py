@@ -147,3 +147,14 @@ def test_retention_days_come_from_config(app, meeting, member, said):
     said(meeting.room, member, "short-lived", START + 5 * MIN)
     assert meetings_reminders.run_retention(START + 60 * MIN + 2 * DAY - MIN) == 0
     assert meetings_reminders.run_retention(START + 60 * MIN + 2 * DAY) == 1
+
+
+def test_reminders_are_in_the_export_and_go_with_the_account(meeting, member):
+    from forum.models import MeetingReminder
+    from forum.services import privacy
+
+    meetings_reminders.check_toggle_reminder(meeting, acting_user=member)
+    exported = privacy.export_account(member)["meeting_reminders"]
+    assert [e["meeting"] for e in exported] == ["Tuesday check-in circle"]
+    privacy.do_delete_account(member, keep_posts=True)
+    assert db.session.scalar(select(MeetingReminder.id)) is None

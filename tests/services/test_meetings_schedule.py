@@ -253,3 +253,14 @@ def test_demo_seeds_two_meetings_hosted_by_facilitator_sam(runner):
     assert {m.host_id for m in rows} == {
         db.session.scalar(select(User.id).where(User.pseudonym == "facilitator-sam"))}
     assert all(m.room.always_open is False for m in rows)
+
+
+def test_a_long_running_series_can_still_be_edited(fake_clock, facilitator):
+    meeting = schedule(facilitator)
+    fake_clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    meetings.check_edit(meeting, meeting_data(duration="90"), acting_user=facilitator)
+    assert meeting.duration_minutes == 90 and meeting.start_date.isoformat() == "2026-10-13"
+    with pytest.raises(ValidationFailed) as err:
+        meetings.check_edit(meeting, meeting_data(start_date="2027-01-05"),
+                            acting_user=facilitator)
+    assert "start_date" in err.value.reasons
