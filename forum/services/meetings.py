@@ -4,7 +4,7 @@ Each meeting owns a Room (always_open=False) created in the same transaction; ch
 in the session window through the open rule of meetings_sessions. Title and description are
 screened once each (scope "title" and "post"): block refuses with the reason, hold refuses too
 (a meeting cannot wait in the queue before it exists), flag publishes and queues the meeting.
-Every change is audited in its own transaction. Times: meetings_time.py; sessions, extend and
+Every change is audited in the same transaction. Times: meetings_time.py; sessions, extend and
 end: meetings_sessions.py; attendance, feeds, reminders and retention: their own modules.
 """
 
