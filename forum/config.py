@@ -50,6 +50,8 @@ class Defaults:
     SOCKETIO_MESSAGE_QUEUE: str | None = "auto"
     # Distressing items a moderator may read in an hour before the queue suggests a break.
     REVIEW_BREAK_AFTER = 5
+    # Meeting-room chat is erased this many days after the session ends.
+    MEETING_CHAT_RETENTION_DAYS = 7
 
 
 def _database_uri(app: Flask) -> str:

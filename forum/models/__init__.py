@@ -6,6 +6,7 @@ from .community import Board, Room
 from .guidelines import GuidelinesVersion
 from .jobs import JobLease
 from .measurement import CheckinAnswer, CheckinConsent
+from .meetings import AttendanceMark, Meeting, MeetingReminder, MeetingSession
 from .moderation_team import (
     Appeal,
     DutyPeriod,
@@ -40,6 +41,7 @@ __all__ = [
     "Shift",
     "TeamMessage",
     "ROLES",
+    "AttendanceMark",
     "AuditEvent",
     "Board",
     "ChatMessage",
@@ -47,6 +49,9 @@ __all__ = [
     "CheckinConsent",
     "GuidelinesVersion",
     "JobLease",
+    "Meeting",
+    "MeetingReminder",
+    "MeetingSession",
     "Milestone",
     "Mute",
     "Notification",

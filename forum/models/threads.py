@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -18,6 +19,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .meetings import MeetingSession
 
 # Post.status values; a post is shown to everyone only when published and not deleted.
 PUBLISHED, HELD, REMOVED = "published", "held", "removed"
@@ -146,22 +150,31 @@ class ThreadRead(db.Model):
 
 
 class Notification(db.Model):
-    """A reply, quote or mention for a member. No actor is stored: it is derived from the post."""
+    """A reply, quote or mention (about a post), or a meeting reminder (about a session).
+    No actor is stored: it is derived from the post."""
 
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_user_unread", "user_id", "read_at"),
         UniqueConstraint("user_id", "post_id", "kind"),
+        # One reminder per member per session, however often the reminder job runs.
+        UniqueConstraint("user_id", "meeting_session_id", name="uq_notifications_user_session"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))  # reply | quote | mention
-    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reply | quote | mention | meeting
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), index=True
+    )
+    meeting_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_sessions.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    post: Mapped[Post] = relationship(lazy="joined")
+    post: Mapped[Post | None] = relationship(lazy="joined")
+    meeting_session: Mapped[MeetingSession | None] = relationship(lazy="joined")
 
 
 class Milestone(db.Model):

@@ -9,6 +9,7 @@ def register_hooks() -> None:
         checkins,
         jobs,
         measure_figures,
+        meetings,
         mod_inbox,
         posts,
         review_alerts,
@@ -26,3 +27,5 @@ def register_hooks() -> None:
     # Community measures: engagement figures, then the consented check-in.
     measure_figures.register()
     checkins.register()
+    # Scheduled meetings: the open rule, attendance, reminders and retention jobs.
+    meetings.register()

@@ -80,6 +80,7 @@ def seed_demo(password: str) -> bool:
                 acting_user=None,
             )
     _seed_threads()
+    _seed_meetings()
     log.info("demo community created")
     return True
 
@@ -118,3 +119,32 @@ def _seed_threads() -> None:
             if other is not None and thread.visible:
                 posts.check_reply(thread, text, anonymous=False, content_note=None,
                                   acting_user=other, confirm_hold=True)
+
+
+DEMO_MEETINGS = [
+    {"title": "Evening check-in circle",
+     "description": "A round of check-ins: how today went, in a line or a paragraph. Passing is"
+                    " always fine. Newcomers welcome.",
+     "start_time": "19:00", "timezone": "Europe/London", "duration": "60",
+     "recurrence": "weekly", "weekdays": ["MO", "WE", "FR"], "format": "check-in",
+     "language": "en", "accessibility": ["newcomer", "text-only", "captions"],
+     "capacity": "25"},
+    {"title": "Saturday topic: handling cravings",
+     "description": "A small topic meeting. The facilitator opens with a question about"
+                    " cravings and what helps; then we share.",
+     "start_time": "11:00", "timezone": "America/New_York", "duration": "45",
+     "recurrence": "weekly", "weekdays": ["SA"], "format": "topic", "language": "en",
+     "accessibility": ["text-only"], "capacity": "12"},
+]
+
+
+def _seed_meetings() -> None:
+    """Two weekly meetings hosted by facilitator-sam, scheduled through the screened service."""
+    from . import clock, meetings
+
+    host = accounts.find_by_pseudonym("facilitator-sam")
+    if host is None:
+        return
+    for plan in DEMO_MEETINGS:
+        data = dict(plan, start_date=clock.now().date().isoformat(), cohost="")
+        meetings.check_schedule(data, acting_user=host)

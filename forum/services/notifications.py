@@ -1,12 +1,14 @@
-"""In-forum notifications: replies to my thread, replies quoting me, @mentions. No email.
+"""In-forum notifications: replies to my thread, replies quoting me, @mentions, and meeting
+reminders (forum/services/meetings_reminders.py). No email.
 
-A notification stores only who receives it, what kind and which post; who wrote the post is
-worked out when it is shown, with the same anonymity rule as every page.
+A notification stores only who receives it, what kind and which post (or meeting session); who
+wrote the post is worked out when it is shown, with the same anonymity rule as every page.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -63,31 +65,37 @@ def do_notify_for(post: Post) -> None:
             db.session.add(Notification(user_id=user_id, kind=kind, post_id=post.id))
 
 
+def _still_shown() -> Any:
+    # Post notifications follow their post's visibility; reminders have no post.
+    return Notification.post_id.is_(None) | Post.visible.is_(True)
+
+
 def unread_count(user: User) -> int:
     """How many unread notifications the member has (for the header)."""
     return db.session.scalar(
         select(func.count(Notification.id))
-        .join(Post, Post.id == Notification.post_id)
+        .outerjoin(Post, Post.id == Notification.post_id)
         .where(
             Notification.user_id == user.id,
             Notification.read_at.is_(None),
-            Post.visible.is_(True),
+            _still_shown(),
         )
     ) or 0
 
 
 def list_for(user: User, *, before: int | None = None) -> list[Notification]:
-    """The member's notifications, newest first, for posts that are still visible."""
+    """The member's notifications, newest first: reminders, and posts still visible."""
     query = (
         select(Notification)
-        .join(Post, Post.id == Notification.post_id)
-        .where(Notification.user_id == user.id, Post.visible.is_(True))
+        .outerjoin(Post, Post.id == Notification.post_id)
+        .where(Notification.user_id == user.id, _still_shown())
         .order_by(Notification.id.desc())
         .limit(PER_PAGE)
     )
     if before:
         query = query.where(Notification.id < before)
-    return [n for n in db.session.scalars(query) if n.post.thread.visible]
+    return [n for n in db.session.scalars(query)
+            if n.post is None or n.post.thread.visible]
 
 
 def do_mark_read(user: User, notification_id: int | None = None) -> None:

@@ -101,6 +101,12 @@ def content_of(item: ReviewItem) -> Content:
 
         text = load_text(item.content_id) or ""
         return Content(str(_l("Chat message")), None, highlight(text, item.reasons), [], text)
+    if item.content_kind == "meeting":
+        from .meetings import load_text as load_meeting
+
+        # Title and description were screened apart: their spans don't fit the joined text.
+        text = load_meeting(item.content_id) or ""
+        return Content(str(_l("Meeting")), None, highlight(text, []), [], text)
     return Content(item.content_kind, None, [], [], "")
 
 

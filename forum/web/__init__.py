@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
         crisis,
         main,
         measures,
+        meetings,
         notifications,
         posting,
         review,
@@ -65,6 +66,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(team.bp)
     app.register_blueprint(rooms.bp)
     app.register_blueprint(measures.bp)
+    app.register_blueprint(meetings.bp)
     team.init_app(app)
     app.after_request(_security_headers)
     app.jinja_env.globals["get_locale"] = get_locale

@@ -71,6 +71,12 @@ STATE_CHANGING = [
     ("/account/checkin/opt-in", {}),
     ("/account/checkin", {"connected": "3"}),
     ("/account/checkin/withdraw", {}),
+    # Meetings.
+    ("/meetings/new", {"title": "Evening circle", "start_time": "19:00"}),
+    ("/meetings/1/edit", {"title": "Evening circle"}),
+    ("/meetings/1/cancel", {"reason": "away"}),
+    ("/meetings/1/extend", {}),
+    ("/meetings/1/remind", {}),
 ]
 
 

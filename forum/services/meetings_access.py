@@ -1,0 +1,69 @@
+"""Who may schedule and run meetings, and finding a meeting (by id or by its room)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Meeting, Room, User
+from .accounts import is_suspended
+
+HOST_ROLES = ("facilitator", "moderator", "admin")
+
+
+def _is_member(user: User | None) -> bool:
+    return user is not None and bool(getattr(user, "is_authenticated", False))
+
+
+def can_schedule(user: User | None) -> bool:
+    """Facilitators, moderators and admins schedule meetings (not while suspended)."""
+    return (
+        _is_member(user)
+        and not is_suspended(user)
+        and any(user.has_role(role) for role in HOST_ROLES)
+    )
+
+
+def is_host(meeting: Meeting, user: User | None) -> bool:
+    """Is this account the meeting's host or co-host?"""
+    return _is_member(user) and user.id in {meeting.host_id, meeting.cohost_id}
+
+
+def can_manage(meeting: Meeting, user: User | None) -> bool:
+    """Host, co-host, moderators and admins edit, cancel, extend and end a meeting."""
+    if not _is_member(user) or is_suspended(user):
+        return False
+    return is_host(meeting, user) or user.has_role("moderator") or user.has_role("admin")
+
+
+def can_see_attendance(user: User | None) -> bool:
+    """The aggregate attendance view across meetings is for admins."""
+    return _is_member(user) and user.has_role("admin")
+
+
+def access_meeting(meeting_id: Any) -> Meeting:
+    """A meeting by id (cancelled ones too: their page says so); NotFound otherwise."""
+    if isinstance(meeting_id, bool) or not isinstance(meeting_id, int):
+        raise NotFound()
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound()
+    return meeting
+
+
+def meeting_for_room(room: Room) -> Meeting | None:
+    """The meeting that owns this room, None for ordinary chat rooms."""
+    if room is None or room.id is None:
+        return None
+    return db.session.scalar(select(Meeting).where(Meeting.room_id == room.id))
+
+
+def hosts_of_room(room: Room) -> set[int] | None:
+    """Host and co-host ids for a meeting room; None for rooms that are not meetings."""
+    meeting = meeting_for_room(room)
+    if meeting is None:
+        return None
+    return {uid for uid in (meeting.host_id, meeting.cohost_id) if uid is not None}
