@@ -213,7 +213,14 @@ def load_text(meeting_id: int) -> str | None:
 
 def register() -> None:
     """Plug meetings into chat (open rule, presence), the review queue and the job runner."""
-    from . import chat, jobs, meetings_attendance, meetings_reminders, meetings_sessions
+    from . import (
+        chat,
+        jobs,
+        measure_feeds,
+        meetings_attendance,
+        meetings_reminders,
+        meetings_sessions,
+    )
 
     chat.register_open_rule(meetings_sessions.is_room_open)
     chat.register_presence_observer(meetings_attendance.observe_presence)
@@ -223,4 +230,6 @@ def register() -> None:
     jobs.register("meetings.reminders", 60, meetings_reminders.run_reminders)
     jobs.register("meetings.retention", 3600, meetings_reminders.run_retention)
     meetings_reminders.register_privacy()
+    # Sessions held and attendance in the community measures, from the anonymous counts.
+    measure_feeds.register_meeting_figures(meetings_attendance.held_session_rows)
 

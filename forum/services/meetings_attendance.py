@@ -101,3 +101,14 @@ def aggregate(*, acting_user: User) -> list[MeetingAttendance]:
             result.append(MeetingAttendance(meeting, int(sessions), int(peak or 0),
                                             round(float(average or 0), 1), int(total or 0)))
     return sorted(result, key=lambda r: r.meeting.title.lower())
+
+
+def held_session_rows(start, end) -> list[tuple]:
+    """(starts_at, distinct attendees) of finished sessions someone attended, in [start, end):
+    the community measures' meeting figures read only these two anonymous numbers."""
+    return list(db.session.execute(
+        select(MeetingSession.starts_at, MeetingSession.distinct_attendees)
+        .where(MeetingSession.finalized_at.is_not(None), MeetingSession.distinct_attendees > 0,
+               MeetingSession.starts_at >= start, MeetingSession.starts_at < end)
+        .order_by(MeetingSession.starts_at)
+    ).all())

@@ -191,3 +191,29 @@ def test_attendance_aggregate_is_for_admins(request, meeting, fake_clock, member
             meetings_attendance.aggregate(acting_user=request.getfixturevalue(persona))
     [row] = meetings_attendance.aggregate(acting_user=admin)
     assert (row.meeting.id, row.sessions, row.peak, row.total_distinct) == (meeting.id, 1, 1, 1)
+
+
+def test_sessions_held_reach_the_community_measures_as_anonymous_counts(
+        meeting, fake_clock, make_user, admin):
+    from datetime import date
+
+    from forum.services import measures
+
+    people = [make_user(f"circle-{i:02d}") for i in range(11)]
+    fake_clock.set(START + 5 * MIN)
+    for n, person in enumerate(people, start=1):
+        chat.note_presence(meeting.room, person.id, True, n)
+    meetings_sessions.run_bookkeeping(START + 60 * MIN)
+    # The next week's session, attended by two: held, but too few people to be shown.
+    fake_clock.set(NEXT + 5 * MIN)
+    for n, person in enumerate(people[:2], start=1):
+        chat.note_presence(meeting.room, person.id, True, n)
+    meetings_sessions.run_bookkeeping(NEXT + 60 * MIN)
+
+    report = measures.build_report(measures.make_period(date(2026, 10, 19), date(2026, 11, 1)))
+    by_key = {f.key: f for f in report.figures}
+    sessions = dict(by_key["meeting_sessions"].series[0].weekly)
+    attendance = dict(by_key["meeting_attendance"].series[0].weekly)
+    week1, week2 = date(2026, 10, 19), date(2026, 10, 26)
+    assert (sessions[week1].value, attendance[week1].value) == (1, 11)
+    assert sessions[week2].suppressed and attendance[week2].suppressed  # fewer than 10
