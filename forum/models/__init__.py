@@ -16,6 +16,7 @@ from .moderation_team import (
 )
 from .review import ReviewItem
 from .screening import PendingRescreen
+from .support import SupportRequest
 from .threads import (
     Milestone,
     Notification,
@@ -55,6 +56,7 @@ __all__ = [
     "ReviewItem",
     "RoleGrant",
     "Room",
+    "SupportRequest",
     "Thread",
     "ThreadRead",
     "TrainingRecord",
