@@ -11,6 +11,7 @@ def register_hooks() -> None:
         posts,
         review_alerts,
         review_content,
+        support_rooms,
         thread_privacy,
     )
 
@@ -21,3 +22,5 @@ def register_hooks() -> None:
     mod_inbox.register()
     # Live chat: held and flagged chat messages in the review queue.
     chat.register()
+    # Talk to someone now: private support rooms, held notes, export and the fallback job.
+    support_rooms.register()

@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
         posting,
         review,
         rooms,
+        support,
         team,
         threads,
     )
@@ -63,6 +64,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(review.bp)
     app.register_blueprint(team.bp)
     app.register_blueprint(rooms.bp)
+    app.register_blueprint(support.bp)
+    support.init_app(app)
     team.init_app(app)
     app.after_request(_security_headers)
     app.jinja_env.globals["get_locale"] = get_locale
