@@ -67,6 +67,12 @@ STATE_CHANGING = [
     ("/inbox", {"body": "Hello team"}),
     ("/strikes/1/appeal", {"text": "Please reconsider"}),
     ("/p/1/resubmit", {"body": "Edited"}),
+    # Talk to someone now.
+    ("/support", {"note": "Could use a friendly voice"}),
+    ("/support/1/accept", {}),
+    ("/support/1/withdraw", {}),
+    ("/support/1/close", {}),
+    ("/support/duty", {"on": "1"}),
 ]
 
 
