@@ -101,6 +101,13 @@ def content_of(item: ReviewItem) -> Content:
 
         text = load_text(item.content_id) or ""
         return Content(str(_l("Chat message")), None, highlight(text, item.reasons), [], text)
+    if item.content_kind == "support_note":
+        from ..models import SupportRequest
+
+        request = db.session.get(SupportRequest, item.content_id)
+        text = (request.note if request else None) or ""
+        return Content(str(_l("Note to a peer supporter")), None, highlight(text, item.reasons),
+                       [], text)
     return Content(item.content_kind, None, [], [], "")
 
 

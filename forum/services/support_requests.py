@@ -205,6 +205,8 @@ def check_accept(request_id: Any, *, acting_user: User) -> SupportRequest:
     if request.requester_id == acting_user.id:
         raise PermissionDenied()
     taken = AlreadyTaken(str(_l("Someone else is already with them. Thank you for offering.")))
+    if request.status == SUPPORT_WITHDRAWN:
+        raise AlreadyTaken(str(_l("They are no longer waiting. Thank you for offering.")))
     if request.status != SUPPORT_OPEN:
         raise taken
     now = clock.now()

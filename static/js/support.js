@@ -21,7 +21,7 @@
     var text = document.createElement("span");
     text.textContent = alerts.dataset.label.replace("{name}", item.pseudonym || "") +
       (item.urgent ? " · " + alerts.dataset.urgent : "") +
-      " · " + Math.floor((item.age_s || 0) / 60) + " min";
+      " · " + alerts.dataset.minutes.replace("{n}", String(Math.floor((item.age_s || 0) / 60)));
     var link = document.createElement("a");
     link.className = "button support-accept";
     link.href = alerts.dataset.requestBase + id;

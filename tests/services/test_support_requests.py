@@ -366,7 +366,7 @@ def test_member_withdraws_and_alerts_go_away(member, facilitator, moderator, sup
     assert stored.status == "withdrawn" and stored.active_for_id is None
     assert [(n, p, set(a)) for n, p, a in support_bus] == [
         (support.TAKEN, {"id": req.id}, audience_of(facilitator, moderator))]
-    with pytest.raises(support.AlreadyTaken):
+    with pytest.raises(support.AlreadyTaken, match="no longer waiting"):
         support.check_accept(req.id, acting_user=facilitator)
 
 

@@ -250,3 +250,35 @@ def test_deleting_the_account_erases_requests_and_their_room(app, member, facili
     assert db.session.scalar(select(Room).where(Room.slug == room_slug)) is None
     assert db.session.scalar(select(func.count(ChatMessage.id))) == 0
     assert support.conversations_of(facilitator) == []
+
+
+def test_held_note_is_reviewed_then_shown_to_supporters(app, member, facilitator,
+                                                        trained_moderator, screener):
+    from forum.services import review_queue
+
+    on_duty(facilitator)
+    client = _client(app, member)
+    request_id = _request_id(_press(client, "my number is [[hold:pii]]"))
+    helper = _client(app, facilitator)
+    assert "my number is" not in page_text(helper.get("/support/requests"))
+    item = review_queue.item_for(support.NOTE_KIND, request_id)
+    reviewer = _client(app, trained_moderator)
+    review_page = page_text(reviewer.get(f"/review/{item.id}"))
+    assert "Note to a peer supporter" in review_page and "my number is" in review_page
+    token = csrf_from(reviewer, f"/review/{item.id}")
+    assert reviewer.post(f"/review/{item.id}/decide", data={
+        "csrf_token": token, "decision": "approve", "reason": "fine"}).status_code == 302
+    assert "my number is" in page_text(helper.get("/support/requests"))
+
+
+def test_logs_carry_ids_not_the_note(app, member, facilitator, caplog):
+    import logging
+
+    on_duty(facilitator)
+    caplog.set_level(logging.INFO, logger="forum")
+    client = _client(app, member)
+    request_id = _request_id(_press(client, "private words about my evening"))
+    support.check_accept(request_id, acting_user=facilitator)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"request_id={request_id}" in logged
+    assert "private words" not in logged and member.pseudonym not in logged
