@@ -60,10 +60,16 @@ def init_app(app: Flask) -> None:
         def supporter_on_duty() -> bool:
             return support.is_supporter_on_duty(current_user)
 
+        def support_waiting() -> list:
+            # Re-shown on every page, so an alert doesn't vanish when the supporter moves on.
+            if not support.is_supporter_on_duty(current_user):
+                return []
+            return support.open_requests(acting_user=current_user)
+
         def can_support() -> bool:
             return support.can_support(current_user)
 
-        return {"supporter_on_duty": supporter_on_duty,
+        return {"supporter_on_duty": supporter_on_duty, "support_waiting": support_waiting,
                 "can_support": can_support}
 
 

@@ -44,6 +44,12 @@ def _post(client, path: str, page: str = "/support/requests"):
     return client.post(path, data={"csrf_token": csrf_from(client, page)})
 
 
+def _alerts_tag(page: str) -> str:
+    tag = re.search(r'<section class="support-alerts"[^>]*>', page)
+    assert tag, "no supporters' alerts on the page"
+    return tag.group(0)
+
+
 def _fallback_shown(page: str) -> bool:
     tag = re.search(r'<div class="support-fallback"[^>]*>', page)
     assert tag, "no fallback box on the page"
@@ -282,3 +288,19 @@ def test_logs_carry_ids_not_the_note(app, member, facilitator, caplog):
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert f"request_id={request_id}" in logged
     assert "private words" not in logged and member.pseudonym not in logged
+
+
+def test_waiting_requests_stay_in_the_supporters_header(app, member, second_member,
+                                                        facilitator):
+    on_duty(facilitator)
+    helper = _client(app, facilitator)
+    assert "hidden" in _alerts_tag(page_text(helper.get("/")))
+    request_id = _request_id(_press(_client(app, member)))
+    for path in ("/", "/crisis", "/rooms"):
+        page = page_text(helper.get(path))
+        assert "hidden" not in _alerts_tag(page), path
+        assert f'data-id="{request_id}"' in page
+        assert "steady-heron would like to talk now" in page
+        assert f'href="/support/{request_id}"' in page
+    # Members never get the supporters' header.
+    assert "support-alerts" not in page_text(_client(app, second_member).get("/"))
