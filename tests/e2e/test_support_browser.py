@@ -36,7 +36,8 @@ def test_member_reaches_an_on_duty_supporter(forum_url, new_page):
 
     heron.wait_for_url(room_url, timeout=10000)
     assert "Private conversation" in heron.content()
-    heron.locator(".chat-presence", has_text="2").wait_for(timeout=8000)
+    # No wait on the presence count: a join's ack can overwrite a newer presence event. The
+    # messages below arrive either live or in the history a later join returns.
 
     heron.fill("#chat-text", "Thank you for picking up.")
     heron.get_by_role("button", name="Send").click()
