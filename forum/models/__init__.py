@@ -19,6 +19,7 @@ from .moderation_team import (
 )
 from .review import ReviewItem
 from .screening import PendingRescreen
+from .support import SupportRequest
 from .threads import (
     Milestone,
     Notification,
@@ -65,6 +66,7 @@ __all__ = [
     "ReviewItem",
     "RoleGrant",
     "Room",
+    "SupportRequest",
     "Thread",
     "ThreadRead",
     "TrainingRecord",

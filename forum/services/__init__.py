@@ -14,6 +14,7 @@ def register_hooks() -> None:
         posts,
         review_alerts,
         review_content,
+        support_rooms,
         thread_privacy,
     )
 
@@ -29,3 +30,5 @@ def register_hooks() -> None:
     checkins.register()
     # Scheduled meetings: the open rule, attendance, reminders and retention jobs.
     meetings.register()
+    # Talk to someone now: private support rooms, held notes, export and the fallback job.
+    support_rooms.register()

@@ -1,4 +1,6 @@
-"""Who is on duty now, moderators going on and off duty, and shifts entered by admins."""
+"""Who is on duty now, moderators and facilitators going on and off duty, and shifts entered
+by admins. Facilitators' duty only makes them peer supporters (support_requests.py): the
+header line, the shifts page and the review queue's alerts count moderators alone."""
 
 from __future__ import annotations
 
@@ -8,11 +10,11 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..models import DutyPeriod, Shift, User
+from ..models import DutyPeriod, RoleGrant, Shift, User
 from . import audit, clock
 from .review_queue import can_review
 
@@ -23,28 +25,47 @@ def _open_period(user: User) -> DutyPeriod | None:
     )
 
 
+# Roles whose duty the moderation team's views count (admins supervise the queue).
+MODERATING_ROLES = ("moderator", "admin")
+
+
+def can_take_duty(user: User | None) -> bool:
+    """Moderators and admins (the queue) and facilitators (peer support) go on duty."""
+    return can_review(user) or (
+        user is not None and bool(getattr(user, "is_authenticated", False))
+        and user.has_role("facilitator")
+    )
+
+
+def _moderating() -> ColumnElement[bool]:
+    return DutyPeriod.user_id.in_(
+        select(RoleGrant.user_id).where(RoleGrant.role.in_(MODERATING_ROLES))
+    )
+
+
 def is_on_duty(user: User | None) -> bool:
-    """Is this moderator on duty right now?"""
+    """Is this moderator (or facilitator) on duty right now?"""
     return user is not None and getattr(user, "id", None) is not None and (
         _open_period(user) is not None
     )
 
 
-def on_duty_users() -> list[User]:
-    """Everyone on duty now."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(DutyPeriod, DutyPeriod.user_id == User.id)
-            .where(DutyPeriod.ended_at.is_(None))
-            .order_by(User.pseudonym)
-        ).unique()
+def on_duty_users(*, moderators_only: bool = True) -> list[User]:
+    """Moderators on duty now; with moderators_only=False, facilitators on duty too."""
+    query = (
+        select(User)
+        .join(DutyPeriod, DutyPeriod.user_id == User.id)
+        .where(DutyPeriod.ended_at.is_(None))
+        .order_by(User.pseudonym)
     )
+    if moderators_only:
+        query = query.where(_moderating())
+    return list(db.session.scalars(query).unique())
 
 
 def check_set_duty(on: bool, *, acting_user: User) -> None:
-    """Go on or off duty (moderators and admins); audited."""
-    if not can_review(acting_user):
+    """Go on or off duty (moderators, admins and facilitators); audited."""
+    if not can_take_duty(acting_user):
         raise PermissionDenied()
     period = _open_period(acting_user)
     now = clock.now()
@@ -132,7 +153,7 @@ def header_status(now: datetime | None = None) -> DutyStatus:
 
 def _header_status(now: datetime) -> DutyStatus:
     on = db.session.scalar(
-        select(DutyPeriod.id).where(DutyPeriod.ended_at.is_(None)).limit(1)
+        select(DutyPeriod.id).where(DutyPeriod.ended_at.is_(None), _moderating()).limit(1)
     ) is not None
     if not on:
         on = db.session.scalar(

@@ -107,6 +107,13 @@ def content_of(item: ReviewItem) -> Content:
         # Title and description were screened apart: their spans don't fit the joined text.
         text = load_meeting(item.content_id) or ""
         return Content(str(_l("Meeting")), None, highlight(text, []), [], text)
+    if item.content_kind == "support_note":
+        from ..models import SupportRequest
+
+        request = db.session.get(SupportRequest, item.content_id)
+        text = (request.note if request else None) or ""
+        return Content(str(_l("Note to a peer supporter")), None, highlight(text, item.reasons),
+                       [], text)
     return Content(item.content_kind, None, [], [], "")
 
 

@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
         posting,
         review,
         rooms,
+        support,
         team,
         threads,
     )
@@ -67,6 +68,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(rooms.bp)
     app.register_blueprint(measures.bp)
     app.register_blueprint(meetings.bp)
+    app.register_blueprint(support.bp)
+    support.init_app(app)
     team.init_app(app)
     app.after_request(_security_headers)
     app.jinja_env.globals["get_locale"] = get_locale

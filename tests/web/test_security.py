@@ -77,6 +77,12 @@ STATE_CHANGING = [
     ("/meetings/1/cancel", {"reason": "away"}),
     ("/meetings/1/extend", {}),
     ("/meetings/1/remind", {}),
+    # Talk to someone now.
+    ("/support", {"note": "Could use a friendly voice"}),
+    ("/support/1/accept", {}),
+    ("/support/1/withdraw", {}),
+    ("/support/1/close", {}),
+    ("/support/duty", {"on": "1"}),
 ]
 
 
