@@ -3,6 +3,7 @@ the facts about the machine a result was measured on."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
 import signal
@@ -28,8 +29,23 @@ def migrate(path: Path) -> None:
     """Create or upgrade a SQLite database with the project's migrations."""
     env = dict(os.environ, FORUM_DATABASE_URL=f"sqlite:///{path}", FORUM_CLASSIFIER="fallback")
     env.pop("FORUM_TEST_DATABASE_URL", None)
-    subprocess.run([str(BIN / "flask"), "--app", "forum", "db", "upgrade"],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
+    done = subprocess.run([str(BIN / "flask"), "--app", "forum", "db", "upgrade"],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"flask db upgrade failed:\n{done.stderr[-2000:]}")
+
+
+try:
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux
+    _PRCTL = None
+
+
+def _die_with_parent() -> None:
+    # Runs in the child before exec: if the benchmark is killed outright (SIGKILL), the
+    # kernel sends the server SIGTERM instead of leaving it running.
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def http_get(port: int, path: str, timeout: float = 2.0) -> bytes:
@@ -66,7 +82,8 @@ def start_gunicorn(app_spec: str, env: Mapping[str, str], *, workers: int, threa
             [str(BIN / "gunicorn"), "-w", str(workers), "--threads", str(threads),
              "-k", "gthread", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
              *extra_args, app_spec],
-            cwd=cwd, env=dict(env), start_new_session=True, stdout=out,
+            cwd=cwd, env=dict(env), start_new_session=True, preexec_fn=_die_with_parent,
+            stdout=out,
             stderr=subprocess.STDOUT if out else None,
         )
     finally:
