@@ -57,6 +57,7 @@ bench: setup
 	$(PY) bench/screen_bench.py
 	$(PY) bench/pages_bench.py
 	$(PY) bench/queue_bench.py
+	$(PY) bench/chat_bench.py
 
 # Collect every user-facing string for translators (English is the source language).
 messages: setup
