@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing
 import os
 import secrets
 import shutil
@@ -31,16 +30,16 @@ import signal
 import sys
 import tempfile
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from chat_clients import worker_main
-from serving import ROOT, machine, migrate, percentile, start_gunicorn, stop
+from chat_driver import Abort, Clients, plan_members
+from serving import ROOT, machine, migrate, start_gunicorn, stop
 
 sys.path.insert(0, str(ROOT))
 
 RESULTS = ROOT / "bench" / "results" / "chat.json"
+QUICK_RESULTS = ROOT / "bench" / "results" / "chat-quick.json"  # a smoke run keeps chat.json
 PASSWORD = "a calm river at dawn"
 TARGET_STEADY_P99_MS = 50.0
 TARGET_STEP_P99_MS = 250.0
@@ -68,10 +67,6 @@ TEXTS = [
     "Rainy day here, staying in with music and a good book.",
     "Does anyone have tips for staying busy on weekends?",
 ]
-
-
-class Abort(Exception):
-    """The run cannot go on (a client process failed, or the time budget ran out)."""
 
 
 def build_database(path: Path, members: int, rooms: int) -> dict:
@@ -108,128 +103,6 @@ def build_database(path: Path, members: int, rooms: int) -> dict:
             "setup_s": round(time.perf_counter() - started, 1)}
 
 
-def plan_members(members: int, rooms: int, processes: int) -> list[list[dict]]:
-    """Member i is in room i mod rooms, in client process i mod processes; logins come from
-    several loopback addresses, 25 each, under the login form's per-address limit."""
-    plan: list[list[dict]] = [[] for _ in range(processes)]
-    for i in range(members):
-        plan[i % processes].append({
-            "index": i, "pseudonym": f"bench-member-{i:03d}", "password": PASSWORD,
-            "room": f"bench-room-{i % rooms + 1}", "source_ip": f"127.0.0.{2 + i // 25}",
-        })
-    return plan
-
-
-def _server_cpu_s(proc) -> float:
-    """User + system CPU seconds of the gunicorn worker processes (children of the arbiter)."""
-    total = 0.0
-    try:
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        for pid in children:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        pass
-    return total
-
-
-class Clients:
-    """The client processes of one server under test, driven over pipes."""
-
-    def __init__(self, port: int, plan: list[list[dict]], use_login: bool):
-        ctx = multiprocessing.get_context("spawn")
-        self.rooms_by_worker = [Counter(m["room"] for m in members) for members in plan]
-        self.room_sizes = sum(self.rooms_by_worker, Counter())
-        self.procs, self.pipes = [], []
-        for w, members in enumerate(plan):
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=worker_main, args=(w, port, members, use_login, TEXTS,
-                                                         child), daemon=True)
-            proc.start()
-            child.close()
-            self.procs.append(proc)
-            self.pipes.append(parent)
-        self.cpu_marks = [0.0] * len(plan)
-
-    def _gather(self, expected: str, timeout: float) -> list[dict]:
-        answers = []
-        for pipe in self.pipes:
-            if not pipe.poll(timeout):
-                raise Abort(f"a client process did not answer ({expected})")
-            kind, body = pipe.recv()
-            if kind == "error":
-                raise Abort(f"client process failed: {body}")
-            answers.append(body)
-        return answers
-
-    def ready(self, timeout: float = 180.0) -> dict:
-        """Wait until every member is logged in, connected and in its room."""
-        answers = self._gather("ready", timeout)
-        return {"connected": sum(a["connected"] for a in answers),
-                "connect_s": max(a["connect_s"] for a in answers)}
-
-    def phase(self, phase_id: int, rate: float, duration: float, proc) -> dict:
-        """One steady phase at `rate` messages/s (spread over the processes); its numbers."""
-        share = rate / len(self.pipes)
-        cpu_before = _server_cpu_s(proc)
-        for pipe in self.pipes:
-            pipe.send(("phase", {"id": phase_id, "rate": share, "duration": duration,
-                                 "offset": phase_id}))
-        sent = self._gather("phase", duration + 60)
-        published: Counter = Counter()
-        for s in sent:
-            published.update(s["published_by_room"])
-        expected_by_worker = [sum(published[room] * n for room, n in rooms.items())
-                              for rooms in self.rooms_by_worker]
-        for pipe, count in zip(self.pipes, expected_by_worker, strict=True):
-            pipe.send(("expect", {"id": phase_id, "count": count, "timeout": 5.0}))
-        received = self._gather("expect", 30)
-        server_cpu = _server_cpu_s(proc) - cpu_before
-        latencies = sorted(x for r in received for x in r["latencies_us"])
-        acks = sorted(x for s in sent for x in s["ack_us"])
-        lags = sorted(x for s in sent for x in s["lag_us"])
-        client_cpu = sum(r["cpu_total_s"] for r in received) - sum(self.cpu_marks)
-        self.cpu_marks = [r["cpu_total_s"] for r in received]
-        errors: Counter = Counter()
-        for s in sent:
-            errors.update(s["errors"])
-        messages = sum(s["sent"] for s in sent)
-        expected = sum(expected_by_worker)
-        got = sum(r["received"] for r in received)
-        elapsed = max(s["send_elapsed_s"] for s in sent)
-
-        def ms(values, q):
-            value = percentile(values, q)
-            return None if value is None else round(value / 1000, 2)
-
-        return {
-            "rate": rate, "duration_s": duration, "messages": messages,
-            "achieved_rate": round(messages / elapsed, 1) if elapsed else 0.0,
-            "acked": sum(s["acked"] for s in sent), "errors": dict(errors),
-            "deliveries_expected": expected, "deliveries_received": got,
-            "lost": max(0, expected - got), "duplicates": sum(r["duplicates"] for r in received),
-            "p50_ms": ms(latencies, 0.50), "p99_ms": ms(latencies, 0.99),
-            "max_ms": ms(latencies, 1.0), "ack_p50_ms": ms(acks, 0.50),
-            "ack_p99_ms": ms(acks, 0.99), "send_lag_p99_ms": ms(lags, 0.99),
-            "disconnected": max(s["disconnected"] for s in sent),
-            "server_cpu_s": round(server_cpu, 2), "client_cpu_s": round(client_cpu, 2),
-            "loadavg_1m": round(os.getloadavg()[0], 2),
-        }
-
-    def close(self) -> None:
-        """Tell every process to stop; terminate the ones that do not."""
-        for pipe in self.pipes:
-            try:
-                pipe.send(("stop", None))
-            except OSError:
-                pass
-        for proc in self.procs:
-            proc.join(timeout=15)
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(timeout=5)
-
-
 def step_ok(result: dict, p99_limit: float) -> bool:
     """A steady rate holds: nothing lost or refused, sent at its rate, p99 within the limit."""
     return (result["lost"] == 0 and not result["errors"] and result["duplicates"] == 0
@@ -240,7 +113,7 @@ def step_ok(result: dict, p99_limit: float) -> bool:
 def measure(name: str, proc, port: int, plan, use_login: bool, args) -> dict:
     """Warm up, run the steady phase, then step the rate up until it no longer holds."""
     out: dict = {"server": name}
-    clients = Clients(port, plan, use_login)
+    clients = Clients(port, plan, use_login, TEXTS)
     try:
         out["connect"] = clients.ready()
         print(f"   {out['connect']['connected']} members connected in "
@@ -297,7 +170,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
     print(f"-- building {db_path} ({args.members} members, {args.rooms} rooms) ...", flush=True)
     results: dict = {"data": build_database(db_path, args.members, args.rooms),
                      "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
-    plan = plan_members(args.members, args.rooms, args.processes)
+    plan = plan_members(args.members, args.rooms, args.processes, PASSWORD)
     threads = args.members + 32  # every WebSocket holds a thread of the worker
     common = ["--keep-alive", "30", "--graceful-timeout", "5"]
     env = dict(os.environ, FORUM_DATABASE_URL=f"sqlite:///{db_path}",
@@ -352,6 +225,25 @@ def checks(results: dict) -> list[dict]:
     ]
 
 
+def _summary(results: dict, verdicts: list[dict], output: Path) -> None:
+    print(f"\nsteady {results['forum']['steady']['rate']:.0f} messages/s, "
+          f"{results['clients']['members']} members in {results['clients']['rooms']} rooms, "
+          f"{results['clients']['processes']} client processes; server: one gunicorn gthread "
+          "worker process (rooms and presence are per process)")
+    print(f"{'server':7} {'expected':>9} {'received':>9} {'lost':>5} {'p50 ms':>8} {'p99 ms':>8}"
+          f" {'max steady msg/s':>17} {'first failing':>14}")
+    for name in ("forum", "bare"):
+        r, st = results[name], results[name]["steady"]
+        print(f"{name:7} {st['deliveries_expected']:>9} {st['deliveries_received']:>9} "
+              f"{st['lost']:>5} {st['p50_ms']!s:>8} {st['p99_ms']!s:>8} "
+              f"{r['max_steady_rate']!s:>17} {r['first_failing_rate']!s:>14}")
+    print(f"load average (1, 5, 15 min) at the end: {results['machine']['loadavg_1_5_15']}, "
+          f"at the start: {results['loadavg_start']}\n")
+    for check in verdicts:
+        print(f"{'PASS' if check['pass'] else 'FAIL'}  {check['target']}: {check['value']}")
+    print(f"\nresults: {output.relative_to(ROOT)}")
+
+
 def main() -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -397,18 +289,10 @@ def main() -> int:
         "checks": verdicts, "run_s": round(time.monotonic() - started, 1),
         "measured_at": datetime.now(UTC).isoformat(),
     })
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print()
-    print(f"{'server':7} {'steady p50':>10} {'steady p99':>10} {'lost':>5} {'max rate':>9}")
-    for name in ("forum", "bare"):
-        r = results[name]
-        print(f"{name:7} {r['steady']['p50_ms']:>10} {r['steady']['p99_ms']:>10} "
-              f"{r['steady']['lost']:>5} {r['max_steady_rate']!s:>9}")
-    print(f"load average (1, 5, 15 min): {results['machine']['loadavg_1_5_15']}\n")
-    for check in verdicts:
-        print(f"{'PASS' if check['pass'] else 'FAIL'}  {check['target']}: {check['value']}")
-    print(f"\nresults: {RESULTS.relative_to(ROOT)}")
+    output = QUICK_RESULTS if args.quick else RESULTS
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    _summary(results, verdicts, output)
     return 0 if all(c["pass"] for c in verdicts) else 1
 
 
