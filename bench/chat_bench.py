@@ -225,6 +225,14 @@ def checks(results: dict) -> list[dict]:
     ]
 
 
+def _versions() -> dict:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("python-socketio", "python-engineio",
+                                             "Flask-SocketIO", "simple-websocket", "gunicorn",
+                                             "websocket-client")}
+
+
 def _summary(results: dict, verdicts: list[dict], output: Path) -> None:
     print(f"\nsteady {results['forum']['steady']['rate']:.0f} messages/s, "
           f"{results['clients']['members']} members in {results['clients']['rooms']} rooms, "
@@ -278,7 +286,7 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     verdicts = checks(results)
     results.update({
-        "machine": machine(), "quick": args.quick,
+        "machine": machine(), "quick": args.quick, "versions": _versions(),
         "clients": {"processes": args.processes, "members": args.members, "rooms": args.rooms,
                     "transport": "websocket", "library": "python-socketio Client"},
         "server_note": "one gunicorn gthread worker process: rooms and presence are per process",
