@@ -2,10 +2,11 @@
 
 Each process logs its members in through the /login form (the session cookie is the only
 credential the /chat namespace accepts), connects one socketio.Client per member, joins the
-member's room, then runs phases on command from the parent (bench/chat_bench.py) over a Pipe:
+member's room, then runs phases on command from the parent (bench/chat_driver.py) over a Pipe:
 
-  ("phase", {"id", "rate", "duration", "offset"}) -> send at a steady rate, round-robin over this
-      process's members; answer with what was sent and acked, per room.
+  ("phase", {"id", "count", "rate", "duration", "offset"}) -> send `count` messages at a
+      steady rate, round-robin over this process's members; answer with what was sent and
+      acked, per room.
   ("expect", {"id", "count", "timeout"}) -> wait until this process's members have received
       `count` deliveries of that phase (or the timeout); answer with counts and latencies.
   ("stop", None) -> disconnect everyone and exit.
@@ -167,7 +168,7 @@ def run_phase(worker: int, members: list[Member], spec: dict) -> dict:
     phase, rate, duration, texts = spec["id"], spec["rate"], spec["duration"], spec["texts"]
     sending = Sending()
     live = [m for m in members if not m.disconnected]
-    total = int(round(rate * duration))
+    total = spec.get("count", int(round(rate * duration)))
     begin = time.monotonic_ns() + 20_000_000
     step_ns = 1e9 / rate if rate else 0
     for seq in range(total):
@@ -190,7 +191,8 @@ def run_phase(worker: int, members: list[Member], spec: dict) -> dict:
             continue
         with sending.lock:
             sending.sent += 1
-    elapsed = (time.monotonic_ns() - begin) / 1e9
+    # n sends at a steady rate span n intervals (the last one's interval included).
+    elapsed = (time.monotonic_ns() - begin + step_ns) / 1e9
     deadline = time.monotonic() + spec.get("ack_timeout", 10.0)
     while time.monotonic() < deadline:
         with sending.lock:

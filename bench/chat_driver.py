@@ -81,11 +81,12 @@ class Clients:
 
     def phase(self, phase_id: int, rate: float, duration: float, proc) -> dict:
         """One steady phase at `rate` messages/s (spread over the processes); its numbers."""
-        share = rate / len(self.pipes)
+        total, workers = int(round(rate * duration)), len(self.pipes)
         cpu_before = _server_cpu_s(proc)
-        for pipe in self.pipes:
-            pipe.send(("phase", {"id": phase_id, "rate": share, "duration": duration,
-                                 "offset": phase_id}))
+        for w, pipe in enumerate(self.pipes):
+            count = total // workers + (1 if w < total % workers else 0)
+            pipe.send(("phase", {"id": phase_id, "count": count, "rate": count / duration,
+                                 "duration": duration, "offset": phase_id}))
         sent = self._gather("phase", duration + 60)
         published: Counter = Counter()
         for s in sent:
