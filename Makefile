@@ -66,6 +66,7 @@ bench: setup
 	$(PY) bench/pages_bench.py
 	$(PY) bench/queue_bench.py
 	$(PY) bench/classifier_memory.py
+	$(PY) bench/chat_bench.py
 
 # Collect every user-facing string for translators (English is the source language).
 messages: setup

@@ -14,11 +14,8 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import secrets
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -27,7 +24,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from serving import ROOT, machine, migrate, start_gunicorn, stop
+
 sys.path.insert(0, str(ROOT))
 
 RESULTS = ROOT / "bench" / "results" / "pages.json"
@@ -61,26 +59,18 @@ def _body(rng: random.Random) -> str:
     return text
 
 
-def _migrate(path: Path) -> None:
-    env = dict(os.environ, FORUM_DATABASE_URL=f"sqlite:///{path}", FORUM_CLASSIFIER="fallback")
-    subprocess.run(
-        [str(Path(sys.executable).parent / "flask"), "--app", "forum", "db", "upgrade"],
-        cwd=ROOT, env=env, check=True, capture_output=True,
-    )
-
-
 def generate(path: Path, posts: int, seed: int = 4) -> dict:
     """Build the schema with the migrations, then bulk-insert users, boards, threads, posts."""
     from forum.moderation.render import RENDERER_VERSION, render_markdown
 
     marker = path.with_suffix(".ok")
     if path.exists() and marker.exists() and marker.read_text() == f"{DATA_VERSION}:{posts}":
-        _migrate(path)  # a database kept from an earlier run gets the newer migrations
+        migrate(path)  # a database kept from an earlier run gets the newer migrations
         return json.loads(path.with_suffix(".json").read_text())
     for stale in (path, marker, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
     started = time.perf_counter()
-    _migrate(path)
+    migrate(path)
     rng = random.Random(seed)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -169,54 +159,16 @@ def _flush(conn: sqlite3.Connection, threads_rows: list, posts_rows: list) -> No
     posts_rows.clear()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def serve(path: Path, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
     """Start gunicorn (gthread) on loopback and wait until it answers."""
-    port = _free_port()
     env = dict(
         os.environ,
         FORUM_DATABASE_URL=f"sqlite:///{path}",
         FORUM_SECRET_KEY=secrets.token_urlsafe(48),
         FORUM_CLASSIFIER="fallback",
     )
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    proc = subprocess.Popen(
-        [str(gunicorn), "-w", str(workers), "--threads", str(threads), "-k", "gthread",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--keep-alive", "30",
-         "forum:create_app()"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-                answer = sock.recv(4096)
-                # Wait for the classifier to finish loading in the background: its start-up
-                # work would otherwise be measured as page latency.
-                if b" 200 " in answer and b'"ready":true' in answer.replace(b" ", b""):
-                    time.sleep(2)
-                    return proc, port
-        except OSError:
-            pass
-        time.sleep(0.3)
-    stop(proc)
-    raise RuntimeError("gunicorn did not start")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Stop the server started by serve() (its own process group only)."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    return start_gunicorn("forum:create_app()", env, workers=workers, threads=threads,
+                          extra_args=["--keep-alive", "30"])
 
 
 async def _one_connection(port: int, paths: list[str], until: float, warm_until: float,
@@ -343,8 +295,7 @@ def main() -> int:
     sizes = sorted(results["sizes"], key=int)
     checks = verdicts(results, sizes[0], sizes[-1])
     results.update({
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": machine(),
         "server": f"gunicorn -k gthread -w {args.workers} --threads {args.threads}",
         "load": {"connections": args.concurrency, "duration_s": args.duration,
                  "warmup_s": args.warmup, "viewer": "logged-out visitor"},
