@@ -17,14 +17,10 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate, socket
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # SQLite ignores ON DELETE rules unless asked; WAL lets readers and a writer overlap.
-    # synchronous=NORMAL is SQLite's advice for WAL: no fsync per commit (only at checkpoints),
-    # still never corrupt; an OS crash or power cut may undo the last commits. The fsync held
-    # the write lock for milliseconds per chat message, and other senders queued behind it.
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
