@@ -17,17 +17,17 @@ from flask_login import current_user, login_required
 
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import limiter
-from ..services import notifications, posts, reactions, reports, threads
+from ..services import notifications, posts, reactions, reports, thread_page, threads
 from ..services.posts import HoldNudge
 from .forms import EmptyForm
 from .posting import (
     account_bucket,
     after_posting,
     pop_support,
-    post_views,
     posting_limit,
     reaction_limit,
     report_limit,
+    row_views,
     viewer_is_moderator,
 )
 from .thread_forms import EditPostForm, ReactForm, ReplyForm, ReportForm
@@ -43,8 +43,7 @@ def _viewer():
 def _thread_context(thread, *, after=None, before=None, reply_form=None, errors=None,
                     nudge=None):
     viewer = _viewer()
-    page = threads.thread_posts(thread, viewer, after=after, before=before)
-    posts.ensure_rendered(page.posts)
+    page = thread_page.post_rows(thread, viewer, after=after, before=before)
     ids = [p.id for p in page.posts]
     if viewer is not None and ids:
         unread_from = threads.last_read(viewer, thread)
@@ -70,7 +69,7 @@ def _thread_context(thread, *, after=None, before=None, reply_form=None, errors=
         "thread": thread,
         "board": thread.board,
         "page": page,
-        "views": post_views(page.posts),
+        "views": row_views(page.posts, unread_from),
         "support": pop_support(set(ids)),
         # Visitors get no form: building one would mint a CSRF token and a session cookie.
         "reply_form": (reply_form or ReplyForm(formdata=None)) if ctx["can_post"] else None,
