@@ -13,11 +13,12 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Milestone, Post, Reaction, Thread, User
+from ..models import Board, Milestone, Post, Reaction, Thread, User
+from ..models.base import UTCDateTime
 from ..moderation.render import RENDERER_VERSION
 from .posts import ensure_rendered
 from .reactions import KINDS
@@ -25,6 +26,8 @@ from .threads import (
     ANONYMOUS_LABEL,
     DELETED_LABEL,
     POSTS_PER_PAGE,
+    THREADS_PER_PAGE,
+    Cursor,
     PostPage,
     _authenticated,
     is_moderator,
@@ -174,21 +177,31 @@ def row_days(row: Any, today: date | None = None) -> int | None:
     return ((today or date.today()) - row.recovery_start).days
 
 
-def board_rows(board_id: int, *, cursor: Any = None, per_page: int) -> tuple[list[Any], Any]:
-    """The board listing as rows with the author's pseudonym (threads.board_threads' order)."""
-    from .threads import Cursor, board_listing_filter
-
+@cache
+def _board_statement(after_cursor: bool):
+    """The board listing query (threads.board_threads' conditions and order), built once."""
     author = aliased(User)
     query = (
         select(Thread.id, Thread.author_id, Thread.anonymous, Thread.title, Thread.reply_count,
                Thread.last_activity_at, Thread.last_post_id,
                author.pseudonym.label("author_pseudonym"))
         .outerjoin(author, author.id == Thread.author_id)
-        .where(*board_listing_filter(board_id, cursor))
-        .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
-        .limit(per_page + 1)
+        .where(Thread.board_id == bindparam("board_id"), Thread.visible.is_(True))
     )
-    rows = db.session.execute(query).all()
+    if after_cursor:
+        query = query.where(tuple_(Thread.last_activity_at, Thread.id) < tuple_(
+            bindparam("at", type_=UTCDateTime), bindparam("thread_id", type_=Integer)))
+    return (query.order_by(Thread.last_activity_at.desc(), Thread.id.desc())
+            .limit(bindparam("rows", type_=Integer)))
+
+
+def board_rows(board: Board, *, cursor: Cursor | None = None,
+               per_page: int = THREADS_PER_PAGE) -> tuple[list[Any], Cursor | None]:
+    """One page of the board listing as rows with the author's pseudonym, and the next cursor."""
+    params: dict[str, Any] = {"board_id": board.id, "rows": per_page + 1}
+    if cursor is not None:
+        params.update(at=cursor.at, thread_id=cursor.thread_id)
+    rows = db.session.execute(_board_statement(cursor is not None), params).all()
     next_cursor = None
     if len(rows) > per_page:
         rows = rows[:per_page]

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import Flask, current_app, flash, session, url_for
-from flask_babel import get_timezone
+from flask_babel import get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -152,6 +152,42 @@ def row_views(rows: list[Any], unread_from: int | None) -> list[RowView]:
             url=f"{link}{row.id}",
             iso=created.isoformat(),
             when=created.astimezone(tz).strftime(WHEN_FORMAT),
+        ))
+    return views
+
+
+@dataclass(slots=True)
+class ThreadRowView:
+    """What the board page shows of one thread row (services.thread_page.board_rows)."""
+
+    id: int
+    title: str
+    author: str
+    replies: str
+    url: str
+    iso: str
+    when: str
+
+
+def thread_views(rows: list[Any], viewer: Any) -> list[ThreadRowView]:
+    """Prepare a board page's rows: author label, reply count text, link and time."""
+    tz = get_timezone()
+    link = url_for("threads.thread", thread_id=0)[:-1]
+    replies: dict[int, str] = {}  # the same counts come back often: translate each once
+    views = []
+    for row in rows:
+        count = row.reply_count
+        if count not in replies:
+            replies[count] = ngettext("%(num)d reply", "%(num)d replies", count)
+        moment = row.last_activity_at
+        views.append(ThreadRowView(
+            id=row.id,
+            title=row.title,
+            author=thread_page.row_author_label(row, viewer),
+            replies=replies[count],
+            url=f"{link}{row.id}",
+            iso=moment.isoformat(),
+            when=moment.astimezone(tz).strftime(WHEN_FORMAT),
         ))
     return views
 
