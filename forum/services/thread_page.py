@@ -9,6 +9,7 @@ services/threads.py: thread_posts and these rows share one filter.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Board, Milestone, Post, Reaction, Thread, User
 from ..models.base import UTCDateTime
@@ -32,6 +34,7 @@ from .threads import (
     _authenticated,
     is_moderator,
     is_own,
+    thread_visible_to,
 )
 
 _POST_COLUMNS = (
@@ -207,3 +210,58 @@ def board_rows(board: Board, *, cursor: Cursor | None = None,
         rows = rows[:per_page]
         next_cursor = Cursor(rows[-1].last_activity_at, rows[-1].id)
     return rows, next_cursor
+
+
+@dataclass(frozen=True, slots=True)
+class BoardHead:
+    """The board a thread page links back to."""
+
+    id: int
+    slug: str
+    name: str
+    content_note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadHead:
+    """What the thread page needs of its thread, read without building ORM entities."""
+
+    id: int
+    author_id: int | None
+    anonymous: bool
+    title: str
+    visible: bool
+    reply_count: int
+    last_post_id: int
+    author_pseudonym: str | None
+    board: BoardHead
+
+
+@cache
+def _head_statement():
+    author = aliased(User)
+    return (
+        select(Thread.id, Thread.author_id, Thread.anonymous, Thread.title, Thread.visible,
+               Thread.reply_count, Thread.last_post_id,
+               author.pseudonym.label("author_pseudonym"),
+               Board.id.label("board_id"), Board.slug, Board.name, Board.content_note)
+        .join(Board, Board.id == Thread.board_id)
+        .outerjoin(author, author.id == Thread.author_id)
+        .where(Thread.id == bindparam("thread_id", type_=Integer))
+    )
+
+
+def access_thread_head(thread_id: int, viewer: User | None) -> ThreadHead:
+    """threads.access_thread for the thread page: same rule, NotFound for missing and hidden."""
+    row = db.session.execute(_head_statement(), {"thread_id": thread_id}).first()
+    if row is None:
+        raise NotFound()
+    head = ThreadHead(
+        id=row.id, author_id=row.author_id, anonymous=row.anonymous, title=row.title,
+        visible=row.visible, reply_count=row.reply_count, last_post_id=row.last_post_id,
+        author_pseudonym=row.author_pseudonym,
+        board=BoardHead(row.board_id, row.slug, row.name, row.content_note),
+    )
+    if not thread_visible_to(head, viewer):
+        raise NotFound()
+    return head

@@ -47,12 +47,13 @@ def can_see_post(post: Post, viewer: User | None) -> bool:
         return True
     if is_moderator(viewer):
         return True
-    return is_own(post, viewer) and post.deleted_at is None and _thread_visible_to(
+    return is_own(post, viewer) and post.deleted_at is None and thread_visible_to(
         post.thread, viewer
     )
 
 
-def _thread_visible_to(thread: Thread, viewer: User | None) -> bool:
+def thread_visible_to(thread: Thread, viewer: User | None) -> bool:
+    """May this viewer open the thread? Hidden threads: moderators, and the author until deleted."""
     if thread.visible or is_moderator(viewer):
         return True
     if not is_own(thread, viewer):
@@ -75,7 +76,7 @@ def access_thread(thread_id: int, viewer: User | None) -> Thread:
     thread = db.session.get(
         Thread, thread_id, options=[defaultload(Thread.author).lazyload(User.roles)]
     )
-    if thread is None or not _thread_visible_to(thread, viewer):
+    if thread is None or not thread_visible_to(thread, viewer):
         raise NotFound()
     return thread
 

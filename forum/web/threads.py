@@ -76,14 +76,14 @@ def _thread_context(thread, *, after=None, before=None, reply_form=None, errors=
         "errors": errors or {},
         "nudge": nudge,
         "can_post": ctx["can_post"],
-        "thread_author": threads.thread_author_label(thread, viewer),
+        "thread_author": thread_page.row_author_label(thread, viewer),
     }
 
 
 @bp.get("/t/<int:thread_id>")
 def thread(thread_id: int):
     """A thread, twenty posts at a time; held posts only for their author and moderators."""
-    the_thread = threads.access_thread(thread_id, _viewer())
+    the_thread = thread_page.access_thread_head(thread_id, _viewer())
     after = request.args.get("after", type=int)
     before = request.args.get("before", type=int)
     return render_template("threads/thread.html", **_thread_context(
