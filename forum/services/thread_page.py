@@ -45,6 +45,12 @@ _POST_COLUMNS = (
 KIND_LIST = tuple(KINDS)
 
 
+def _run(statement: Any, params: dict[str, Any]):
+    """Execute a prepared Core statement on the session's connection (its transaction too);
+    going through Session.execute would add the ORM's per-statement bookkeeping."""
+    return db.session.connection().execute(statement, params)
+
+
 def _reaction_columns(member: bool) -> list[Any]:
     """Per kind: the count, and (members only) whether the viewer gave it."""
     columns: list[Any] = []
@@ -120,10 +126,10 @@ def _fetch(thread: Thread, viewer: User | None, after: int | None, before: int |
         params["viewer_id"] = viewer.id
     if before is not None:
         params["edge"] = before
-        rows = db.session.execute(_page_statement(audience, True), params).all()
+        rows = _run(_page_statement(audience, True), params).all()
         return PostPage(list(reversed(rows[:per_page])), len(rows) > per_page, True)
     params["edge"] = after or 0
-    rows = db.session.execute(_page_statement(audience, False), params).all()
+    rows = _run(_page_statement(audience, False), params).all()
     return PostPage(rows[:per_page], bool(after), len(rows) > per_page)
 
 
@@ -204,7 +210,7 @@ def board_rows(board: Board, *, cursor: Cursor | None = None,
     params: dict[str, Any] = {"board_id": board.id, "rows": per_page + 1}
     if cursor is not None:
         params.update(at=cursor.at, thread_id=cursor.thread_id)
-    rows = db.session.execute(_board_statement(cursor is not None), params).all()
+    rows = _run(_board_statement(cursor is not None), params).all()
     next_cursor = None
     if len(rows) > per_page:
         rows = rows[:per_page]
@@ -253,7 +259,7 @@ def _head_statement():
 
 def access_thread_head(thread_id: int, viewer: User | None) -> ThreadHead:
     """threads.access_thread for the thread page: same rule, NotFound for missing and hidden."""
-    row = db.session.execute(_head_statement(), {"thread_id": thread_id}).first()
+    row = _run(_head_statement(), {"thread_id": thread_id}).first()
     if row is None:
         raise NotFound()
     head = ThreadHead(
