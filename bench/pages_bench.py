@@ -2,10 +2,29 @@
 
 Run as `python bench/pages_bench.py` (or `make bench`). For each size it builds a SQLite
 database with the migrations, fills it with bulk inserts (not through the services), serves it
-with gunicorn (gthread workers, the production-style server) on loopback, and drives it with a
-bounded asyncio load generator (a fixed number of keep-alive connections). Writes
+with gunicorn (gthread workers, the production-style server: 2 workers x 4 threads) on loopback,
+and drives it as a logged-out visitor over a fixed number of keep-alive connections (8). Writes
 bench/results/pages.json and prints a table with PASS/FAIL against the targets:
 p99 at 1M posts <= 1.5x p99 at 10k posts; >= 300 requests/s for the thread page.
+
+Load generator. The server and the load generator share the machine's two cores, so every
+CPU cycle the generator spends is taken from the pages. The default is wrk (Debian's `wrk`
+package, installed here when missing and run as root, as scripts/browser.sh does for Chromium),
+one thread, with a small Lua script that picks the paths and reports p50/p99 from wrk's latency
+histogram. Measured on this machine, wrk spends 0.09-0.13 ms of CPU per request against
+0.16-0.20 ms for the asyncio client (the "generator_cpu_ms_per_request" field), and it records
+latency in C, away from the Python event loop. The asyncio client stays available
+(`--generator python`, also used when wrk cannot be had); the JSON records which one ran.
+
+Server configuration. On two cores 2 workers x 4 threads cost the least server CPU per request
+of 2x1, 2x2, 2x4, 3x2 and 4x2 (measured with wrk, 10,000 posts): fewer threads leave
+connections waiting behind a slow request, more processes only add switching. It stays the
+default (--workers/--threads to try others).
+
+Each page's entry also carries the server's CPU time per request (all gunicorn processes, read
+from /proc) and the 1-minute load average: on a shared, busy machine requests per second swing
+with the other load, CPU per request much less. The servers are measured only once every worker
+has finished starting (the health check reaches one worker only).
 """
 
 from __future__ import annotations
