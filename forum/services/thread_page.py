@@ -14,7 +14,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, tuple_
+from sqlalchemy import Integer, String, and_, bindparam, exists, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from ..errors import NotFound
@@ -271,3 +271,18 @@ def access_thread_head(thread_id: int, viewer: User | None) -> ThreadHead:
     if not thread_visible_to(head, viewer):
         raise NotFound()
     return head
+
+
+@cache
+def _board_head_statement():
+    return select(Board.id, Board.slug, Board.name, Board.description, Board.content_note).where(
+        Board.slug == bindparam("slug", type_=String)
+    )
+
+
+def access_board_row(slug: str) -> Any:
+    """threads.access_board for the board page, as a row; NotFound for an unknown slug."""
+    row = _run(_board_head_statement(), {"slug": slug}).first()
+    if row is None:
+        raise NotFound()
+    return row

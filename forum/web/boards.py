@@ -27,7 +27,7 @@ bp = Blueprint("boards", __name__)
 @bp.get("/c/<slug>")
 def board(slug: str):
     """A board: its threads by last activity, with unread markers for members."""
-    the_board = threads.access_board(slug)
+    the_board = thread_page.access_board_row(slug)
     cursor = threads.Cursor.decode(request.args.get("cursor"))
     page, next_cursor = thread_page.board_rows(the_board, cursor=cursor)
     viewer = current_user if current_user.is_authenticated else None

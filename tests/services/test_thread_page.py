@@ -151,3 +151,11 @@ def test_board_rows_match_the_entity_listing(app, db, board, screener, member, s
         if next_cursor is None:
             break
         cursor = next_cursor
+
+
+def test_board_row_is_the_board_by_slug(app, db, board):
+    row = thread_page.access_board_row(board.slug)
+    assert (row.id, row.name, row.description, row.content_note) == (
+        board.id, board.name, board.description, board.content_note)
+    with pytest.raises(NotFound):
+        thread_page.access_board_row("no-such-board")
