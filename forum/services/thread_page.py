@@ -14,6 +14,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, String, and_, bindparam, exists, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
@@ -158,8 +159,6 @@ def row_author_label(row: Any, viewer: User | None) -> str:
     """author_label for a row (a post or a thread with author_pseudonym)."""
     if row.anonymous:
         if is_own(row, viewer):
-            from flask_babel import lazy_gettext as _l
-
             return str(_l("Anonymous member (you)"))
         return str(ANONYMOUS_LABEL)
     if row.author_id is None or row.author_pseudonym is None:
