@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Flask, request
+from flask import Flask, g, request
+from flask_babel import get_translations
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -43,6 +44,35 @@ def select_timezone() -> str | None:
     return None
 
 
+def request_translations():
+    """The request's translations, looked up once per request and locale.
+
+    Flask-Babel finds the catalogue again on every gettext call (locale, cache key, domain);
+    a page makes dozens of calls. The entry follows the locale object, so refresh() and
+    force_locale() still switch catalogues.
+    """
+    ctx = g.get("_flask_babel") if g else None
+    if ctx is not None:
+        cached = getattr(ctx, "forum_translations", None)
+        if cached is not None and cached[0] is getattr(ctx, "babel_locale", None):
+            return cached[1]
+    translations = get_translations()
+    ctx = g.get("_flask_babel") if g else None
+    if ctx is not None:
+        ctx.forum_translations = (getattr(ctx, "babel_locale", None), translations)
+    return translations
+
+
+def _install_template_gettext(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+    )
+
+
 def init_app(app: Flask) -> None:
     """Bind every extension to the app."""
     db.init_app(app)
@@ -59,6 +89,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    _install_template_gettext(app)
     limiter.init_app(app)
     socketio.init_app(
         app,

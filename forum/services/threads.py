@@ -47,12 +47,13 @@ def can_see_post(post: Post, viewer: User | None) -> bool:
         return True
     if is_moderator(viewer):
         return True
-    return is_own(post, viewer) and post.deleted_at is None and _thread_visible_to(
+    return is_own(post, viewer) and post.deleted_at is None and thread_visible_to(
         post.thread, viewer
     )
 
 
-def _thread_visible_to(thread: Thread, viewer: User | None) -> bool:
+def thread_visible_to(thread: Thread, viewer: User | None) -> bool:
+    """May this viewer open the thread? Hidden threads: moderators, and the author until deleted."""
     if thread.visible or is_moderator(viewer):
         return True
     if not is_own(thread, viewer):
@@ -75,7 +76,7 @@ def access_thread(thread_id: int, viewer: User | None) -> Thread:
     thread = db.session.get(
         Thread, thread_id, options=[defaultload(Thread.author).lazyload(User.roles)]
     )
-    if thread is None or not _thread_visible_to(thread, viewer):
+    if thread is None or not thread_visible_to(thread, viewer):
         raise NotFound()
     return thread
 
@@ -142,6 +143,17 @@ def access_board(slug: str) -> Board:
     return board
 
 
+def board_listing_filter(board_id: int, cursor: Cursor | None) -> list:
+    """The board listing's conditions: visible threads of the board, after the cursor."""
+    conditions = [Thread.board_id == board_id, Thread.visible.is_(True)]
+    if cursor is not None:
+        # A row-value comparison, so both databases seek in the listing index.
+        conditions.append(
+            tuple_(Thread.last_activity_at, Thread.id) < tuple_(cursor.at, cursor.thread_id)
+        )
+    return conditions
+
+
 def board_threads(
     board: Board, *, cursor: Cursor | None = None, per_page: int = THREADS_PER_PAGE
 ) -> tuple[list[Thread], Cursor | None]:
@@ -149,15 +161,10 @@ def board_threads(
     query = (
         select(Thread)
         .options(lazyload(Thread.board), defaultload(Thread.author).lazyload(User.roles))
-        .where(Thread.board_id == board.id, Thread.visible.is_(True))
+        .where(*board_listing_filter(board.id, cursor))
         .order_by(Thread.last_activity_at.desc(), Thread.id.desc())
         .limit(per_page + 1)
     )
-    if cursor is not None:
-        # A row-value comparison, so both databases seek in the listing index.
-        query = query.where(
-            tuple_(Thread.last_activity_at, Thread.id) < tuple_(cursor.at, cursor.thread_id)
-        )
     threads = list(db.session.scalars(query))
     next_cursor = None
     if len(threads) > per_page:
@@ -196,6 +203,18 @@ class PostPage:
     more_after: bool
 
 
+def visibility_filter(viewer: User | None) -> list:
+    """Which posts of a thread this viewer sees: all (moderators), visible ones and their own."""
+    if is_moderator(viewer):
+        return []
+    if _authenticated(viewer):
+        return [or_(
+            Post.visible.is_(True),
+            and_(Post.author_id == viewer.id, Post.deleted_at.is_(None)),
+        )]
+    return [Post.visible.is_(True)]
+
+
 def thread_posts(
     thread: Thread,
     viewer: User | None,
@@ -205,17 +224,9 @@ def thread_posts(
     per_page: int = POSTS_PER_PAGE,
 ) -> PostPage:
     """The posts this viewer may see, in order, keyset-paginated on the post id."""
-    query = select(Post).options(*POST_PAGE_OPTIONS).where(Post.thread_id == thread.id)
-    if not is_moderator(viewer):
-        if _authenticated(viewer):
-            query = query.where(
-                or_(
-                    Post.visible.is_(True),
-                    and_(Post.author_id == viewer.id, Post.deleted_at.is_(None)),
-                )
-            )
-        else:
-            query = query.where(Post.visible.is_(True))
+    query = select(Post).options(*POST_PAGE_OPTIONS).where(
+        Post.thread_id == thread.id, *visibility_filter(viewer)
+    )
     if before is not None:
         rows = list(
             db.session.scalars(

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import limiter
-from ..services import boards, posts, search, threads
+from ..services import boards, posts, search, thread_page, threads
 from ..services.posts import HoldNudge
 from .posting import (
     account_bucket,
@@ -16,6 +16,7 @@ from .posting import (
     post_views,
     posting_limit,
     search_limit,
+    thread_views,
 )
 from .thread_forms import BoardForm, NewThreadForm
 from .util import verdict_errors
@@ -26,19 +27,18 @@ bp = Blueprint("boards", __name__)
 @bp.get("/c/<slug>")
 def board(slug: str):
     """A board: its threads by last activity, with unread markers for members."""
-    the_board = threads.access_board(slug)
+    the_board = thread_page.access_board_row(slug)
     cursor = threads.Cursor.decode(request.args.get("cursor"))
-    page, next_cursor = threads.board_threads(the_board, cursor=cursor)
+    page, next_cursor = thread_page.board_rows(the_board, cursor=cursor)
     viewer = current_user if current_user.is_authenticated else None
     return render_template(
         "boards/board.html",
         board=the_board,
-        threads=page,
+        threads=thread_views(page, viewer),
         next_cursor=next_cursor.encode() if next_cursor else None,
         first_page=cursor is None,
         unread=threads.unread_thread_ids(viewer, page),
         waiting=threads.my_hidden_threads(the_board, viewer) if cursor is None else [],
-        label=lambda t: threads.thread_author_label(t, viewer),
         can_post=posts.can_post(viewer),
         can_manage=boards.can_manage_boards(viewer),
     )

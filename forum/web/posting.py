@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from flask import Flask, current_app, flash, session
-from flask_babel import get_timezone
+from flask import Flask, current_app, flash, session, url_for
+from flask_babel import get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..models import Post
-from ..services import milestones, mutes, reactions
+from ..services import milestones, mutes, reactions, thread_page
 from ..services.posts import CONTENT_NOTES
 from ..services.threads import author_label, is_moderator, is_own
 from .ratelimit import client_bucket
@@ -22,6 +23,9 @@ DEFAULTS = {
     "REACTION_RATE_LIMIT": "60 per minute",
     "SEARCH_RATE_LIMIT": "30 per minute",
 }
+
+
+WHEN_FORMAT = "%Y-%m-%d %H:%M"
 
 
 def init_app(app: Flask) -> None:
@@ -37,7 +41,7 @@ def short_datetime(moment) -> str:
     Babel's full formatter costs more than everything else in a post; twenty of them per page
     showed up in the page benchmark, and the numeric form reads the same in every language.
     """
-    return moment.astimezone(get_timezone()).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(get_timezone()).strftime(WHEN_FORMAT)
 
 
 def account_bucket() -> str:
@@ -99,6 +103,91 @@ def post_views(posts: list[Post], *, with_reactions: bool = True) -> list[PostVi
             note=str(CONTENT_NOTES[post.content_note]) if post.content_note in CONTENT_NOTES
             else None,
             reactions=counts.get(post.id, {}),
+        ))
+    return views
+
+
+@dataclass(slots=True)
+class RowView:
+    """What the thread page shows of one post row (services.thread_page) to one viewer."""
+
+    post: Any
+    author: str
+    mine: bool
+    muted: bool
+    days: int | None
+    note: str | None
+    reactions: dict[str, tuple[int, bool]]
+    unread: bool
+    url: str
+    iso: str
+    when: str
+
+
+def row_views(rows: list[Any], unread_from: int | None) -> list[RowView]:
+    """Prepare a thread page's rows: labels, mutes, days, notes, reactions, link and time.
+
+    Everything shared by the posts (time zone, link prefix, labels) is looked up once.
+    """
+    viewer = current_user if current_user.is_authenticated else None
+    muted = mutes.muted_ids(viewer)
+    tz = get_timezone()
+    today = date.today()
+    # The post links differ only by the id at their end.
+    link = url_for("threads.post_link", post_id=0)[:-1]
+    views = []
+    for row in rows:
+        mine = is_own(row, viewer)
+        created = row.created_at
+        views.append(RowView(
+            post=row,
+            author=thread_page.row_author_label(row, viewer),
+            mine=mine,
+            muted=bool(row.author_id in muted and not mine),
+            days=thread_page.row_days(row, today),
+            note=str(CONTENT_NOTES[row.content_note]) if row.content_note in CONTENT_NOTES
+            else None,
+            reactions=thread_page.row_reactions(row),
+            unread=unread_from is not None and row.id > unread_from and not mine,
+            url=f"{link}{row.id}",
+            iso=created.isoformat(),
+            when=created.astimezone(tz).strftime(WHEN_FORMAT),
+        ))
+    return views
+
+
+@dataclass(slots=True)
+class ThreadRowView:
+    """What the board page shows of one thread row (services.thread_page.board_rows)."""
+
+    id: int
+    title: str
+    author: str
+    replies: str
+    url: str
+    iso: str
+    when: str
+
+
+def thread_views(rows: list[Any], viewer: Any) -> list[ThreadRowView]:
+    """Prepare a board page's rows: author label, reply count text, link and time."""
+    tz = get_timezone()
+    link = url_for("threads.thread", thread_id=0)[:-1]
+    replies: dict[int, str] = {}  # the same counts come back often: translate each once
+    views = []
+    for row in rows:
+        count = row.reply_count
+        if count not in replies:
+            replies[count] = ngettext("%(num)d reply", "%(num)d replies", count)
+        moment = row.last_activity_at
+        views.append(ThreadRowView(
+            id=row.id,
+            title=row.title,
+            author=thread_page.row_author_label(row, viewer),
+            replies=replies[count],
+            url=f"{link}{row.id}",
+            iso=moment.isoformat(),
+            when=moment.astimezone(tz).strftime(WHEN_FORMAT),
         ))
     return views
 

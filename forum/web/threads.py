@@ -17,17 +17,17 @@ from flask_login import current_user, login_required
 
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import limiter
-from ..services import notifications, posts, reactions, reports, threads
+from ..services import notifications, posts, reactions, reports, thread_page, threads
 from ..services.posts import HoldNudge
 from .forms import EmptyForm
 from .posting import (
     account_bucket,
     after_posting,
     pop_support,
-    post_views,
     posting_limit,
     reaction_limit,
     report_limit,
+    row_views,
     viewer_is_moderator,
 )
 from .thread_forms import EditPostForm, ReactForm, ReplyForm, ReportForm
@@ -43,8 +43,7 @@ def _viewer():
 def _thread_context(thread, *, after=None, before=None, reply_form=None, errors=None,
                     nudge=None):
     viewer = _viewer()
-    page = threads.thread_posts(thread, viewer, after=after, before=before)
-    posts.ensure_rendered(page.posts)
+    page = thread_page.post_rows(thread, viewer, after=after, before=before)
     ids = [p.id for p in page.posts]
     if viewer is not None and ids:
         unread_from = threads.last_read(viewer, thread)
@@ -70,21 +69,21 @@ def _thread_context(thread, *, after=None, before=None, reply_form=None, errors=
         "thread": thread,
         "board": thread.board,
         "page": page,
-        "views": post_views(page.posts),
+        "views": row_views(page.posts, unread_from),
         "support": pop_support(set(ids)),
         # Visitors get no form: building one would mint a CSRF token and a session cookie.
         "reply_form": (reply_form or ReplyForm(formdata=None)) if ctx["can_post"] else None,
         "errors": errors or {},
         "nudge": nudge,
         "can_post": ctx["can_post"],
-        "thread_author": threads.thread_author_label(thread, viewer),
+        "thread_author": thread_page.row_author_label(thread, viewer),
     }
 
 
 @bp.get("/t/<int:thread_id>")
 def thread(thread_id: int):
     """A thread, twenty posts at a time; held posts only for their author and moderators."""
-    the_thread = threads.access_thread(thread_id, _viewer())
+    the_thread = thread_page.access_thread_head(thread_id, _viewer())
     after = request.args.get("after", type=int)
     before = request.args.get("before", type=int)
     return render_template("threads/thread.html", **_thread_context(
