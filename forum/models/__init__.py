@@ -15,6 +15,7 @@ from .moderation_team import (
     TeamMessage,
 )
 from .review import ReviewItem
+from .room_controls import RoomControl, RoomParticipant
 from .screening import PendingRescreen
 from .threads import (
     Milestone,
@@ -55,6 +56,8 @@ __all__ = [
     "ReviewItem",
     "RoleGrant",
     "Room",
+    "RoomControl",
+    "RoomParticipant",
     "Thread",
     "ThreadRead",
     "TrainingRecord",
