@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ..errors import ContentRejected, ForumError, ValidationFailed
 from ..extensions import db, socketio
 from ..models import Room
-from ..services import chat, events
+from ..services import chat, events, room_controls, room_entry
 
 log = logging.getLogger("forum.realtime")
 NAMESPACE = "/chat"
@@ -41,7 +41,9 @@ def _from_exception(exc: ForumError, text: Any) -> dict[str, Any]:
         message = _("You can't do this right now.")
     else:
         message = str(exc) or _("Something went wrong.")
-    return _error(exc.code, message, text)
+    ack = _error(exc.code, message, text)
+    ack.update(getattr(exc, "extra", None) or {})  # e.g. retry_after, until
+    return ack
 
 
 def presence_count(audience: str) -> int:
@@ -119,17 +121,30 @@ def on_disconnect(*_args):
 
 @socketio.on("join", namespace=NAMESPACE)
 def on_join(data=None):
-    """join {"room"} → {"ok", "history", "presence"}; presence goes to the room."""
+    """join {"room"} → {"ok", "history", "presence", "pinned", "controls", ...}, or
+    {"ok", "waiting": true} at a waiting room; presence goes to the room."""
 
     def action(payload):
         room = chat.access_room(payload["room"], current_user)
         chat.check_join(room, acting_user=current_user)
+        entry = room_entry.check_enter(room, acting_user=current_user)
+        if entry.waiting:
+            return {"ok": True, "room": room.slug, "waiting": True}
         audience = chat.room_audience(room)
         join_room(audience)
+        if entry.facilitator:
+            join_room(room_controls.hosts_audience(room))
         count = _emit_presence(room.slug, audience)
         chat.note_presence(room, current_user.id, True, count)
-        return {"ok": True, "room": room.slug, "history": chat.history(room, current_user),
-                "presence": count}
+        ack = {"ok": True, "room": room.slug, "history": chat.history(room, current_user),
+               "presence": count, "pinned": room_controls.pinned(room),
+               "controls": room_controls.state(room), "facilitator": entry.facilitator}
+        if entry.facilitator:
+            ack["knocks"] = room_entry.knocks(room)
+        else:
+            until = room_entry.muted_until(room, current_user.id)
+            ack["muted_until"] = until.isoformat() if until else None
+        return ack
 
     return _handle(data, ("room",), action)
 
@@ -142,6 +157,7 @@ def on_leave(data=None):
         room = _joined_room(payload)
         audience = chat.room_audience(room)
         leave_room(audience)
+        leave_room(room_controls.hosts_audience(room))
         count = _emit_presence(room.slug, audience)
         chat.note_presence(room, current_user.id, False, count)
         return {"ok": True}

@@ -11,6 +11,7 @@ def register_hooks() -> None:
         posts,
         review_alerts,
         review_content,
+        room_controls,
         thread_privacy,
     )
 
@@ -21,3 +22,5 @@ def register_hooks() -> None:
     mod_inbox.register()
     # Live chat: held and flagged chat messages in the review queue.
     chat.register()
+    # Facilitator tools in rooms: open/close override, send guards, crisis alerts to hosts.
+    room_controls.register()
