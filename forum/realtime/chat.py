@@ -4,6 +4,37 @@ Handlers are thin: check the payload, call forum/services/chat.py, ack. Every ev
 through its ack; errors are {"ok": false, "error": code, "message": ..., "text": original}.
 Messages leave through the event bus after commit: `message` to the room, `support` to the
 sender's own connections only (the per-user room user-<id>).
+
+Joining: `join {"room"}` acks `{"ok", "room", "history", "presence", "pinned": message|null,
+"controls": {"room", "open", "locked", "waiting_room", "slow_mode"}, "facilitator": bool}` plus
+`knocks` (facilitators) or `muted_until` (members). With the waiting room on, a member knocks
+instead: `{"ok": true, "room", "waiting": true}`, no history. Locked rooms refuse newcomers
+(`locked`); a member removed this session is refused (`removed`). Facilitator connections also
+join hosts-<slug>.
+
+Facilitator events (each re-checked in forum/services/room_controls.py: members get
+`forbidden`; each audited; every payload names "room"):
+- `room_open`, `room_close`, `room_lock`, `room_unlock`, `end_meeting` → `{"ok", "controls"}`
+- `waiting_room {"on": bool}`, `slow_mode {"seconds": int}` → `{"ok", "controls"}`
+- `admit {"user": id}`, `decline {"user": id}` → `{"ok", "user"}`
+- `pin {"message_id"}`, `unpin` → `{"ok", "room", "message": message|null}`
+- `mute {"user": id | "message_id", "minutes": int (0 lifts)}` → `{"ok", "until"}`
+- `remove {"user": id | "message_id"}` → `{"ok", "user"}`
+- `announce {"text", "client_id"?}` → `{"ok", "state", "message"}` (screened; kind "announcement")
+
+Send refusals beside those of DESIGN.md: `slow_mode` (+ `retry_after`, `seconds`), `muted`
+(+ `until`), `rate_limited` (+ `retry_after`, CHAT_RATE_LIMIT), `removed`; all with the text back.
+
+Server → client:
+- room `room_state`: the controls above, after open, lock, waiting room and slow mode changes
+- room and knocking members `room_closed {"room", "reason": "closed"|"ended"}`; everyone is
+  taken out of the room
+- room `pinned {"room", "message"}`; `message` carries `"kind": "message"|"announcement"`
+- hosts `knock {"room", "user", "pseudonym"}`, `knock_resolved {"room", "user", "admitted"}`
+- the member only: `admitted {"room"}` (join again), `declined {"room"}`, `muted {"room",
+  "until"}`, `removed_from_room {"room", "user"}`
+- hosts except the sender: `facilitator_alert {"room", "message_id", "author", "categories",
+  "priority"}` after a crisis, crisis-method or overdose message; never the text
 """
 
 from __future__ import annotations
