@@ -105,8 +105,6 @@ def check_slow_mode(room: Room, user: User) -> None:
     last = _last_sent(room, user)
     if last is None:
         return
-    if last.tzinfo is None:  # SQLite's func.max returns the raw stored value
-        last = last.replace(tzinfo=UTC)
     wait = seconds - (clock.now() - last).total_seconds()
     if wait > 0:
         raise SlowMode(str(_l("Slow mode is on: one message every %(n)d seconds.", n=seconds)),
