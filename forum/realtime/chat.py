@@ -19,7 +19,7 @@ Facilitator events (each re-checked in forum/services/room_controls.py: members 
 - `admit {"user": id}`, `decline {"user": id}` → `{"ok", "user"}`
 - `pin {"message_id"}`, `unpin` → `{"ok", "room", "message": message|null}`
 - `mute {"user": id | "message_id", "minutes": int (0 lifts)}` → `{"ok", "until"}`
-- `remove {"user": id | "message_id"}` → `{"ok", "user"}`
+- `remove {"user": id | "message_id"}` → `{"ok"}`
 - `announce {"text", "client_id"?}` → `{"ok", "state", "message"}` (screened; kind "announcement")
 
 Send refusals beside those of DESIGN.md: `slow_mode` (+ `retry_after`, `seconds`), `muted`

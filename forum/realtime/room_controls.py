@@ -52,13 +52,19 @@ _on("admit", ("user",), lambda room, p: {"ok": True, "user": room_entry.check_ad
     room, p, acting_user=current_user).id})
 _on("decline", ("user",), lambda room, p: {"ok": True, "user": room_entry.check_decline(
     room, p, acting_user=current_user).id})
-_on("remove", (), lambda room, p: {"ok": True, "user": room_entry.check_remove(
-    room, p, acting_user=current_user).id})
+
 
 
 def _mute(room, payload):
     until = room_entry.check_mute(room, payload, acting_user=current_user)
     return {"ok": True, "until": until.isoformat() if until else None}
+
+
+def _remove(room, payload):
+    # No account id in the ack: someone removed by their message in an anonymous room stays
+    # unnamed.
+    room_entry.check_remove(room, payload, acting_user=current_user)
+    return {"ok": True}
 
 
 def _announce(room, payload):
@@ -68,6 +74,7 @@ def _announce(room, payload):
 
 
 _on("mute", ("minutes",), _mute)
+_on("remove", (), _remove)
 _on("announce", ("text",), _announce)
 
 

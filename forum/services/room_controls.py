@@ -306,7 +306,8 @@ def do_begin_session(room: Room) -> None:
 
 def register() -> None:
     """Plug the facilitator's open/close override, send guards and alerts into chat."""
-    from . import room_guards
+    from . import room_entry, room_guards
 
     chat.register_open_override(_open_override)
     room_guards.register()
+    room_entry.register()

@@ -13,14 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..errors import ForumError, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ChatMessage, Room, RoomParticipant, User
 from ..models.base import utcnow
 from ..models.room_controls import ADMITTED, DECLINED, REMOVED, WAITING
-from . import chat, clock, events, room_controls
+from . import chat, clock, events, privacy, room_controls
 from .room_controls import audit_room, can_facilitate, hosts_audience, require_facilitator
 
 log = logging.getLogger("forum.room_entry")
@@ -102,6 +102,18 @@ def check_enter(room: Room, *, acting_user: User) -> Entry:
     row.status = ADMITTED  # remembered, so a lock later still lets them back after a drop
     db.session.commit()
     return Entry(waiting=False, facilitator=False)
+
+
+def may_see_inside(room: Room, user: User) -> bool:
+    """May this account see what is said in the room (e.g. the pinned message) right now?
+    Not while knocking at the waiting room, nor after being removed."""
+    if can_facilitate(room, user):
+        return True
+    row = participant(room, user.id)
+    status = row.status if row is not None else None
+    if status == REMOVED:
+        return False
+    return status == ADMITTED or not room_controls.waiting_room_on(room)
 
 
 def knocks(room: Room) -> list[dict[str, Any]]:
@@ -213,3 +225,23 @@ def is_removed(room: Room, user_id: int) -> bool:
     """Taken out of the room for this session?"""
     row = participant(room, user_id)
     return row is not None and row.status == REMOVED
+
+
+def _export(user: User) -> list[dict[str, Any]]:
+    rows = db.session.execute(
+        select(RoomParticipant, Room.slug).join(Room, Room.id == RoomParticipant.room_id)
+        .where(RoomParticipant.user_id == user.id).order_by(RoomParticipant.id)
+    ).all()
+    return [{"room": slug, "status": p.status,
+             "muted_until": p.muted_until.isoformat() if p.muted_until else None}
+            for p, slug in rows]
+
+
+def _erase(user: User, keep: bool) -> None:
+    # A session standing is about the account, not content others read: always erased.
+    db.session.execute(delete(RoomParticipant).where(RoomParticipant.user_id == user.id))
+
+
+def register() -> None:
+    """Export and erase a member's room standing with the rest of their data."""
+    privacy.register_content_kind(privacy.ContentKind("room_participation", _export, _erase))

@@ -293,7 +293,10 @@
     say(data.until ? words.lMuted.replace("{time}", localTime(data.until)) : "");
   });
   socket.on("removed_from_room", function (data) {
-    if (data.room === slug) { shutOut(words.lRemoved); }
+    if (data.room !== slug) { return; }
+    shutOut(words.lRemoved);
+    // The server has taken this connection out; leaving too covers one served elsewhere.
+    socket.emit("leave", { room: slug }, function () {});
   });
   socket.on("room_closed", function (data) {
     if (data.room !== slug) { return; }

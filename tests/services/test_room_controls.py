@@ -375,3 +375,17 @@ def test_crisis_alert_in_an_anonymous_room_names_nobody(app, bus, member, screen
     (alert,) = [p for n, p, _a in bus if n == "room.facilitator_alert"]
     assert alert["author"] == "Anonymous member"
     assert "text" not in alert and "text_html" not in alert
+
+
+def test_room_standing_is_exported_and_erased_with_the_account(room, facilitator, member,
+                                                              second_member):
+    from forum.services import privacy
+
+    room_entry.check_mute(room, {"user": member.id, "minutes": 5}, acting_user=facilitator)
+    room_entry.check_remove(room, {"user": second_member.id}, acting_user=facilitator)
+    exported = privacy.export_account(member)["room_participation"]
+    assert [(r["room"], r["status"], bool(r["muted_until"])) for r in exported] == [
+        ("coffee-room", None, True)]
+    privacy.do_delete_account(member, keep_posts=True)
+    assert [p.user_id for p in db.session.scalars(select(RoomParticipant))] == [
+        second_member.id]

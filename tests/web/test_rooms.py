@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from tests import chat_support
+from tests import chat_support, room_support
 from tests.conftest import login, page_text
 
 room = chat_support.room
+meeting_room = room_support.meeting_room
 
 
 def test_rooms_list_links_each_room(client, room):
@@ -93,3 +94,18 @@ def test_closed_room_page_offers_a_facilitator_to_open_it(client, room, facilita
     html = response.get_data(as_text=True)
     open_button = html[html.index('data-action="room_open"') - 60:html.index("Open the room")]
     assert "hidden" not in open_button
+
+
+def test_a_knocking_member_does_not_see_the_pinned_message(client, meeting_room, member,
+                                                           facilitator):
+    from forum.services import chat, room_controls, room_entry
+
+    room_controls.check_open(meeting_room, acting_user=facilitator)
+    message = chat.check_send(meeting_room, "Tonight's reading", "p-1",
+                              acting_user=facilitator).message
+    room_controls.check_pin(meeting_room, message.id, acting_user=facilitator)
+    assert room_entry.check_enter(meeting_room, acting_user=member).waiting
+    login(client, member)
+    assert "Tonight's reading" not in page_text(client.get("/rooms/tuesday-circle"))
+    room_entry.check_admit(meeting_room, {"user": member.id}, acting_user=facilitator)
+    assert "Tonight's reading" in page_text(client.get("/rooms/tuesday-circle"))
