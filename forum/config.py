@@ -41,6 +41,8 @@ class Defaults:
     SIGNUP_RATE_LIMIT = "5 per hour"
     LOGIN_RATE_LIMIT = "10 per 15 minutes"
     RECOVER_RATE_LIMIT = "5 per 15 minutes"
+    # Chat sends per member (env FORUM_CHAT_RATE_LIMIT), in the same storage as the above.
+    CHAT_RATE_LIMIT = "12 per 10 seconds"
     MODERATION_RULES_DIR = str(PROJECT_ROOT / "moderation_rules")
     GUIDELINES_FILE = str(PROJECT_ROOT / "forum" / "data" / "guidelines.md")
     CLASSIFIER = "auto"

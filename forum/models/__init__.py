@@ -18,6 +18,7 @@ from .moderation_team import (
     TeamMessage,
 )
 from .review import ReviewItem
+from .room_controls import RoomControl, RoomParticipant
 from .screening import PendingRescreen
 from .support import SupportRequest
 from .threads import (
@@ -67,6 +68,8 @@ __all__ = [
     "RoleGrant",
     "Room",
     "SupportRequest",
+    "RoomControl",
+    "RoomParticipant",
     "Thread",
     "ThreadRead",
     "TrainingRecord",

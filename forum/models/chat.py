@@ -13,6 +13,8 @@ from .base import UTCDateTime, utcnow
 # ChatMessage.status values; only published messages are shown to everyone in the room.
 CHAT_PUBLISHED, CHAT_HELD, CHAT_REMOVED, CHAT_DELETED = "published", "held", "removed", "deleted"
 CHAT_STATUSES = (CHAT_PUBLISHED, CHAT_HELD, CHAT_REMOVED, CHAT_DELETED)
+# ChatMessage.kind: what members say, or a facilitator's announcement (shown distinctly).
+KIND_MESSAGE, KIND_ANNOUNCEMENT = "message", "announcement"
 
 
 class ChatMessage(db.Model):
@@ -35,4 +37,5 @@ class ChatMessage(db.Model):
     text: Mapped[str] = mapped_column(Text)
     text_html: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=CHAT_PUBLISHED)
+    kind: Mapped[str] = mapped_column(String(16), default=KIND_MESSAGE, server_default=KIND_MESSAGE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,7 +7,7 @@ from flask import Flask
 # Imported at package import, i.e. before create_app calls socketio.init_app: Flask-SocketIO
 # keeps a decorator's handler for later apps only when no server exists yet at decoration time,
 # so importing these inside init_app left every app after the first without its handlers.
-from . import chat, mod, support  # noqa: F401 - importing registers the handlers
+from . import chat, mod, room_controls, support  # noqa: F401 - importing registers the handlers
 
 
 def init_app(app: Flask) -> None:

@@ -4,6 +4,37 @@ Handlers are thin: check the payload, call forum/services/chat.py, ack. Every ev
 through its ack; errors are {"ok": false, "error": code, "message": ..., "text": original}.
 Messages leave through the event bus after commit: `message` to the room, `support` to the
 sender's own connections only (the per-user room user-<id>).
+
+Joining: `join {"room"}` acks `{"ok", "room", "history", "presence", "pinned": message|null,
+"controls": {"room", "open", "locked", "waiting_room", "slow_mode"}, "facilitator": bool}` plus
+`knocks` (facilitators) or `muted_until` (members). With the waiting room on, a member knocks
+instead: `{"ok": true, "room", "waiting": true}`, no history. Locked rooms refuse newcomers
+(`locked`); a member removed this session is refused (`removed`). Facilitator connections also
+join hosts-<slug>.
+
+Facilitator events (each re-checked in forum/services/room_controls.py: members get
+`forbidden`; each audited; every payload names "room"):
+- `room_open`, `room_close`, `room_lock`, `room_unlock`, `end_meeting` → `{"ok", "controls"}`
+- `waiting_room {"on": bool}`, `slow_mode {"seconds": int}` → `{"ok", "controls"}`
+- `admit {"user": id}`, `decline {"user": id}` → `{"ok", "user"}`
+- `pin {"message_id"}`, `unpin` → `{"ok", "room", "message": message|null}`
+- `mute {"user": id | "message_id", "minutes": int (0 lifts)}` → `{"ok", "until"}`
+- `remove {"user": id | "message_id"}` → `{"ok"}`
+- `announce {"text", "client_id"?}` → `{"ok", "state", "message"}` (screened; kind "announcement")
+
+Send refusals beside those of DESIGN.md: `slow_mode` (+ `retry_after`, `seconds`), `muted`
+(+ `until`), `rate_limited` (+ `retry_after`, CHAT_RATE_LIMIT), `removed`; all with the text back.
+
+Server → client:
+- room `room_state`: the controls above, after open, lock, waiting room and slow mode changes
+- room and knocking members `room_closed {"room", "reason": "closed"|"ended"}`; everyone is
+  taken out of the room
+- room `pinned {"room", "message"}`; `message` carries `"kind": "message"|"announcement"`
+- hosts `knock {"room", "user", "pseudonym"}`, `knock_resolved {"room", "user", "admitted"}`
+- the member only: `admitted {"room"}` (join again), `declined {"room"}`, `muted {"room",
+  "until"}`, `removed_from_room {"room", "user"}`
+- hosts except the sender: `facilitator_alert {"room", "message_id", "author", "categories",
+  "priority"}` after a crisis, crisis-method or overdose message; never the text
 """
 
 from __future__ import annotations
@@ -20,7 +51,7 @@ from sqlalchemy import select
 from ..errors import ContentRejected, ForumError, ValidationFailed
 from ..extensions import db, socketio
 from ..models import Room
-from ..services import chat, events, presence
+from ..services import chat, events, presence, room_controls, room_entry
 
 log = logging.getLogger("forum.realtime")
 NAMESPACE = "/chat"
@@ -41,7 +72,9 @@ def _from_exception(exc: ForumError, text: Any) -> dict[str, Any]:
         message = _("You can't do this right now.")
     else:
         message = str(exc) or _("Something went wrong.")
-    return _error(exc.code, message, text)
+    ack = _error(exc.code, message, text)
+    ack.update(getattr(exc, "extra", None) or {})  # e.g. retry_after, until
+    return ack
 
 
 def presence_count(audience: str) -> int:
@@ -119,17 +152,30 @@ def on_disconnect(*_args):
 
 @socketio.on("join", namespace=NAMESPACE)
 def on_join(data=None):
-    """join {"room"} → {"ok", "history", "presence"}; presence goes to the room."""
+    """join {"room"} → {"ok", "history", "presence", "pinned", "controls", ...}, or
+    {"ok", "waiting": true} at a waiting room; presence goes to the room."""
 
     def action(payload):
         room = chat.access_room(payload["room"], current_user)
         chat.check_join(room, acting_user=current_user)
+        entry = room_entry.check_enter(room, acting_user=current_user)
+        if entry.waiting:
+            return {"ok": True, "room": room.slug, "waiting": True}
         audience = chat.room_audience(room)
         join_room(audience)
+        if entry.facilitator:
+            join_room(room_controls.hosts_audience(room))
         count = _emit_presence(room.slug, audience, presence.join(audience, request.sid))
         chat.note_presence(room, current_user.id, True, count)
-        return {"ok": True, "room": room.slug, "history": chat.history(room, current_user),
-                "presence": count}
+        ack = {"ok": True, "room": room.slug, "history": chat.history(room, current_user),
+               "presence": count, "pinned": room_controls.pinned(room),
+               "controls": room_controls.state(room), "facilitator": entry.facilitator}
+        if entry.facilitator:
+            ack["knocks"] = room_entry.knocks(room)
+        else:
+            until = room_entry.muted_until(room, current_user.id)
+            ack["muted_until"] = until.isoformat() if until else None
+        return ack
 
     return _handle(data, ("room",), action)
 
@@ -142,6 +188,7 @@ def on_leave(data=None):
         room = _joined_room(payload)
         audience = chat.room_audience(room)
         leave_room(audience)
+        leave_room(room_controls.hosts_audience(room))
         count = _emit_presence(room.slug, audience, presence.leave(audience, request.sid))
         chat.note_presence(room, current_user.id, False, count)
         return {"ok": True}

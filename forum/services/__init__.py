@@ -14,6 +14,7 @@ def register_hooks() -> None:
         posts,
         review_alerts,
         review_content,
+        room_controls,
         support_rooms,
         thread_privacy,
     )
@@ -32,3 +33,5 @@ def register_hooks() -> None:
     meetings.register()
     # Talk to someone now: private support rooms, held notes, export and the fallback job.
     support_rooms.register()
+    # Facilitator tools in rooms: open/close override, send guards, crisis alerts to hosts.
+    room_controls.register()

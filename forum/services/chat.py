@@ -18,16 +18,16 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ContentRejected, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..models import ChatMessage, ReviewItem, Room, User
+from ..models import ChatMessage, Room, User
 from ..models.base import utcnow
-from ..models.chat import CHAT_DELETED, CHAT_HELD, CHAT_PUBLISHED, CHAT_REMOVED
+from ..models.chat import CHAT_DELETED, CHAT_HELD, CHAT_PUBLISHED, CHAT_REMOVED, KIND_MESSAGE
 from ..moderation.render import render_markdown
-from . import clock, events, privacy, review_queue, screening
+from . import clock, events, review_queue, screening
 from .accounts import is_suspended
 
 log = logging.getLogger("forum.chat")
@@ -74,6 +74,13 @@ class SendResult:
 OpenRule = Callable[[Room, datetime], bool | None]
 AccessRule = Callable[[Room, User | None], bool | None]
 PresenceObserver = Callable[[Room, int, bool, int], None]
+# A guard may refuse a send (raise a ForumError) before it is screened; an observer sees each
+# stored message and its verdict inside the send's transaction.
+SendGuard = Callable[[Room, User, str], None]
+SentObserver = Callable[[Room, ChatMessage, Any, User], None]
+_OPEN_OVERRIDES: list[OpenRule] = []
+_SEND_GUARDS: list[SendGuard] = []
+_SENT_OBSERVERS: list[SentObserver] = []
 _OPEN_RULES: list[OpenRule] = []
 _ACCESS_RULES: list[AccessRule] = []
 _LISTED_RULES: list[Callable[[Room], bool | None]] = []
@@ -84,6 +91,24 @@ def register_open_rule(rule: OpenRule) -> None:
     """Let another service say whether a room is open at a time (e.g. a meeting window)."""
     if rule not in _OPEN_RULES:
         _OPEN_RULES.append(rule)
+
+
+def register_open_override(rule: OpenRule) -> None:
+    """A facilitator's manual open/close, asked before any open rule."""
+    if rule not in _OPEN_OVERRIDES:
+        _OPEN_OVERRIDES.append(rule)
+
+
+def register_send_guard(guard: SendGuard) -> None:
+    """Refuse sends (slow mode, room mutes, rate limit) by raising a ForumError."""
+    if guard not in _SEND_GUARDS:
+        _SEND_GUARDS.append(guard)
+
+
+def register_sent_observer(observer: SentObserver) -> None:
+    """See every newly stored message and its verdict before the send commits."""
+    if observer not in _SENT_OBSERVERS:
+        _SENT_OBSERVERS.append(observer)
 
 
 def register_access_rule(rule: AccessRule) -> None:
@@ -144,7 +169,10 @@ def access_room(slug: Any, viewer: User | None = None) -> Room:
 
 def is_open(room: Room, now: datetime | None = None) -> bool:
     """Open now? The first rule with an answer decides; otherwise always-open rooms are."""
-    answer = _first_answer(_OPEN_RULES, room, now or clock.now())
+    now = now or clock.now()
+    answer = _first_answer(_OPEN_OVERRIDES, room, now)
+    if answer is None:
+        answer = _first_answer(_OPEN_RULES, room, now)
     if answer is not None:
         return answer
     return bool(room.always_open)
@@ -189,6 +217,7 @@ def to_dict(message: ChatMessage, room: Room) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "client_id": message.client_id,
         "state": message.status,
+        "kind": message.kind or KIND_MESSAGE,
     }
 
 
@@ -273,7 +302,9 @@ def support_payload(verdict: Any) -> dict[str, Any]:
     }
 
 
-def check_send(room: Room, text: Any, client_id: Any, *, acting_user: User) -> SendResult:
+def check_send(
+    room: Room, text: Any, client_id: Any, *, acting_user: User, kind: str = KIND_MESSAGE
+) -> SendResult:
     """Say something in a room: validate, screen once, apply the verdict; idempotent by
     (author, client_id), so a resend returns the first message and stores nothing."""
     if not can_send(acting_user):
@@ -287,6 +318,8 @@ def check_send(room: Room, text: Any, client_id: Any, *, acting_user: User) -> S
             raise ValidationFailed({"client_id": [str(_l("Missing message id."))]})
         return SendResult(previous, None, duplicate=True)
     text = clean_text(text)
+    for guard in list(_SEND_GUARDS):
+        guard(room, acting_user, kind)
     verdict = screening.screen_text(text, scope="chat", author=acting_user)
     if verdict.action == "block":
         raise ContentRejected(verdict, field="text")
@@ -294,7 +327,7 @@ def check_send(room: Room, text: Any, client_id: Any, *, acting_user: User) -> S
         room_id=room.id, author_id=acting_user.id, client_id=client_id, text=text,
         text_html=str(render_markdown(text)),
         status=CHAT_HELD if verdict.action == "hold" else CHAT_PUBLISHED,
-        created_at=utcnow(),
+        kind=kind, created_at=utcnow(),
     )
     db.session.add(message)
     try:
@@ -313,6 +346,8 @@ def check_send(room: Room, text: Any, client_id: Any, *, acting_user: User) -> S
     if verdict.is_risk_to_author:
         events.publish(SUPPORT, support_payload(verdict),
                        audience=(user_audience(acting_user.id),))
+    for observer in list(_SENT_OBSERVERS):
+        observer(room, message, verdict, acting_user)
     db.session.commit()
     log.info("chat message room_id=%s message_id=%s action=%s", room.id, message.id,
              verdict.action)
@@ -345,61 +380,8 @@ def _hide(message: ChatMessage, status: str) -> None:
                        audience=(room_audience(room),))
 
 
-# The review queue: moderators approve (publish to the room) or remove chat messages.
-
-def _approve(message_id: int, acting_user: User) -> None:
-    message = db.session.get(ChatMessage, message_id)
-    if message is None or message.status == CHAT_DELETED:
-        return
-    if message.status in (CHAT_HELD, CHAT_REMOVED):
-        message.status = CHAT_PUBLISHED
-        _publish_message(message, db.session.get(Room, message.room_id))
-
-
-def _remove(message_id: int, reason: str, acting_user: User) -> None:
-    message = db.session.get(ChatMessage, message_id)
-    if message is None or message.status in (CHAT_DELETED, CHAT_REMOVED):
-        return
-    _hide(message, CHAT_REMOVED)
-
-
-def _locate(message_id: int) -> tuple[int | None, int | None, int | None]:
-    message = db.session.get(ChatMessage, message_id)
-    if message is None:
-        return None, None, None
-    return message.author_id, None, message.room_id
-
-
-def load_text(message_id: int) -> str | None:
-    """The text of a chat message (for the review page)."""
-    message = db.session.get(ChatMessage, message_id)
-    return message.text if message is not None else None
-
-
-def _export(user: User) -> list[dict[str, Any]]:
-    rows = db.session.execute(
-        select(ChatMessage, Room.slug).join(Room, Room.id == ChatMessage.room_id)
-        .where(ChatMessage.author_id == user.id).order_by(ChatMessage.id)
-    ).all()
-    return [{"room": slug, "text": m.text, "status": m.status,
-             "created_at": m.created_at.isoformat()} for m, slug in rows]
-
-
-def _erase(user: User, keep: bool) -> None:
-    """keep: messages stay, unattributed; otherwise they (and their queue items) are erased."""
-    if keep:
-        db.session.execute(update(ChatMessage).where(ChatMessage.author_id == user.id).values(
-            author_id=None))
-        return
-    ids = list(db.session.scalars(select(ChatMessage.id).where(ChatMessage.author_id == user.id)))
-    if ids:
-        db.session.execute(delete(ReviewItem).where(
-            ReviewItem.content_kind == KIND, ReviewItem.content_id.in_(ids)))
-        db.session.execute(delete(ChatMessage).where(ChatMessage.id.in_(ids)))
-
-
 def register() -> None:
-    """Tell the review queue how chat messages are located, approved and removed."""
-    review_queue.register_handler(KIND, _approve, _remove)
-    review_queue.register_locator(KIND, _locate)
-    privacy.register_content_kind(privacy.ContentKind("chat_messages", _export, _erase))
+    """Tell the review queue and the privacy tools about chat messages (chat_review.py)."""
+    from . import chat_review
+
+    chat_review.register()

@@ -230,6 +230,13 @@ def register() -> None:
     jobs.register("meetings.reminders", 60, meetings_reminders.run_reminders)
     jobs.register("meetings.retention", 3600, meetings_reminders.run_retention)
     meetings_reminders.register_privacy()
+    # The facilitator tools in a meeting's room: its hosts facilitate, ending the session
+    # there ends the meeting's session, and each new session starts from fresh settings.
+    from . import meetings_access, room_controls
+
+    room_controls.register_host_rule(meetings_access.host_rule)
+    room_controls.register_session_end_observer(meetings_sessions.observe_session_end)
+    room_controls.register_session_start(meetings_sessions.latest_session_start)
     # Sessions held and attendance in the community measures, from the anonymous counts.
     measure_feeds.register_meeting_figures(meetings_attendance.held_session_rows)
 

@@ -67,3 +67,12 @@ def hosts_of_room(room: Room) -> set[int] | None:
     if meeting is None:
         return None
     return {uid for uid in (meeting.host_id, meeting.cohost_id) if uid is not None}
+
+
+def host_rule(room: Room, user: User) -> bool | None:
+    """Facilitator tools in a meeting's room: its host and co-host (moderators and admins
+    are let in before this rule); other facilitators join it as members. None elsewhere."""
+    hosts = hosts_of_room(room)
+    if hosts is None:
+        return None
+    return user.id in hosts

@@ -154,23 +154,55 @@ def check_extend(meeting: Meeting, *, acting_user: User) -> MeetingSession:
 
 
 def end_current_session(room: Room, *, acting_user: User) -> MeetingSession:
-    """Close the running session of a meeting room now; attendance is finalized at once."""
+    """Close the running session of a meeting room now: the room closes for everyone in it
+    (the facilitator tools' end) and attendance is finalized at once."""
+    from . import room_controls
+
     meeting = meeting_for_room(room)
     if meeting is None:
         raise NotFound()
     if not can_manage(meeting, acting_user):
         raise PermissionDenied()
-    now = clock.now()
-    session = _running(meeting, now)
-    session.ended_early_at = now
+    session = _running(meeting, clock.now())
     session.ended_by_id = acting_user.id
-    session.closes_at = now
-    do_finalize(session, now)
     audit.record("meeting.end", acting_user=acting_user, target_type="meeting",
                  target_id=meeting.id, details={"session_id": session.id})
-    db.session.commit()
+    # Closes the room, takes everyone out, calls observe_session_end and commits.
+    room_controls.check_end_session(room, acting_user=acting_user)
     log.info("meeting session ended early meeting_id=%s session_id=%s", meeting.id, session.id)
     return session
+
+
+def observe_session_end(room: Room) -> None:
+    """A facilitator ended the session in the room: the meeting's session ends now and its
+    attendance is finalized, in the same transaction."""
+    meeting = meeting_for_room(room)
+    if meeting is None:
+        return
+    now = clock.now()
+    window = current_window(meeting, now)
+    if window is None:
+        return
+    session = window.row or materialize(meeting, window.starts_at)
+    session.ended_early_at = now
+    session.closes_at = now
+    do_finalize(session, now)
+
+
+def latest_session_start(room: Room, now: datetime) -> datetime | None:
+    """When the latest session of a meeting room opened (at or before now): facilitator
+    settings made before then belonged to an earlier session. None for other rooms."""
+    meeting = meeting_for_room(room)
+    if meeting is None:
+        return None
+    starts = [s for s in occurrences(meeting, now - LOOKBACK, now + OPEN_BEFORE)
+              if s - OPEN_BEFORE <= now]
+    stored = db.session.scalar(select(func.max(MeetingSession.starts_at)).where(
+        MeetingSession.meeting_id == meeting.id,
+        MeetingSession.starts_at <= now + OPEN_BEFORE))
+    if stored is not None:
+        starts.append(stored)
+    return max(starts) - OPEN_BEFORE if starts else None
 
 
 def do_finalize(session: MeetingSession, now: datetime) -> None:

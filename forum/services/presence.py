@@ -26,6 +26,7 @@ class Backend(Protocol):
     def discard(self, room: str, conn: str) -> int: ...
     def count(self, room: str) -> int: ...
     def heartbeat(self) -> None: ...
+    def clear(self, room: str) -> None: ...
 
 
 class MemoryPresence:
@@ -54,6 +55,11 @@ class MemoryPresence:
 
     def heartbeat(self) -> None:
         """Nothing expires in one process."""
+
+    def clear(self, room: str) -> None:
+        """Everyone is out of the room (it was closed)."""
+        with self._lock:
+            self._rooms.pop(room, None)
 
 
 class RedisPresence:
@@ -104,6 +110,13 @@ class RedisPresence:
         pipe = self._redis.pipeline()
         self._count(pipe, room, time.time())
         return int(pipe.execute()[-1])
+
+    def clear(self, room: str) -> None:
+        """Everyone, on every process, is out of the room (it was closed); heartbeats only
+        refresh entries that still exist, so no process brings its old entries back."""
+        with self._lock:
+            self._mine.pop(room, None)
+        self._redis.delete(self._key(room))
 
     def heartbeat(self) -> None:
         """Push this process's entries' expiry forward."""
@@ -165,3 +178,8 @@ def leave(room: str, conn: str) -> int:
 def count(room: str) -> int:
     """How many connections are in a room now."""
     return _backend.count(room)
+
+
+def clear(room: str) -> None:
+    """Nobody is in the room any more (it was closed)."""
+    _backend.clear(room)

@@ -1,6 +1,8 @@
 // A chat room's live page (DESIGN.md 3.4): connects to /chat, joins the room, renders history,
 // sends with a client_id so a resend after a dropped connection stores nothing twice, and on
-// reconnect rejoins and syncs from the last message id seen. No inline script (CSP).
+// reconnect rejoins and syncs from the last message id seen. Also the room's controls as a
+// member sees them: the pinned message, announcements, the waiting room, slow mode, mutes,
+// removal and closing. Facilitator tools are in chat-host.js. No inline script (CSP).
 (function () {
   "use strict";
   var page = document.querySelector(".chat-room");
@@ -14,10 +16,23 @@
   var presence = page.querySelector(".chat-presence");
   var supportBox = page.querySelector(".chat-support");
   var labels = log.dataset;
+  var words = page.dataset;
+  var notice = page.querySelector(".chat-notice");
+  var knockAgain = page.querySelector(".chat-knock-again");
+  var pinnedBox = page.querySelector(".chat-pinned");
+  var slowBox = page.querySelector(".chat-slow");
+  var sendButton = form ? form.querySelector("button[type=submit]") : null;
+  var isHost = page.dataset.facilitator === "true";
+  var slowMode = Number(page.dataset.slowMode) || 0;
   var lastId = 0;
   var byId = {};
   var pending = {};   // client_id -> {text, li}, until the server acknowledges
   var joined = false;
+  var shut = false;   // closed, ended or removed: stop rejoining until the page is reloaded
+  var waitUntil = 0;  // slow mode: when this member may send again (ms)
+  var waitTimer = null;
+  // chat-host.js hooks in here: it sees each join ack and each rendered message.
+  var hooks = { join: [], render: [] };
 
   function newClientId() {
     if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
@@ -69,16 +84,74 @@
     }
     var mine = pending[msg.client_id];
     var li = mine ? mine.li : buildItem(msg.author);
-    if (mine) { delete pending[msg.client_id]; }
+    if (mine) { delete pending[msg.client_id]; li.classList.add("chat-own"); }
     li.querySelector(".chat-author").textContent = msg.author;
     // text_html is rendered and sanitized on the server (the same sanitizer as posts).
     li.querySelector(".chat-text").innerHTML = msg.text_html;
     li.dataset.id = msg.id;
     li.dataset.clientId = msg.client_id;
+    if (msg.kind === "announcement" && !li.classList.contains("chat-announcement")) {
+      li.classList.add("chat-announcement");
+      var tag = document.createElement("strong");
+      tag.className = "chat-tag";
+      tag.textContent = words.lAnnouncement + ": ";
+      li.insertBefore(tag, li.firstChild);
+    }
     byId[msg.id] = li;
     setState(li, msg.state || "published");
     place(li, msg.id);
     if (msg.id > lastId) { lastId = msg.id; }
+    hooks.render.forEach(function (fn) { fn(li, msg); });
+  }
+
+  function say(text) {
+    notice.textContent = text || "";
+    notice.hidden = !text;
+  }
+
+  function setFormEnabled(on) {
+    if (!form) { return; }
+    textarea.disabled = !on;
+    sendButton.disabled = !on;
+  }
+
+  function showPinned(msg) {
+    pinnedBox.hidden = !msg;
+    // text_html is sanitized on the server, like every message.
+    pinnedBox.querySelector(".chat-pinned-text").innerHTML = msg ? msg.text_html : "";
+  }
+
+  function tickWait() {
+    var left = Math.ceil((waitUntil - Date.now()) / 1000);
+    if (!slowBox) { return; }
+    if (left > 0) {
+      slowBox.textContent = words.lWait.replace("{n}", left);
+      waitTimer = window.setTimeout(tickWait, 1000);
+    } else {
+      slowBox.textContent = slowMode ? words.lSlow.replace("{n}", slowMode) : "";
+      waitTimer = null;
+    }
+  }
+
+  function startWait(seconds) {
+    waitUntil = Date.now() + seconds * 1000;
+    if (waitTimer) { window.clearTimeout(waitTimer); }
+    tickWait();
+  }
+
+  function showControls(controls) {
+    if (!controls) { return; }
+    slowMode = controls.slow_mode || 0;
+    if (!waitTimer && slowBox) {
+      slowBox.textContent = slowMode && !isHost ? words.lSlow.replace("{n}", slowMode) : "";
+    }
+  }
+
+  function shutOut(text) {
+    shut = true;
+    joined = false;
+    setFormEnabled(false);
+    say(text);
   }
 
   function showError(ack) {
@@ -91,6 +164,7 @@
     socket.emit("send", { room: slug, client_id: clientId, text: item.text }, function (ack) {
       if (ack && ack.ok) {
         render(ack.message);
+        if (slowMode && !isHost) { startWait(slowMode); }
         return;
       }
       // Refused (blocked, too long, muted): the text goes back to the form to edit.
@@ -101,6 +175,8 @@
         textarea.value = ack.text;
       }
       showError(ack || {});
+      if (ack && ack.error === "slow_mode") { startWait(ack.retry_after || slowMode); }
+      if (ack && ack.error === "rate_limited" && ack.retry_after) { startWait(ack.retry_after); }
     });
   }
 
@@ -142,14 +218,31 @@
 
   var socket = window.io("/chat", { transports: ["websocket", "polling"] });
 
-  socket.on("connect", function () {
-    connection.textContent = "";
+  function join() {
     var since = lastId;
     socket.emit("join", { room: slug }, function (ack) {
-      if (!ack || !ack.ok) { connection.textContent = (ack && ack.message) || ""; return; }
+      if (!ack || !ack.ok) {
+        if (ack && (ack.error === "removed" || ack.error === "locked")) { shutOut(ack.message); }
+        connection.textContent = (ack && ack.message) || "";
+        return;
+      }
+      if (ack.waiting) {
+        // Knocking: nothing of the room is shown until a facilitator lets this member in.
+        setFormEnabled(false);
+        knockAgain.hidden = true;
+        say(words.lWaiting);
+        return;
+      }
       joined = true;
+      say("");
+      knockAgain.hidden = true;
+      setFormEnabled(true);
       showPresence(ack.presence);
+      showPinned(ack.pinned);
+      showControls(ack.controls);
+      if (ack.muted_until) { say(words.lMuted.replace("{time}", localTime(ack.muted_until))); }
       ack.history.forEach(render);
+      hooks.join.forEach(function (fn) { fn(ack); });
       if (since) {
         // Back after a dropped connection: fetch everything missed, then resend what was
         // never acknowledged (the client_id makes a resend harmless).
@@ -161,6 +254,16 @@
         resendPending();
       }
     });
+  }
+
+  function localTime(iso) {
+    var when = new Date(iso);
+    return isNaN(when) ? iso : when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  socket.on("connect", function () {
+    connection.textContent = "";
+    if (!shut) { join(); }
   });
 
   socket.on("disconnect", function () {
@@ -174,6 +277,39 @@
     if (li) { li.remove(); delete byId[data.id]; }
   });
   socket.on("support", showSupport);
+  socket.on("pinned", function (data) { if (data.room === slug) { showPinned(data.message); } });
+  socket.on("room_state", function (data) {
+    if (data.room !== slug) { return; }
+    showControls(data);
+  });
+  socket.on("admitted", function (data) { if (data.room === slug) { join(); } });
+  socket.on("declined", function (data) {
+    if (data.room !== slug) { return; }
+    say(words.lDeclined);
+    knockAgain.hidden = false;
+  });
+  socket.on("muted", function (data) {
+    if (data.room !== slug) { return; }
+    say(data.until ? words.lMuted.replace("{time}", localTime(data.until)) : "");
+  });
+  socket.on("removed_from_room", function (data) {
+    if (data.room !== slug) { return; }
+    shutOut(words.lRemoved);
+    // The server has taken this connection out; leaving too covers one served elsewhere.
+    socket.emit("leave", { room: slug }, function () {});
+  });
+  socket.on("room_closed", function (data) {
+    if (data.room !== slug) { return; }
+    shutOut(data.reason === "ended" ? words.lEnded : words.lClosed);
+    if (isHost) { shut = false; }  // a facilitator may open it again from the panel
+  });
+  knockAgain.querySelector("button").addEventListener("click", function () {
+    knockAgain.hidden = true;
+    join();
+  });
+
+  window.forumChat = { socket: socket, slug: slug, hooks: hooks, join: join, say: say,
+                       setFormEnabled: setFormEnabled };
 
   if (form) {
     form.addEventListener("submit", function (event) {

@@ -34,3 +34,53 @@ def test_two_members_chat_live(forum_url, new_page):
     mine = heron.locator(".chat-log li", has_text="Morning, coffee is on.")
     assert mine.count() == 1
     assert mine.get_attribute("data-state") == "published"
+
+
+def test_facilitator_runs_a_meeting_with_waiting_room_and_slow_mode(forum_url, new_page):
+    room = forum_url + "/rooms/night-owls"
+    sam = new_page()
+    log_in(sam, forum_url, "facilitator-sam")
+    sam.goto(room)
+    panel = sam.get_by_role("region", name="Facilitator tools")
+    panel.wait_for(timeout=8000)
+    sam.locator(".chat-presence", has_text="1").wait_for(timeout=8000)
+    sam.get_by_label("Waiting room (let members in one by one)").check()
+    sam.locator(".chat-panel-status", has_text="Done.").wait_for(timeout=8000)
+    sam.get_by_label("Slow mode").select_option("30")
+    sam.fill("#chat-announce-text", "Welcome. Tonight's topic: the first week.")
+    sam.get_by_role("button", name="Announce").click()
+    announcement = sam.locator(".chat-log li.chat-announcement", has_text="Tonight's topic")
+    announcement.wait_for(timeout=8000)
+    announcement.get_by_role("button", name="Pin").click()
+    sam.locator(".chat-pinned", has_text="Tonight's topic").wait_for(timeout=8000)
+
+    heron = new_page()
+    log_in(heron, forum_url, "steady-heron")
+    heron.goto(room)
+    heron.locator(".chat-notice", has_text="Waiting to be let in").wait_for(timeout=8000)
+    assert heron.locator(".chat-log li").count() == 0
+    assert heron.locator("#chat-text").is_disabled()
+
+    knock = sam.locator(".chat-knocks li", has_text="steady-heron")
+    knock.wait_for(timeout=8000)
+    knock.get_by_role("button", name="Let in").click()
+    heron.locator(".chat-pinned", has_text="Tonight's topic").wait_for(timeout=8000)
+    heron.locator(".chat-log li.chat-announcement", has_text="Tonight's topic").wait_for(
+        timeout=8000)
+    assert heron.locator(".chat-notice").is_hidden()
+    assert sam.locator(".chat-knocks li", has_text="steady-heron").count() == 0
+
+    heron.fill("#chat-text", "Glad to be here.")
+    heron.get_by_role("button", name="Send").click()
+    sam.locator(".chat-log li", has_text="Glad to be here.").wait_for(timeout=8000)
+    heron.locator(".chat-slow", has_text="You can send again in").wait_for(timeout=8000)
+    heron.fill("#chat-text", "One more thing")
+    heron.get_by_role("button", name="Send").click()
+    heron.locator(".chat-error", has_text="Slow mode is on").wait_for(timeout=8000)
+    assert heron.input_value("#chat-text") == "One more thing"  # nothing lost
+    assert sam.locator(".chat-log li", has_text="One more thing").count() == 0
+
+    sam.once("dialog", lambda dialog: dialog.accept())
+    sam.get_by_role("button", name="End the meeting").click()
+    heron.locator(".chat-notice", has_text="The meeting has ended").wait_for(timeout=8000)
+    assert heron.locator("#chat-text").is_disabled()

@@ -35,7 +35,10 @@ def test_refused_without_a_session(app, room):
 def test_join_returns_history_and_presence(app, room, member, second_member, screener):
     first = connect(app, member)
     ack = emit(first, "join", {"room": "coffee-room"})
-    assert ack == {"ok": True, "room": "coffee-room", "history": [], "presence": 1}
+    assert ack == {"ok": True, "room": "coffee-room", "history": [], "presence": 1,
+                   "pinned": None, "facilitator": False, "muted_until": None,
+                   "controls": {"room": "coffee-room", "open": True, "locked": False,
+                                "waiting_room": False, "slow_mode": 0}}
     assert emit(first, "send", {"room": "coffee-room", "client_id": "a", "text": "Hi"})["ok"]
     first.get_received("/chat")
     second = connect(app, second_member)

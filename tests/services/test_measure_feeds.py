@@ -64,6 +64,7 @@ def test_registered_feeds_appear_in_the_report_under_the_small_group_rule(regist
     assert "meeting_attendance" in measures.to_csv(report)
 
 
-def test_the_feeds_are_not_registered_until_their_feature_does(app):
+def test_meetings_and_support_requests_register_their_figures(app):
     keys = {p.key for p in measures.providers()}
-    assert not keys & {"meeting_sessions", "support_requests"}
+    assert {"meeting_sessions", "meeting_attendance", "support_requests",
+            "support_answer_minutes"} <= keys

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from tests import chat_support
+from tests import chat_support, room_support
 from tests.conftest import login, page_text
 
 room = chat_support.room
+meeting_room = room_support.meeting_room
 
 
 def test_rooms_list_links_each_room(client, room):
@@ -50,3 +51,61 @@ def test_muted_member_sees_no_form(client, room, member, moderator):
     login(client, member)
     html = client.get("/rooms/coffee-room").get_data(as_text=True)
     assert 'class="chat-form"' not in html
+
+
+def test_facilitator_sees_the_panel_and_members_do_not(client, app, room, member, facilitator):
+    login(client, member)
+    html = client.get("/rooms/coffee-room").get_data(as_text=True)
+    assert "chat-panel" not in html and "chat-host.js" not in html
+    assert 'data-facilitator="false"' in html
+    host = app.test_client()
+    login(host, facilitator)
+    response = host.get("/rooms/coffee-room")
+    html = response.get_data(as_text=True)
+    assert "js/chat-host.js" in html and 'class="chat-panel panel"' in html
+    for label in ("Lock the room (no one new can join)", "Waiting room (let members in one by one)",
+                  "Slow mode", "Announcement to the room", "End the meeting"):
+        assert label in page_text(response)
+    assert '<label for="chat-slow-mode">' in html and 'id="chat-slow-mode"' in html
+    assert '<label for="chat-announce-text">' in html and 'id="chat-announce-text"' in html
+    assert "<script>" not in html
+
+
+def test_room_page_shows_the_pinned_message(client, room, member, facilitator):
+    from forum.services import chat, room_controls
+
+    message = chat.check_send(room, "Today's reading: **step one**", "p-1",
+                              acting_user=member).message
+    room_controls.check_pin(room, message.id, acting_user=facilitator)
+    login(client, member)
+    html = client.get("/rooms/coffee-room").get_data(as_text=True)
+    pinned = html[html.index('class="chat-pinned"'):html.index('class="chat-log"')]
+    assert "hidden" not in pinned.split(">")[0]
+    assert "<strong>step one</strong>" in pinned
+
+
+def test_closed_room_page_offers_a_facilitator_to_open_it(client, room, facilitator):
+    from forum.services import room_controls
+
+    room_controls.check_close(room, acting_user=facilitator)
+    login(client, facilitator)
+    response = client.get("/rooms/coffee-room")
+    assert "This room is closed right now." in page_text(response)
+    html = response.get_data(as_text=True)
+    open_button = html[html.index('data-action="room_open"') - 60:html.index("Open the room")]
+    assert "hidden" not in open_button
+
+
+def test_a_knocking_member_does_not_see_the_pinned_message(client, meeting_room, member,
+                                                           facilitator):
+    from forum.services import chat, room_controls, room_entry
+
+    room_controls.check_open(meeting_room, acting_user=facilitator)
+    message = chat.check_send(meeting_room, "Tonight's reading", "p-1",
+                              acting_user=facilitator).message
+    room_controls.check_pin(meeting_room, message.id, acting_user=facilitator)
+    assert room_entry.check_enter(meeting_room, acting_user=member).waiting
+    login(client, member)
+    assert "Tonight's reading" not in page_text(client.get("/rooms/tuesday-circle"))
+    room_entry.check_admit(meeting_room, {"user": member.id}, acting_user=facilitator)
+    assert "Tonight's reading" in page_text(client.get("/rooms/tuesday-circle"))

@@ -1,0 +1,127 @@
+"""Facilitator events on /chat (documented in forum/realtime/chat.py): thin handlers over
+forum/services/room_controls.py and room_entry.py, which check the facilitator's right again
+for every event; and the emitters that carry the committed effects to the room."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import current_user
+
+from ..extensions import socketio
+from ..services import chat, events, presence, room_controls, room_entry, room_guards
+from .chat import NAMESPACE, _emit, _emit_presence, _handle
+
+
+def _room(payload: dict[str, Any]):
+    return chat.access_room(payload["room"], current_user)
+
+
+def _on(event: str, keys: tuple[str, ...], action) -> None:
+    def handler(data=None):
+        return _handle(data, ("room", *keys), lambda payload: action(_room(payload), payload))
+
+    handler.__name__ = f"on_{event}"
+    handler.__doc__ = f"{event}: a facilitator tool; acks ok or an error."
+    socketio.on(event, namespace=NAMESPACE)(handler)
+
+
+def _controls(result: dict[str, Any]) -> dict[str, Any]:
+    return {"ok": True, "controls": result}
+
+
+_on("room_open", (), lambda room, p: _controls(
+    room_controls.check_open(room, acting_user=current_user)))
+_on("room_close", (), lambda room, p: _controls(
+    room_controls.check_close(room, acting_user=current_user)))
+_on("room_lock", (), lambda room, p: _controls(
+    room_controls.check_lock(room, True, acting_user=current_user)))
+_on("room_unlock", (), lambda room, p: _controls(
+    room_controls.check_lock(room, False, acting_user=current_user)))
+_on("waiting_room", ("on",), lambda room, p: _controls(
+    room_controls.check_waiting_room(room, p["on"], acting_user=current_user)))
+_on("slow_mode", ("seconds",), lambda room, p: _controls(
+    room_controls.check_slow_mode(room, p["seconds"], acting_user=current_user)))
+_on("end_meeting", (), lambda room, p: _controls(
+    room_controls.check_end_session(room, acting_user=current_user)))
+_on("pin", ("message_id",), lambda room, p: {"ok": True, **room_controls.check_pin(
+    room, p["message_id"], acting_user=current_user)})
+_on("unpin", (), lambda room, p: {"ok": True, **room_controls.check_unpin(
+    room, acting_user=current_user)})
+_on("admit", ("user",), lambda room, p: {"ok": True, "user": room_entry.check_admit(
+    room, p, acting_user=current_user).id})
+_on("decline", ("user",), lambda room, p: {"ok": True, "user": room_entry.check_decline(
+    room, p, acting_user=current_user).id})
+
+
+
+def _mute(room, payload):
+    until = room_entry.check_mute(room, payload, acting_user=current_user)
+    return {"ok": True, "until": until.isoformat() if until else None}
+
+
+def _remove(room, payload):
+    # No account id in the ack: someone removed by their message in an anonymous room stays
+    # unnamed.
+    room_entry.check_remove(room, payload, acting_user=current_user)
+    return {"ok": True}
+
+
+def _announce(room, payload):
+    result = room_controls.check_announce(room, payload["text"], payload.get("client_id"),
+                                          acting_user=current_user)
+    return {"ok": True, "state": result.state, "message": chat.to_dict(result.message, room)}
+
+
+_on("mute", ("minutes",), _mute)
+_on("remove", (), _remove)
+_on("announce", ("text",), _announce)
+
+
+def _sids_of(audience: str) -> list[str]:
+    return [sid for sid, _eio in socketio.server.manager.get_participants(NAMESPACE, audience)]
+
+
+def _emit_closed(event: events.Event) -> None:
+    """Tell the room and those knocking, then take every connection out of the room."""
+    _emit("room_closed")(event)
+    slug = event.payload["room"]
+    for audience in (f"room-{slug}", f"hosts-{slug}"):
+        socketio.close_room(audience, namespace=NAMESPACE)
+    presence.clear(f"room-{slug}")
+
+
+def _emit_removed_member(event: events.Event) -> None:
+    """Tell the member, take their connections out of the room, update presence."""
+    _emit("removed_from_room")(event)
+    slug = event.payload["room"]
+    audience = f"room-{slug}"
+    for sid in _sids_of(chat.user_audience(event.payload["user"])):
+        for name in (audience, f"hosts-{slug}"):
+            socketio.server.leave_room(sid, name, namespace=NAMESPACE)
+        presence.leave(audience, sid)
+    _emit_presence(slug, audience, presence.count(audience))
+
+
+def _emit_alert(event: events.Event) -> None:
+    """facilitator_alert to the hosts in the room, never to the sender's own connections."""
+    payload = dict(event.payload)
+    skip_user = payload.pop("skip_user", None)
+    skip = _sids_of(chat.user_audience(skip_user)) if skip_user is not None else []
+    socketio.emit("facilitator_alert", payload, to=list(event.audience), namespace=NAMESPACE,
+                  skip_sid=skip or None)
+
+
+for _name, _handler in (
+    (room_controls.STATE, _emit("room_state")),
+    (room_controls.PINNED, _emit("pinned")),
+    (room_controls.CLOSED, _emit_closed),
+    (room_entry.KNOCK, _emit("knock")),
+    (room_entry.KNOCK_RESOLVED, _emit("knock_resolved")),
+    (room_entry.ADMITTED_EVENT, _emit("admitted")),
+    (room_entry.DECLINED_EVENT, _emit("declined")),
+    (room_entry.MUTED_EVENT, _emit("muted")),
+    (room_entry.REMOVED_EVENT, _emit_removed_member),
+    (room_guards.FACILITATOR_ALERT, _emit_alert),
+):
+    events.subscribe(_name, _handler)

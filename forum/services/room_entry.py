@@ -1,0 +1,261 @@
+"""A member's standing in a room's session: entering (past the lock and the waiting room),
+knocking, being admitted or declined, muted for some minutes, or removed until the session ends.
+
+Facilitators skip the waiting room and the lock. Every facilitator action re-checks
+room_controls.can_facilitate, is audited in its transaction and published after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+
+from ..errors import ForumError, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import ChatMessage, Room, RoomParticipant, User
+from ..models.room_controls import ADMITTED, DECLINED, REMOVED, WAITING
+from . import chat, clock, events, privacy, room_controls
+from .room_controls import audit_room, can_facilitate, hosts_audience, require_facilitator
+
+log = logging.getLogger("forum.room_entry")
+
+MUTE_MAX_MINUTES = 24 * 60
+
+# Event bus names; forum/realtime/room_controls.py maps them to Socket.IO events.
+KNOCK = "room.knock"                  # hosts: a member is waiting to be let in
+KNOCK_RESOLVED = "room.knock_resolved"  # hosts: that member was admitted or declined
+ADMITTED_EVENT = "room.admitted"      # the member: come in
+DECLINED_EVENT = "room.declined"      # the member: not this time
+MUTED_EVENT = "room.muted"            # the member: muted until
+REMOVED_EVENT = "room.removed"        # the member: taken out of the room for this session
+
+
+class RoomLocked(ForumError):
+    """The room takes no new joins right now."""
+
+    code = "locked"
+
+
+class RemovedFromRoom(ForumError):
+    """A facilitator took this member out of the room for the rest of the session."""
+
+    code = "removed"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """How a join went: in the room (facilitator or not) or waiting to be let in."""
+
+    waiting: bool
+    facilitator: bool
+
+
+def _stored_participant(room: Room, user_id: int) -> RoomParticipant | None:
+    return db.session.scalar(select(RoomParticipant).where(
+        RoomParticipant.room_id == room.id, RoomParticipant.user_id == user_id))
+
+
+def participant(room: Room, user_id: int) -> RoomParticipant | None:
+    """This member's standing in the room's current session, if any (a standing from an
+    earlier session of a scheduled meeting has lapsed)."""
+    row = _stored_participant(room, user_id)
+    if row is not None and room_controls.is_stale(row.updated_at, room):
+        return None
+    return row
+
+
+def _participant_for_update(room: Room, user_id: int) -> RoomParticipant:
+    row = _stored_participant(room, user_id)
+    if row is None:
+        row = RoomParticipant(room_id=room.id, user_id=user_id)
+        db.session.add(row)
+    elif room_controls.is_stale(row.updated_at, room):
+        row.status = None
+        row.muted_until = None
+    row.updated_at = clock.now()
+    return row
+
+
+def display_name(room: Room, user: User) -> str:
+    """The name facilitators see: the pseudonym, or Anonymous member in anonymous rooms."""
+    return chat.ANONYMOUS_AUTHOR if room.anonymous else user.pseudonym
+
+
+def _knock_payload(room: Room, user: User) -> dict[str, Any]:
+    return {"room": room.slug, "user": user.id, "pseudonym": display_name(room, user)}
+
+
+def check_enter(room: Room, *, acting_user: User) -> Entry:
+    """After chat.check_join: refuse the removed, hold the lock, or knock at the waiting room."""
+    if can_facilitate(room, acting_user):
+        return Entry(waiting=False, facilitator=True)
+    row = participant(room, acting_user.id)
+    status = row.status if row is not None else None
+    if status == REMOVED:
+        raise RemovedFromRoom(str(_l("A facilitator has asked you to leave this session.")))
+    if status == ADMITTED:
+        return Entry(waiting=False, facilitator=False)
+    if room_controls.is_locked(room):
+        raise RoomLocked(str(_l("This room is locked: no one new can join right now.")))
+    row = _participant_for_update(room, acting_user.id)
+    if room_controls.waiting_room_on(room):
+        row.status = WAITING
+        events.publish(KNOCK, _knock_payload(room, acting_user),
+                       audience=(hosts_audience(room),))
+        db.session.commit()
+        return Entry(waiting=True, facilitator=False)
+    row.status = ADMITTED  # remembered, so a lock later still lets them back after a drop
+    db.session.commit()
+    return Entry(waiting=False, facilitator=False)
+
+
+def may_see_inside(room: Room, user: User) -> bool:
+    """May this account see what is said in the room (e.g. the pinned message) right now?
+    Not while knocking at the waiting room, nor after being removed."""
+    if can_facilitate(room, user):
+        return True
+    row = participant(room, user.id)
+    status = row.status if row is not None else None
+    if status == REMOVED:
+        return False
+    return status == ADMITTED or not room_controls.waiting_room_on(room)
+
+
+def knocks(room: Room) -> list[dict[str, Any]]:
+    """Everyone waiting to be let in, first come first."""
+    query = (
+        select(User).join(RoomParticipant, RoomParticipant.user_id == User.id)
+        .where(RoomParticipant.room_id == room.id, RoomParticipant.status == WAITING)
+        .order_by(RoomParticipant.updated_at, RoomParticipant.id)
+    )
+    began = room_controls.session_began(room)
+    if began is not None:
+        query = query.where(RoomParticipant.updated_at >= began)
+    rows = db.session.execute(query).scalars()
+    return [_knock_payload(room, u) for u in rows]
+
+
+def _target(room: Room, payload: dict[str, Any]) -> User:
+    """The member a tool is aimed at: by account id, or as the author of a message here."""
+    user_id = payload.get("user")
+    message_id = payload.get("message_id")
+    if user_id is None and message_id is None:
+        raise ValidationFailed({"user": [str(_l("Say which member."))]})
+    if user_id is None and isinstance(message_id, int) and not isinstance(message_id, bool):
+        message = db.session.get(ChatMessage, message_id)
+        if message is not None and message.room_id == room.id:
+            user_id = message.author_id
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise NotFound()
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def _resolve_knock(room: Room, payload: dict[str, Any], acting_user: User, admit: bool) -> User:
+    require_facilitator(room, acting_user)
+    user = _target(room, payload)
+    row = participant(room, user.id)
+    if row is None or row.status != WAITING:
+        raise NotFound()
+    row.status = ADMITTED if admit else DECLINED
+    row.updated_at = clock.now()
+    audit_room("admit" if admit else "decline", room, acting_user, user_id=user.id)
+    events.publish(ADMITTED_EVENT if admit else DECLINED_EVENT, {"room": room.slug},
+                   audience=(chat.user_audience(user.id),))
+    events.publish(KNOCK_RESOLVED, {"room": room.slug, "user": user.id, "admitted": admit},
+                   audience=(hosts_audience(room),))
+    db.session.commit()
+    return user
+
+
+def check_admit(room: Room, payload: dict[str, Any], *, acting_user: User) -> User:
+    """Let a knocking member in; they are told and may join with the history."""
+    return _resolve_knock(room, payload, acting_user, True)
+
+
+def check_decline(room: Room, payload: dict[str, Any], *, acting_user: User) -> User:
+    """Turn a knocking member away for now; they are told and may knock again."""
+    return _resolve_knock(room, payload, acting_user, False)
+
+
+def _member_target(room: Room, payload: dict[str, Any], acting_user: User) -> User:
+    require_facilitator(room, acting_user)
+    user = _target(room, payload)
+    if user.id == acting_user.id or can_facilitate(room, user):
+        raise ValidationFailed({"user": [str(_l(
+            "Facilitators and moderators can't be muted or removed here."))]})
+    return user
+
+
+def check_mute(room: Room, payload: dict[str, Any], *, acting_user: User) -> datetime | None:
+    """Mute a member in this room for some minutes (0 lifts it); returns until when."""
+    minutes = payload.get("minutes")
+    if (isinstance(minutes, bool) or not isinstance(minutes, int)
+            or not 0 <= minutes <= MUTE_MAX_MINUTES):
+        require_facilitator(room, acting_user)
+        raise ValidationFailed({"minutes": [str(_l(
+            "Choose between 0 and %(n)d minutes.", n=MUTE_MAX_MINUTES))]})
+    user = _member_target(room, payload, acting_user)
+    row = _participant_for_update(room, user.id)
+    row.muted_until = clock.now() + timedelta(minutes=minutes) if minutes else None
+    audit_room("mute", room, acting_user, user_id=user.id, minutes=minutes)
+    until = row.muted_until.isoformat() if row.muted_until else None
+    events.publish(MUTED_EVENT, {"room": room.slug, "until": until},
+                   audience=(chat.user_audience(user.id),))
+    db.session.commit()
+    log.info("room mute room_id=%s user_id=%s minutes=%s", room.id, user.id, minutes)
+    return row.muted_until
+
+
+def check_remove(room: Room, payload: dict[str, Any], *, acting_user: User) -> User:
+    """Take a member out of the room; they can't rejoin until the session ends."""
+    user = _member_target(room, payload, acting_user)
+    row = _participant_for_update(room, user.id)
+    row.status = REMOVED
+    audit_room("remove", room, acting_user, user_id=user.id)
+    events.publish(REMOVED_EVENT, {"room": room.slug, "user": user.id},
+                   audience=(chat.user_audience(user.id),))
+    db.session.commit()
+    log.info("room remove room_id=%s user_id=%s", room.id, user.id)
+    return user
+
+
+def muted_until(room: Room, user_id: int) -> datetime | None:
+    """Until when this member is muted in the room, or None."""
+    row = participant(room, user_id)
+    if row is None or row.muted_until is None or row.muted_until <= clock.now():
+        return None
+    return row.muted_until
+
+
+def is_removed(room: Room, user_id: int) -> bool:
+    """Taken out of the room for this session?"""
+    row = participant(room, user_id)
+    return row is not None and row.status == REMOVED
+
+
+def _export(user: User) -> list[dict[str, Any]]:
+    rows = db.session.execute(
+        select(RoomParticipant, Room.slug).join(Room, Room.id == RoomParticipant.room_id)
+        .where(RoomParticipant.user_id == user.id).order_by(RoomParticipant.id)
+    ).all()
+    return [{"room": slug, "status": p.status,
+             "muted_until": p.muted_until.isoformat() if p.muted_until else None}
+            for p, slug in rows]
+
+
+def _erase(user: User, keep: bool) -> None:
+    # A session standing is about the account, not content others read: always erased.
+    db.session.execute(delete(RoomParticipant).where(RoomParticipant.user_id == user.id))
+
+
+def register() -> None:
+    """Export and erase a member's room standing with the rest of their data."""
+    privacy.register_content_kind(privacy.ContentKind("room_participation", _export, _erase))

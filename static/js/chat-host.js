@@ -1,0 +1,166 @@
+// Facilitator tools on a room's page (loaded only for facilitators; the server checks every
+// action again): open/close, lock, waiting room and its knock list, slow mode, announcements,
+// end the meeting, and per-message pin / mute / remove. Crisis alerts for this room appear in
+// the panel without the message's text. No inline script (CSP).
+(function () {
+  "use strict";
+  var chat = window.forumChat;
+  var panel = document.querySelector(".chat-panel");
+  if (!chat || !panel) { return; }
+  var socket = chat.socket;
+  var slug = chat.slug;
+  var words = panel.dataset;
+  var status = panel.querySelector(".chat-panel-status");
+  var knockList = panel.querySelector(".chat-knocks");
+  var alerts = panel.querySelector(".chat-alerts");
+  var lock = panel.querySelector(".chat-lock");
+  var waitingToggle = panel.querySelector(".chat-waiting-toggle");
+  var slowSelect = panel.querySelector(".chat-slow-mode");
+  var muteMinutes = panel.querySelector(".chat-mute-minutes");
+  var announceForm = panel.querySelector(".chat-announce");
+  var announceText = announceForm.querySelector("textarea");
+  var announceError = announceForm.querySelector(".chat-announce-error");
+  var openButton = panel.querySelector("[data-action=room_open]");
+  var closeButton = panel.querySelector("[data-action=room_close]");
+
+  function tool(event, data, done) {
+    data.room = slug;
+    socket.emit(event, data, function (ack) {
+      status.textContent = ack && ack.ok ? words.lDone : ((ack && ack.message) || "");
+      if (ack && ack.ok && ack.controls) { showControls(ack.controls); }
+      if (done) { done(ack || {}); }
+    });
+  }
+
+  function showControls(c) {
+    lock.checked = !!c.locked;
+    waitingToggle.checked = !!c.waiting_room;
+    slowSelect.value = String(c.slow_mode || 0);
+    openButton.hidden = !!c.open;
+    closeButton.hidden = !c.open;
+  }
+
+  function button(label, cls, onClick) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = cls;
+    b.textContent = label;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function emptyNote() {
+    if (!knockList.querySelector("li[data-user]")) {
+      knockList.textContent = "";
+      var li = document.createElement("li");
+      li.className = "chat-knocks-empty";
+      li.textContent = words.lNoneWaiting;
+      knockList.appendChild(li);
+    }
+  }
+
+  function dropKnock(user) {
+    var li = knockList.querySelector('li[data-user="' + user + '"]');
+    if (li) { li.remove(); }
+    emptyNote();
+  }
+
+  function addKnock(k) {
+    if (k.room !== slug || knockList.querySelector('li[data-user="' + k.user + '"]')) { return; }
+    var none = knockList.querySelector(".chat-knocks-empty");
+    if (none) { none.remove(); }
+    var li = document.createElement("li");
+    li.dataset.user = k.user;
+    var name = document.createElement("span");
+    name.className = "chat-knock-name";
+    name.textContent = k.pseudonym;
+    li.appendChild(name);
+    li.appendChild(button(words.lAdmit, "", function () {
+      tool("admit", { user: k.user }, function (ack) { if (ack.ok) { dropKnock(k.user); } });
+    }));
+    li.appendChild(button(words.lDecline, "secondary", function () {
+      tool("decline", { user: k.user }, function (ack) { if (ack.ok) { dropKnock(k.user); } });
+    }));
+    knockList.appendChild(li);
+  }
+
+  function addMessageTools(li, msg) {
+    if (li.querySelector(".chat-tools") || msg.state !== "published") { return; }
+    var tools = document.createElement("span");
+    tools.className = "chat-tools";
+    tools.appendChild(button(words.lPin, "link-button", function () {
+      tool("pin", { message_id: msg.id });
+    }));
+    if (msg.kind !== "announcement" && !li.classList.contains("chat-own")) {
+      tools.appendChild(button(words.lMute, "link-button", function () {
+        tool("mute", { message_id: msg.id, minutes: Number(muteMinutes.value) });
+      }));
+      tools.appendChild(button(words.lRemove, "link-button", function () {
+        if (window.confirm(words.lConfirmRemove)) { tool("remove", { message_id: msg.id }); }
+      }));
+    }
+    li.appendChild(tools);
+  }
+
+  chat.hooks.join.push(function (ack) {
+    knockList.textContent = "";
+    (ack.knocks || []).forEach(addKnock);
+    emptyNote();
+    showControls(ack.controls);
+  });
+  chat.hooks.render.push(addMessageTools);
+
+  socket.on("knock", addKnock);
+  socket.on("knock_resolved", function (data) { if (data.room === slug) { dropKnock(data.user); } });
+  socket.on("room_state", function (data) { if (data.room === slug) { showControls(data); } });
+  socket.on("room_closed", function (data) {
+    if (data.room !== slug) { return; }
+    showControls({ open: false, locked: false, waiting_room: waitingToggle.checked,
+                   slow_mode: 0 });
+    knockList.textContent = "";
+    emptyNote();
+  });
+  socket.on("facilitator_alert", function (data) {
+    if (data.room !== slug) { return; }
+    var p = document.createElement("p");
+    p.className = "chat-alert";
+    p.textContent = words.lAlert.replace("{author}", data.author).replace("{id}", data.message_id);
+    alerts.appendChild(p);
+  });
+
+  openButton.addEventListener("click", function () {
+    tool("room_open", {}, function (ack) {
+      // A page served while the room was closed has no message form: load it afresh.
+      if (ack.ok && document.querySelector(".chat-closed-notice")) { window.location.reload(); }
+      else if (ack.ok) { chat.join(); }
+    });
+  });
+  closeButton.addEventListener("click", function () { tool("room_close", {}); });
+  panel.querySelector("[data-action=end_meeting]").addEventListener("click", function () {
+    if (window.confirm(words.lConfirmEnd)) { tool("end_meeting", {}); }
+  });
+  lock.addEventListener("change", function () {
+    tool(lock.checked ? "room_lock" : "room_unlock", {});
+  });
+  waitingToggle.addEventListener("change", function () {
+    tool("waiting_room", { on: waitingToggle.checked });
+  });
+  slowSelect.addEventListener("change", function () {
+    tool("slow_mode", { seconds: Number(slowSelect.value) });
+  });
+  announceForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = announceText.value;
+    if (!text.trim()) { return; }
+    announceError.textContent = "";
+    announceText.value = "";
+    tool("announce", { text: text }, function (ack) {
+      if (!ack.ok) {
+        // Refused: the text comes back to edit, nothing is lost.
+        if (!announceText.value && typeof ack.text === "string") { announceText.value = ack.text; }
+        announceError.textContent = ack.message || "";
+      }
+    });
+  });
+  emptyNote();
+}());

@@ -1,0 +1,40 @@
+"""Helpers for the room controls tests: a meeting-like room, a bus recorder, tool callers."""
+
+from __future__ import annotations
+
+import pytest
+
+from forum.services import chat, events, room_controls, room_entry, room_guards
+from tests.chat_support import make_room
+
+ROOM_EVENTS = (
+    room_controls.STATE, room_controls.CLOSED, room_controls.PINNED,
+    room_entry.KNOCK, room_entry.KNOCK_RESOLVED, room_entry.ADMITTED_EVENT,
+    room_entry.DECLINED_EVENT, room_entry.MUTED_EVENT, room_entry.REMOVED_EVENT,
+    room_guards.FACILITATOR_ALERT, chat.MESSAGE, chat.SUPPORT,
+)
+
+
+@pytest.fixture
+def meeting_room(app):
+    """A room that is not always open (meetings host theirs in one), opened by hand in tests."""
+    return make_room("tuesday-circle", "Tuesday circle", always_open=False)
+
+
+@pytest.fixture
+def bus(monkeypatch):
+    """Every committed room or chat event, in order, as (name, payload, audience)."""
+    got: list[tuple[str, dict, tuple[str, ...]]] = []
+
+    def record(event):
+        got.append((event.name, event.payload, event.audience))
+
+    for name in ROOM_EVENTS:
+        monkeypatch.setitem(events._SUBSCRIBERS, name,
+                            [*events._SUBSCRIBERS.get(name, []), record])
+    return got
+
+
+def names(got) -> list[str]:
+    """The event names recorded, in order."""
+    return [name for name, _payload, _audience in got]
