@@ -143,6 +143,7 @@ def test_vectors_through_the_forms_run_on_no_page(xss_forum, watch):
         watch.check_current(f"signup {vector.id}")
         assert page.get_by_role("alert").count(), f"vector {vector.id} was accepted as a name"
 
+    print(f"\n[xss] signups: {time.monotonic() - started:.1f}s")
     log_in(page, base, "morning-cedar")
     sample = [v for v in VECTORS if v.kind in ("script", "handler")][:6] + [
         v for v in VECTORS if v.kind in ("url", "markdown", "broken")][:6]

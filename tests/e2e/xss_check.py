@@ -77,8 +77,10 @@ PROBE = """
 }
 """
 
-# Console noise that is not about scripts: a socket torn down by the next navigation.
-_BENIGN_CONSOLE = ("WebSocket is closed before the connection is established",)
+# Console noise that is not about scripts: a socket torn down by the next navigation, and a
+# refused form's 4xx page (an element that loads a resource is caught by the DOM check).
+_BENIGN_CONSOLE = ("WebSocket is closed before the connection is established",
+                   "the server responded with a status of 4")
 
 
 @dataclass
