@@ -3,7 +3,8 @@
 The vectors are stored through the services before the server starts (tests/e2e/xss_seed.py)
 and each kind also once through its real form; every resulting page is loaded in Chromium with
 the trap of tests/e2e/xss_check.py. Pages are loaded with the CSP bypassed, so the sanitizer and
-the templates are proven on their own; the CSP itself is checked in tests/e2e/test_csp_browser.py.
+the templates are proven on their own; the CSP, the second line of defence, is checked at the
+end of this module.
 Rate limits are off for this live server only (FORUM_RATELIMIT_ENABLED=false): one account
 sends a few hundred forms here.
 """
@@ -172,3 +173,37 @@ def test_vectors_through_the_forms_run_on_no_page(xss_forum, watch):
     watch.visit(f"{base}/search?q={marker}")
     watch.assert_clean()
     _report("forms", watch, started, signups=len(VECTORS), form_vectors=len(sample))
+
+
+def test_the_csp_refuses_injected_script_in_every_form(xss_forum, browser):
+    # What the sanitizer would have let through, were it broken: the page's own CSP refuses
+    # an inline script, an inline handler, a javascript: link and a data: script, and says so.
+    base, manifest = xss_forum
+    watch = XssWatch(browser, csp=True)
+    try:
+        for path in ("/", f"/rooms/{next(iter(manifest['chat_rooms']))}", "/login"):
+            watch.visit(base + path)
+            watch.page.evaluate("""() => {
+                const main = document.querySelector('main');
+                const s = document.createElement('script');
+                s.textContent = 'xss(1001)';
+                main.appendChild(s);
+                const d = document.createElement('script');
+                d.src = 'data:text/javascript,xss(1002)';
+                main.appendChild(d);
+                main.insertAdjacentHTML('beforeend', '<img src=/nope onerror=xss(1003)>'
+                    + '<a id=j href="javascript:xss(1004)">j</a>');
+                document.getElementById('j').click();
+            }""")
+            watch.page.wait_for_timeout(400)
+        ran = [hit for hit in watch.hits if hit.startswith("xss(")]
+        refused = [hit for hit in watch.hits if hit.startswith("csp(")]
+        assert ran == [], ran
+        # Three pages, four refusals each: script-src for the element, the data: URL, the
+        # handler and the javascript: navigation.
+        assert len(refused) >= 12, watch.hits
+        kinds = {h.split(" at ")[0] for h in refused}
+        assert kinds == {"csp(script-src-attr,inline,)", "csp(script-src-elem,data,)",
+                         "csp(script-src-elem,inline,)"}, kinds
+    finally:
+        watch.close()
