@@ -10,8 +10,6 @@ author's recovery codes; the anonymous texts themselves must arrive (so the scan
 
 from __future__ import annotations
 
-import re
-import sqlite3
 import uuid
 
 import pytest
@@ -19,16 +17,11 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.e2e.flows import log_in
+from tests.e2e.privacy_scan import assert_database_holds_no_address_or_agent
 from tests.livesrv import live_forum
 
 # Starts the forum in a subprocess on SQLite: run once, not again per database.
 pytestmark = pytest.mark.live
-
-IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
-IPV6_LOOPBACK = re.compile(r"(?<![0-9a-f:])::(?:ffff:)?1?(?![0-9a-f:])|::ffff:127", re.IGNORECASE)
-USER_AGENT = re.compile(r"Mozilla/\d|HeadlessChrome|Chrome/\d|AppleWebKit|python-requests|"
-                        r"Werkzeug/\d", re.IGNORECASE)
-
 
 @pytest.fixture(scope="module")
 def privacy_forum(tmp_path_factory):
@@ -166,35 +159,9 @@ def test_a_member_receives_nothing_of_an_anonymous_or_held_author(privacy_forum,
     print(f"\n[privacy] responses={len(seen.bodies)} frames={len(seen.frames)} scanned clean")
 
     agents = {writer.evaluate("navigator.userAgent"), reader.evaluate("navigator.userAgent")}
-    _assert_database_holds_no_address_or_agent(folder / "forum.sqlite3", agents)
+    assert_database_holds_no_address_or_agent(folder / "forum.sqlite3", agents)
     log = (folder / "server.log").read_text()
     for name, text in texts.items():
         assert text not in log and marker not in log, f"the server log holds the {name}"
     for agent in agents:
         assert agent not in log
-
-
-def _assert_database_holds_no_address_or_agent(path, agents: set[str]) -> None:
-    connection = sqlite3.connect(path)
-    try:
-        tables = [r[0] for r in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
-        found, cells = [], 0
-        for table in tables:
-            cursor = connection.execute(f'SELECT * FROM "{table}"')
-            columns = [d[0] for d in cursor.description]
-            for row in cursor:
-                for column, value in zip(columns, row, strict=True):
-                    if isinstance(value, bytes):
-                        value = value.decode("utf-8", "replace")
-                    if not isinstance(value, str):
-                        continue
-                    cells += 1
-                    if (IPV4.search(value) or IPV6_LOOPBACK.search(value)
-                            or USER_AGENT.search(value) or any(a in value for a in agents)):
-                        found.append(f"{table}.{column}: {value[:80]!r}")
-        assert cells > 100, "the scan read almost nothing"
-        assert not found, found
-        print(f"[privacy] database: tables={len(tables)} text cells={cells}, no address or agent")
-    finally:
-        connection.close()
