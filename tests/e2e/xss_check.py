@@ -129,8 +129,10 @@ class XssWatch:
             self.page.wait_for_load_state("load")
 
     def visit(self, url: str, *, settle_ms: int = 0) -> None:
-        """Load a page once, let it settle, and inspect it."""
-        self.page.goto(url, wait_until="load")
+        """Load a page once (it must be there: a 404 would hide what it should show), let it
+        settle, and inspect it."""
+        response = self.page.goto(url, wait_until="load")
+        assert response is not None and response.status < 400, (url, response and response.status)
         if settle_ms:
             self.page.wait_for_timeout(settle_ms)
         self.check_current(url)
