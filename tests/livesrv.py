@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,8 +23,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_forum(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Migrate, seed the demo community and serve; yields the base URL."""
+def live_forum(
+    tmp_path: Path,
+    extra_env: dict[str, str] | None = None,
+    before_serve: Callable[[dict[str, str]], None] | None = None,
+) -> Iterator[str]:
+    """Migrate, seed the demo community and serve; yields the base URL.
+
+    `before_serve(env)` runs after the demo seed, before the server starts (more test data).
+    """
     port = free_port()
     env = dict(os.environ)
     env.update(
@@ -44,6 +51,8 @@ def live_forum(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Itera
             flask + step, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
         )
         assert done.returncode == 0, done.stderr
+    if before_serve is not None:
+        before_serve(env)
     log_path = tmp_path / "server.log"
     with open(log_path, "w") as log_file:
         server = subprocess.Popen(

@@ -35,6 +35,8 @@ class SignupResult:
 
 def find_by_pseudonym(pseudonym: str) -> User | None:
     """The account with this pseudonym, case-insensitively."""
+    if "\x00" in pseudonym:  # no account has one, and PostgreSQL refuses NUL in a query
+        return None
     return db.session.scalar(select(User).where(User.pseudonym_key == pseudonym_key(pseudonym)))
 
 

@@ -159,7 +159,8 @@ def list_rooms(viewer: User | None = None) -> list[Room]:
 
 def access_room(slug: Any, viewer: User | None = None) -> Room:
     """A room by slug; the same NotFound for missing and for a room this viewer may not see."""
-    if not isinstance(slug, str) or not slug or len(slug) > 64:
+    # No room has a NUL in its slug, and PostgreSQL refuses one in a query.
+    if not isinstance(slug, str) or not slug or len(slug) > 64 or "\x00" in slug:
         raise NotFound()
     room = db.session.scalar(select(Room).where(Room.slug == slug))
     if room is None or _first_answer(_ACCESS_RULES, room, viewer) is False:

@@ -137,6 +137,8 @@ def list_boards() -> list[Board]:
 
 def access_board(slug: str) -> Board:
     """A board by slug."""
+    if "\x00" in slug:  # no board has one, and PostgreSQL refuses NUL in a query
+        raise NotFound()
     board = db.session.scalar(select(Board).where(Board.slug == slug))
     if board is None:
         raise NotFound()

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.privacy_scan import (
+    assert_database_holds_no_address_or_agent,
+    assert_log_holds_no_agent,
+)
 from tests.livesrv import ROOT, live_forum
 
 CHROMIUM = os.environ.get("FORUM_CHROMIUM", "/usr/bin/chromium")
@@ -15,9 +19,13 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def forum_url(tmp_path_factory) -> str:
-    """One live forum per test module."""
-    with live_forum(tmp_path_factory.mktemp("live")) as base:
+    """One live forum per test module; after its flows, its database holds no IP address or
+    user agent and its log names no browser."""
+    folder = tmp_path_factory.mktemp("live")
+    with live_forum(folder) as base:
         yield base
+    assert_database_holds_no_address_or_agent(folder / "forum.sqlite3")
+    assert_log_holds_no_agent(folder / "server.log")
 
 
 @pytest.fixture(scope="module")

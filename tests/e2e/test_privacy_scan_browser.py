@@ -1,0 +1,167 @@
+"""What a member's browser receives holds nothing of an anonymous or held author; the database
+holds no IP address or user agent; the server log holds no post or message text.
+
+A new member signs up and writes only anonymously or held: an anonymous thread, a reply held
+for its phone number, an anonymous chat message and a held one. Meanwhile another member (not a
+moderator) reads the forum in a second context that records every HTTP response body and every
+WebSocket frame it receives. None may contain the author's pseudonym, the held texts or the
+author's recovery codes; the anonymous texts themselves must arrive (so the scan is not blind).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+from tests.e2e.flows import log_in
+from tests.e2e.privacy_scan import assert_database_holds_no_address_or_agent
+from tests.livesrv import live_forum
+
+# Starts the forum in a subprocess on SQLite: run once, not again per database.
+pytestmark = pytest.mark.live
+
+@pytest.fixture(scope="module")
+def privacy_forum(tmp_path_factory):
+    """A live forum and the folder holding its database and log."""
+    tmp = tmp_path_factory.mktemp("privacy")
+    with live_forum(tmp) as base:
+        yield base, tmp
+
+
+class Recorder:
+    """Every page, JSON answer and WebSocket frame one member's browser gets.
+
+    Chromium drops a document's body once the next one replaces it, so each page is read
+    twice: as served (fetched again with the page's cookies) and as the scripts left it."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.bodies: list[tuple[str, str]] = []
+        self.frames: list[str] = []
+        self.xhr: set[str] = set()
+        page.on("request", self._request)
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _request(self, request) -> None:
+        if request.resource_type in ("xhr", "fetch") and "/socket.io/" not in request.url:
+            self.xhr.add(request.url)
+
+    def get(self, url: str) -> None:
+        """Fetch a URL with the page's cookies (a download, a JSON answer) and record it."""
+        response = self.page.request.get(url)
+        assert response.ok, url
+        self.bodies.append((url, response.text()))
+
+    def visit(self, url: str) -> None:
+        """Load a page, then record it as served and as rendered."""
+        self.page.goto(url)
+        self.record()
+
+    def record(self) -> None:
+        """Record the current page as served and as rendered."""
+        self.get(self.page.url)
+        self.bodies.append((self.page.url + " (rendered)", self.page.content()))
+
+    def finish(self) -> None:
+        """Record the script requests' answers too."""
+        for url in sorted(self.xhr):
+            self.get(url)
+
+    def _frame(self, payload) -> None:
+        self.frames.append(payload if isinstance(payload, str) else payload.decode("utf-8",
+                                                                                  "replace"))
+
+    def containing(self, needle: str) -> list[str]:
+        """Where a string was received: URLs, or "frame" for WebSocket frames."""
+        found = [url for url, body in self.bodies if needle.casefold() in body.casefold()]
+        return found + ["frame"] * sum(needle.casefold() in f.casefold() for f in self.frames)
+
+
+def _sign_up(page, base: str, pseudonym: str) -> list[str]:
+    page.goto(base + "/signup")
+    page.fill("#pseudonym", pseudonym)
+    page.fill("#password", PASSWORD)
+    page.fill("#password_confirm", PASSWORD)
+    page.check("#agree")
+    page.get_by_role("button", name="Create my account").click()
+    page.wait_for_selector("text=Save your recovery codes")
+    codes = page.locator(".recovery-codes code").all_inner_texts()
+    page.get_by_role("link", name="I've saved them, continue").click()
+    return codes
+
+
+def _chat(page, text: str) -> None:
+    page.fill("#chat-text", text)
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".chat-log li[data-id]", has_text=text)).to_have_count(1, timeout=10000)
+
+
+def test_a_member_receives_nothing_of_an_anonymous_or_held_author(privacy_forum, new_page):
+    base, folder = privacy_forum
+    marker = uuid.uuid4().hex[:10]
+    author = f"lantern-{marker[:6]}"
+    texts = {
+        "anonymous thread": f"Anonymous thread {marker} about a hard week",
+        "held reply": f"Held reply {marker}, text me at 555-201-3344 if you want to talk",
+        "anonymous chat": f"Anonymous chat {marker}, hello everyone",
+        "held chat": f"Held chat {marker}, call me at 555-201-3344 tonight",
+    }
+
+    reader = new_page()
+    seen = Recorder(reader)
+    log_in(reader, base, "morning-cedar")
+    seen.record()
+    reader.goto(base + "/rooms/anonymous-share")
+    reader.locator(".chat-presence").wait_for()
+
+    writer = new_page()
+    codes = _sign_up(writer, base, author)
+    writer.goto(base + "/c/daily-check-ins/new")
+    writer.fill("#title", f"A hard week {marker}")
+    writer.fill("#body", texts["anonymous thread"])
+    writer.check("#anonymous")
+    writer.get_by_role("button", name="Post thread").click()
+    writer.wait_for_url("**/t/*")
+    thread_url = writer.url.split("#")[0]
+    writer.goto(thread_url.rstrip("/") + "/reply")
+    writer.fill("#body", texts["held reply"])
+    writer.get_by_role("button", name="Post reply").click()
+    writer.get_by_role("button", name="Post anyway, for a moderator to review").click()
+    writer.wait_for_url("**/t/*")
+    writer.goto(base + "/rooms/anonymous-share")
+    writer.locator(".chat-presence").wait_for()
+    _chat(writer, texts["anonymous chat"])
+    _chat(writer, texts["held chat"])
+    expect(writer.locator(".chat-log li[data-state=held]")).to_have_count(1)
+
+    # The reader got the anonymous message live, then reads everything a member can reach.
+    expect(reader.locator(".chat-log li", has_text=texts["anonymous chat"])).to_have_count(1)
+    reader.wait_for_timeout(1000)  # time for anything that should not come
+    for path in ("/rooms/anonymous-share", "/", "/c/daily-check-ins", thread_url,
+                 f"/search?q={marker}", "/rooms", "/notifications", "/account",
+                 "/healthz", "/guidelines"):
+        seen.visit(path if path.startswith("http") else base + path)
+    seen.get(base + "/account/export")
+    reader.goto(base + "/rooms/anonymous-share")
+    expect(reader.locator(".chat-log li", has_text=texts["anonymous chat"])).to_have_count(1)
+    seen.record()
+    seen.finish()
+
+    assert seen.containing(texts["anonymous thread"]), "the scan saw no page with the thread"
+    assert "frame" in seen.containing(texts["anonymous chat"]), "the scan saw no chat frame"
+    leaks = {name: seen.containing(needle) for name, needle in
+             [("pseudonym", author), ("held reply", texts["held reply"][:30]),
+              ("held chat", texts["held chat"][:28])] + [(f"code {c}", c) for c in codes]}
+    assert not any(leaks.values()), leaks
+    print(f"\n[privacy] responses={len(seen.bodies)} frames={len(seen.frames)} scanned clean")
+
+    agents = {writer.evaluate("navigator.userAgent"), reader.evaluate("navigator.userAgent")}
+    assert_database_holds_no_address_or_agent(folder / "forum.sqlite3", agents)
+    log = (folder / "server.log").read_text()
+    for name, text in texts.items():
+        assert text not in log and marker not in log, f"the server log holds the {name}"
+    for agent in agents:
+        assert agent not in log

@@ -1,0 +1,90 @@
+"""Random and oversized values to every POST form: never a 500, nothing written when refused.
+
+The forms are the CSRF list of tests/web/test_security.py, which a test there keeps complete
+against app.url_map, so a new POST route is fuzzed here as soon as it has its CSRF case. Each
+example sends a valid CSRF token (so the form itself is reached) and some of the form's own
+fields, maybe unknown ones, with hostile values (tests/fuzz_support.py). Rate limits are off
+here: a refusal must come from validation, not from the limiter.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+
+from forum.services import boards, reports
+from tests.conftest import csrf_from, login
+from tests.fuzz_support import EXAMPLES, form_data, row_counts
+from tests.threads_support import new_reply, new_thread
+from tests.web.test_security import STATE_CHANGING
+
+ANONYMOUS = {"/signup", "/login", "/recover"}
+# The reply is someone else's post: one may not react to or report one's own.
+OTHERS_POST = {"/p/1/react": "/p/2/react", "/p/1/report": "/p/2/report"}
+EXTRA_FIELDS = ["anonymous", "content_warning", "confirm_hold", "quote_of", "days", "note",
+                "kind", "version", "page", "next", "locale", "posts", "on", "outcome"]
+ROUTES = [(OTHERS_POST.get(path, path), sorted(data)) for path, data in STATE_CHANGING]
+
+
+@pytest.fixture
+def app_config(app_config):
+    """The test app without rate limits."""
+    app_config["RATELIMIT_ENABLED"] = False
+    return app_config
+
+
+@pytest.fixture
+def keeper(app, make_user, member, second_member):
+    """An admin who is also a trained moderator and supervisor, with a thread, a reply by
+    someone else and a review item: every form has something to act on."""
+    keeper = make_user("keeper-jo", roles_=("admin", "moderator", "supervisor"),
+                       training=("crisis-response",))
+    board = boards.check_save_board(None, slug="daily-check-ins", name="Daily check-ins",
+                                    description="", position=1, content_note=None,
+                                    acting_user=keeper)
+    thread = new_thread(board, keeper).post.thread
+    reply = new_reply(thread, second_member).post
+    reports.check_report(reply.id, "This looks like spam to me", acting_user=member)
+    return keeper
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _print_counts():
+    yield
+    print(f"\n[fuzz] forms: cases={len(EXAMPLES)} examples={sum(EXAMPLES.values())}")
+
+
+def test_every_post_route_is_fuzzed(app):
+    adapter = app.url_map.bind("localhost")
+    fuzzed = {adapter.match(path, method="POST", return_rule=True)[0].rule for path, _ in ROUTES}
+    posts = {rule.rule for rule in app.url_map.iter_rules()
+             if "POST" in rule.methods and not rule.rule.startswith("/static")}
+    assert posts <= fuzzed, f"add fuzz cases for {sorted(posts - fuzzed)}"
+
+
+@pytest.mark.parametrize(("path", "fields"), ROUTES, ids=[p for p, _ in ROUTES])
+def test_form_answers_hostile_input_with_a_page_not_an_error(app, keeper, path, fields):
+    client = app.test_client()
+
+    def sign_in() -> str:
+        if path not in ANONYMOUS:
+            login(client, keeper)
+        return csrf_from(client, "/login" if path in ANONYMOUS else "/account")
+
+    token = sign_in()
+
+    @given(form_data(fields, EXTRA_FIELDS))
+    def send(data):
+        nonlocal token
+        EXAMPLES[path] += 1
+        before = row_counts()
+        response = client.post(path, data={**data, "csrf_token": token})
+        assert response.status_code < 500, (path, data, response.get_data(as_text=True)[:500])
+        if response.status_code >= 400:
+            after = row_counts()
+            changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
+            assert not changed, f"{path} refused {data!r} but wrote {changed}"
+        if path == "/logout" and response.status_code < 400:
+            token = sign_in()
+
+    send()
