@@ -12,12 +12,14 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po
 
-from tests import threads_support
+from tests import chat_support, threads_support
+from tests.chat_support import connect, emit, received
 from tests.conftest import csrf_from, login, page_text
 from tests.threads_support import new_thread
 
 board = threads_support.board
 screener = threads_support.screener
+room = chat_support.room
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CATALOGS = ROOT / "forum" / "translations"
@@ -209,3 +211,22 @@ def test_account_preference_beats_the_browser_and_offers_espanol(client, member)
                                               "csrf_token": token})
     page = page_text(client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}))
     assert '<html lang="en">' in page and "Log out" in page
+
+
+def test_chat_support_resources_come_in_the_members_language(app, member, second_member,
+                                                             room, screener):
+    from forum.services import accounts
+
+    accounts.set_preferences(member, locale="es", timezone="UTC")
+    spanish, english = connect(app, member), connect(app, second_member)
+    for sock in (spanish, english):
+        assert emit(sock, "join", {"room": room.slug})["ok"]
+    text = "I want to end it [[hold:crisis]]"
+    assert emit(spanish, "send", {"room": room.slug, "client_id": "es-1", "text": text})["ok"]
+    assert emit(english, "send", {"room": room.slug, "client_id": "en-1", "text": text})["ok"]
+    (es_support,) = received(spanish, "support")
+    (en_support,) = received(english, "support")
+    assert [r["name"] for r in es_support["resources"]] == [
+        "988 Línea de Prevención del Suicidio y Crisis"]
+    assert es_support["resources"][0]["contacts"][0]["note"] == "Llama y oprime 2 para español"
+    assert [r["name"] for r in en_support["resources"]] == ["988 Suicide & Crisis Lifeline"]
