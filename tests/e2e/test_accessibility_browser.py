@@ -106,6 +106,11 @@ def test_keyboard_alone_posts_a_reply_and_a_chat_message(new_page, forum_url):
     thread = _thread_path(page, forum_url)
 
     page.goto(forum_url + thread)
+    # The first Tab lands on the skip link, which moves focus past the header to the content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**#main")
     _tab_to(page, "el.id === 'body'")
     page.keyboard.type("Keyboard only reply, thank you all.")
     _tab_to(page, "el.tagName === 'BUTTON' && el.type === 'submit' && el.form"
