@@ -1,16 +1,21 @@
 """The authorization matrix: every route (each method) and every Socket.IO event against every
 persona, with the expected outcome. A route or event without a row fails the test.
 
-Outcomes are explained in tests/web/authz_support.py. Adding a route's row is one line:
-    "GET /meetings": row("ok"),
+Outcomes are explained in tests/web/authz_support.py. Adding a route's row is one line, with
+a shape below or row(default, persona=outcome...):
+    "GET /meetings": EVERYONE,
+    "POST /meetings/<int:meeting_id>/cancel": row("denied", visitor="login", facilitator="ok"),
+A route with an id needs that id in build_world's `ids` (and form data in FORM_DATA when its
+POST needs some); an event needs a step in walk_events.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.threads_support import screener  # noqa: F401  (fixture)
+from tests import threads_support
 from tests.web.authz_support import (
+    HTTP_OUTCOMES,
     PERSONAS,
     build_world,
     event_keys,
@@ -20,6 +25,8 @@ from tests.web.authz_support import (
     walk_events,
     walk_routes,
 )
+
+screener = threads_support.screener
 
 # The usual shapes of a row.
 EVERYONE = row("ok")
@@ -134,7 +141,7 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def world(app, make_user, screener):  # noqa: F811
+def world(app, make_user, screener):
     return build_world(make_user)
 
 
@@ -149,6 +156,8 @@ def test_matrix_has_a_row_for_every_route_and_event(app):
     assert not stale, "MATRIX rows for routes or events that no longer exist: " + ", ".join(stale)
     for key, outcomes in MATRIX.items():
         assert set(outcomes) == set(PERSONAS), key
+        if not key.startswith("/"):  # a route: a typo in an outcome would never match
+            assert set(outcomes.values()) <= HTTP_OUTCOMES, key
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -156,6 +165,8 @@ def test_each_persona_gets_what_the_matrix_says(app, world, persona):
     client = log_in_persona(app, world, persona)
     seen = walk_events(app, client, world)
     seen.update(walk_routes(app, client, world, visitor=persona == "visitor"))
+    unwalked = sorted(MATRIX.keys() - seen.keys())
+    assert not unwalked, f"give these a step in authz_support.walk_events: {unwalked}"
     wrong = [f"{key}: expected {MATRIX[key][persona]}, got {outcome}"
              for key, outcome in seen.items() if key in MATRIX and MATRIX[key][persona] != outcome]
     assert not wrong, f"{persona}:\n" + "\n".join(wrong)
