@@ -10,7 +10,8 @@ PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup run serve test test-sqlite test-postgres services browser lint bench messages clean
+.PHONY: setup run serve test test-sqlite test-postgres services browser lint bench messages \
+	translations clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +72,14 @@ bench: setup
 # Collect every user-facing string for translators (English is the source language).
 messages: setup
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o forum/translations/messages.pot .
+
+# After `make messages`: merge the new strings into each language's .po, translate them there,
+# then compile. The compiled .mo files are committed, so a fresh clone serves every language;
+# tests/web/test_i18n.py fails while a .mo is older than its .po or a member-facing string
+# lacks a translation.
+translations: setup
+	$(VENV)/bin/pybabel update -i forum/translations/messages.pot -d forum/translations -w 100
+	$(VENV)/bin/pybabel compile -d forum/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

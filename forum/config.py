@@ -35,7 +35,7 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
-    LANGUAGES = ("en",)
+    LANGUAGES = ("en", "es")
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     SIGNUP_RATE_LIMIT = "5 per hour"

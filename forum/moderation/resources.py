@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,23 @@ class Resource:
     description: str
     contacts: tuple[Contact, ...]
     hours: str | None = None
+    # Per language: {"name", "description", "hours", "notes": [one per contact, or null]}.
+    translations: tuple[tuple[str, Mapping[str, Any]], ...] = field(default=())
+
+    def localized(self, locale: str | None) -> Resource:
+        """The resource in this language where the file has its words; the original elsewhere."""
+        language = (locale or "").split("_")[0].split("-")[0]
+        words = dict(self.translations).get(language)
+        if not words:
+            return self
+        notes = list(words.get("notes") or [])
+        contacts = tuple(
+            replace(c, note=notes[i]) if i < len(notes) and notes[i] else c
+            for i, c in enumerate(self.contacts)
+        )
+        return replace(self, name=words.get("name") or self.name,
+                       description=(words.get("description") or self.description).strip(),
+                       hours=words.get("hours") or self.hours, contacts=contacts)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly form for the chat `support` event."""
@@ -72,6 +89,21 @@ def _contact(raw: Any, file: str, rid: str, errors: list[RuleError]) -> Contact 
                    raw.get("note"))
 
 
+def _translations(raw: Any, file: str, line: int, rid: str,
+                  errors: list[RuleError]) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    if raw is None:
+        return ()
+    allowed = {"name", "description", "hours", "notes"}
+    if not isinstance(raw, dict) or not all(
+        isinstance(words, dict) and set(words) <= allowed for words in raw.values()
+    ):
+        errors.append(RuleError(file, getattr(raw, "line", line), rid,
+                                "translations map a language to name, description, hours"
+                                " and notes"))
+        return ()
+    return tuple((str(lang), dict(words)) for lang, words in raw.items())
+
+
 def parse_resources(data: Any, file: str) -> tuple[dict[str, Resource], list[RuleError]]:
     """Validate the contents of resources.yml."""
     errors: list[RuleError] = []
@@ -98,6 +130,7 @@ def parse_resources(data: Any, file: str) -> tuple[dict[str, Resource], list[Rul
             id=rid, name=str(raw["name"]), kind=raw["kind"], country=str(raw["country"]).upper(),
             languages=tuple(map(str, languages)), description=str(raw["description"]).strip(),
             contacts=tuple(c for c in contacts if c), hours=raw.get("hours"),
+            translations=_translations(raw.get("translations"), file, line, rid, errors),
         )
     return out, errors
 

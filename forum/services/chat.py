@@ -293,10 +293,14 @@ def _publish_message(message: ChatMessage, room: Room) -> None:
 
 def support_payload(verdict: Any) -> dict[str, Any]:
     """The private `support` event: resources and a caring message."""
+    from flask_babel import get_locale
+
     from ..moderation.resources import resources_for
 
+    # The same language as the caring message below (Flask-Babel's choice for this session).
+    language = get_locale().language if get_locale() else None
     return {
-        "resources": [r.to_dict() for r in resources_for(verdict.resources)],
+        "resources": [r.localized(language).to_dict() for r in resources_for(verdict.resources)],
         "message": verdict.message or str(_l(
             "It sounds like you are going through a lot. You don't have to face this alone: "
             "these people can help right now.")),

@@ -15,7 +15,7 @@ from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Report, User
 from . import review_queue, screening
-from .posts import can_post
+from .accounts import is_suspended
 from .threads import access_post, is_own
 
 log = logging.getLogger("forum.reports")
@@ -31,9 +31,16 @@ def has_reported(post_id: int, user: User | None) -> bool:
     ) is not None
 
 
+def can_report(user: User | None) -> bool:
+    """May this account report posts? Any logged-in member not suspended, muted ones too: a mute
+    stops posting, not asking the moderators for help."""
+    return (user is not None and getattr(user, "is_authenticated", False)
+            and not is_suspended(user))
+
+
 def check_report(post_id: int, reason: str, *, acting_user: User) -> Report:
     """Report a post once, with a reason (screened once, like all member text)."""
-    if not can_post(acting_user):
+    if not can_report(acting_user):
         raise PermissionDenied()
     post = access_post(post_id, acting_user)
     reason = (reason or "").replace("\x00", "").strip()

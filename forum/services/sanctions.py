@@ -15,6 +15,7 @@ from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Appeal, ReviewItem, Sanction, User
 from . import audit, clock, mod_inbox
+from .review_claims import can_read
 from .review_queue import can_review
 
 log = logging.getLogger("forum.sanctions")
@@ -54,6 +55,10 @@ def check_sanction(
     if not can_review(acting_user):
         raise PermissionDenied()
     if member.id == acting_user.id:
+        raise PermissionDenied()
+    # A strike over an item is a judgement of its content: only someone allowed to read it (for
+    # crisis, method and overdose items, a crisis-trained moderator) may give one.
+    if item is not None and not can_read(item, acting_user):
         raise PermissionDenied()
     if kind not in KINDS:
         raise ValidationFailed({"kind": [str(_l("Choose warn, mute or suspend."))]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..moderation.resources import INTERNATIONAL, Resource, load_resources
@@ -53,9 +54,12 @@ def index():
     The reader's own country comes first: ?country=, else the browser's language region.
     """
     country = (request.args.get("country") or "").upper() or _browser_country() or "US"
+    language = get_locale().language if get_locale() else "en"
+    resources = {rid: r.localized(language) for rid, r in _resources().items()}
     return render_template(
         "crisis/index.html",
-        groups=_groups(_resources(), country),
+        groups=_groups(resources, country),
+        language=language,
         country_names=COUNTRY_NAMES,
         kind_names=KIND_NAMES,
         contact_names=CONTACT_NAMES,

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import Flask, current_app, flash, session, url_for
-from flask_babel import get_timezone, ngettext
+from flask_babel import get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -214,7 +214,9 @@ def pop_support(post_ids: set[int]) -> dict | None:
         from ..moderation.resources import resources_for
 
         support = dict(support)
-        support["items"] = resources_for(support.get("resources") or [])
+        language = get_locale().language if get_locale() else None
+        support["items"] = [r.localized(language)
+                            for r in resources_for(support.get("resources") or [])]
         return support
     return None
 

@@ -1,0 +1,172 @@
+"""The authorization matrix: every route (each method) and every Socket.IO event against every
+persona, with the expected outcome. A route or event without a row fails the test.
+
+Outcomes are explained in tests/web/authz_support.py. Adding a route's row is one line, with
+a shape below or row(default, persona=outcome...):
+    "GET /meetings": EVERYONE,
+    "POST /meetings/<int:meeting_id>/cancel": row("denied", visitor="login", facilitator="ok"),
+A route with an id needs that id in build_world's `ids` (and form data in FORM_DATA when its
+POST needs some); an event needs a step in walk_events.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import threads_support
+from tests.web.authz_support import (
+    HTTP_OUTCOMES,
+    PERSONAS,
+    build_world,
+    event_keys,
+    log_in_persona,
+    route_keys,
+    row,
+    walk_events,
+    walk_routes,
+)
+
+screener = threads_support.screener
+
+# The usual shapes of a row.
+EVERYONE = row("ok")
+ACCOUNTS = row("ok", visitor="login", suspended="login")  # any account that may log in
+POSTERS = {**ACCOUNTS, "muted": "denied"}  # a mute stops writing
+ADMINS = row("denied", visitor="login", suspended="login", admin="ok")
+# The team's pages: moderators and admins; to everyone else they do not exist.
+TEAM = row("hidden", visitor="login", suspended="login", moderator="ok", trained="ok",
+           supervisor="ok", admin="ok")
+# A crisis item: only crisis-trained moderators may read and act on it.
+RISK_ITEM = {**TEAM, "moderator": "denied", "admin": "denied"}
+# Another member's post: only its author (none of the personas) may edit it.
+AUTHOR_ONLY = row("hidden", visitor="login", suspended="login")
+CHAT = row("ok", visitor="refused", suspended="refused")
+
+MATRIX: dict[str, dict[str, str]] = {
+    "GET /": EVERYONE,
+    "GET /account": ACCOUNTS,
+    "POST /account/delete": ACCOUNTS,
+    "GET /account/export": ACCOUNTS,
+    "POST /account/mutes": ACCOUNTS,
+    "POST /account/mutes/<int:user_id>/delete": ACCOUNTS,
+    "POST /account/password": ACCOUNTS,
+    "POST /account/preferences": ACCOUNTS,
+    "POST /account/pseudonym": ACCOUNTS,
+    "POST /account/recovery-codes": ACCOUNTS,
+    "GET /boards/new": ADMINS,
+    "POST /boards/new": ADMINS,
+    "GET /c/<slug>": EVERYONE,
+    "GET /c/<slug>/edit": ADMINS,
+    "POST /c/<slug>/edit": ADMINS,
+    "GET /c/<slug>/new": POSTERS,
+    "POST /c/<slug>/new": POSTERS,
+    "GET /crisis": EVERYONE,
+    "GET /guidelines": EVERYONE,
+    "POST /guidelines/agree": ACCOUNTS,
+    "GET /guidelines/edit": ADMINS,
+    "POST /guidelines/edit": ADMINS,
+    "GET /healthz": EVERYONE,
+    "GET /inbox": ACCOUNTS,
+    "POST /inbox": ACCOUNTS,
+    "GET /login": EVERYONE,
+    "POST /login": EVERYONE,
+    "POST /logout": row("ok", visitor="login"),
+    "GET /milestone": ACCOUNTS,
+    "POST /milestone": ACCOUNTS,
+    "GET /notifications": ACCOUNTS,
+    "POST /notifications/<int:notification_id>/read": ACCOUNTS,
+    "POST /notifications/read": ACCOUNTS,
+    "GET /p/<int:post_id>": EVERYONE,
+    "POST /p/<int:post_id>/delete": AUTHOR_ONLY,
+    "GET /p/<int:post_id>/edit": AUTHOR_ONLY,
+    "POST /p/<int:post_id>/edit": AUTHOR_ONLY,
+    "GET /p/<int:post_id>/history": {**TEAM, "admin": "hidden"},  # moderators only
+    "POST /p/<int:post_id>/react": POSTERS,
+    "GET /p/<int:post_id>/report": ACCOUNTS,
+    "POST /p/<int:post_id>/report": ACCOUNTS,
+    "GET /p/<int:post_id>/resubmit": AUTHOR_ONLY,
+    "POST /p/<int:post_id>/resubmit": AUTHOR_ONLY,
+    "POST /p/<int:post_id>/reveal": {**TEAM, "member": "denied", "muted": "denied",
+                                     "facilitator": "denied", "admin": "denied"},
+    "GET /recover": EVERYONE,
+    "POST /recover": row("invalid"),  # a wrong recovery code, whoever sends it
+    "GET /review": TEAM,
+    "GET /review/<int:item_id>": TEAM,
+    "POST /review/<int:item_id>/claim": RISK_ITEM,
+    "POST /review/<int:item_id>/decide": RISK_ITEM,
+    "POST /review/<int:item_id>/followup": RISK_ITEM,
+    "POST /review/<int:item_id>/message": RISK_ITEM,
+    "POST /review/<int:item_id>/release": {**TEAM, "moderator": "denied"},
+    "POST /review/<int:item_id>/sanction": RISK_ITEM,
+    "GET /review/appeals": TEAM,
+    "POST /review/appeals/<int:appeal_id>": TEAM,
+    "GET /review/audit": {**TEAM, "moderator": "hidden", "trained": "hidden"},  # supervisors
+    "POST /review/duty": TEAM,
+    "GET /review/inbox": TEAM,
+    "GET /review/inbox/<int:member_id>": TEAM,
+    "POST /review/inbox/<int:member_id>": TEAM,
+    "GET /review/pulse": TEAM,
+    "GET /review/shifts": TEAM,
+    "POST /review/shifts": {**TEAM, "moderator": "denied", "trained": "denied",
+                            "supervisor": "denied"},
+    "POST /review/shifts/<int:shift_id>/delete": ADMINS,
+    "GET /review/team": {**AUTHOR_ONLY, "admin": "ok"},
+    "GET /rooms": EVERYONE,
+    "GET /rooms/<slug>": ACCOUNTS,
+    "GET /search": EVERYONE,
+    "GET /signup": EVERYONE,
+    "POST /signup": EVERYONE,
+    "GET /signup/suggest": EVERYONE,
+    "GET /static/<path:filename>": EVERYONE,
+    "GET /strikes": ACCOUNTS,
+    "POST /strikes/<int:sanction_id>/appeal": {**AUTHOR_ONLY, "muted": "ok"},  # their mute
+    "GET /t/<int:thread_id>": EVERYONE,
+    "GET /t/<int:thread_id>/reply": POSTERS,
+    "POST /t/<int:thread_id>/reply": POSTERS,
+    "/chat connect": CHAT,
+    "/chat delete": {**CHAT, "muted": "not_found"},  # muted: nothing of theirs to delete
+    "/chat disconnect": CHAT,
+    "/chat join": CHAT,
+    "/chat leave": CHAT,
+    "/chat send": {**CHAT, "muted": "forbidden"},
+    "/chat sync": CHAT,
+    "/mod connect": row("refused", moderator="ok", trained="ok", supervisor="ok", admin="ok"),
+}
+
+
+@pytest.fixture
+def app_config(app_config):
+    # Nine log-ins per test; the limits have their own tests.
+    return dict(app_config, RATELIMIT_ENABLED=False)
+
+
+@pytest.fixture
+def world(app, make_user, screener):
+    return build_world(make_user)
+
+
+def test_matrix_has_a_row_for_every_route_and_event(app):
+    live = {key for key, _method, _endpoint in route_keys(app)} | set(event_keys())
+    missing = sorted(live - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - live)
+    rows = len(MATRIX) * len(PERSONAS)
+    print(f"authorization matrix: {len(MATRIX)} routes and events x {len(PERSONAS)} personas"
+          f" = {rows} rows")
+    assert not missing, "add a MATRIX row for: " + ", ".join(missing)
+    assert not stale, "MATRIX rows for routes or events that no longer exist: " + ", ".join(stale)
+    for key, outcomes in MATRIX.items():
+        assert set(outcomes) == set(PERSONAS), key
+        if not key.startswith("/"):  # a route: a typo in an outcome would never match
+            assert set(outcomes.values()) <= HTTP_OUTCOMES, key
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_persona_gets_what_the_matrix_says(app, world, persona):
+    client = log_in_persona(app, world, persona)
+    seen = walk_events(app, client, world)
+    seen.update(walk_routes(app, client, world, visitor=persona == "visitor"))
+    unwalked = sorted(MATRIX.keys() - seen.keys())
+    assert not unwalked, f"give these a step in authz_support.walk_events: {unwalked}"
+    wrong = [f"{key}: expected {MATRIX[key][persona]}, got {outcome}"
+             for key, outcome in seen.items() if key in MATRIX and MATRIX[key][persona] != outcome]
+    assert not wrong, f"{persona}:\n" + "\n".join(wrong)
