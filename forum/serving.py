@@ -25,6 +25,8 @@ def close_live_connections() -> int:
     if server is None:
         return 0
     count = len(server.eio.sockets)
+    # Logged first: once the sockets close the worker may exit before this thread goes on.
+    log.info("closing live connections count=%s", count)
     try:
         server.eio.disconnect()
     except Exception:  # shutting down regardless
@@ -43,5 +45,4 @@ class ForumWorker(ThreadWorker):
             threading.Thread(target=self._close_sockets, name="forum-close", daemon=True).start()
 
     def _close_sockets(self) -> None:
-        count = close_live_connections()
-        log.info("closed live connections count=%s", count)
+        close_live_connections()

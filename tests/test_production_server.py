@@ -40,7 +40,7 @@ def test_sigterm_closes_chat_connections_cleanly_and_exits(tmp_path: Path):
         assert process.proc.wait(timeout=15) == 0
         assert time.monotonic() - started < 10
         log = (tmp_path / "server.log").read_text()
-        assert "closed live connections count=1" in log
+        assert "closing live connections count=1" in log
         listener.close()
     finally:
         process.stop()
