@@ -237,6 +237,9 @@ def register() -> None:
     room_controls.register_host_rule(meetings_access.host_rule)
     room_controls.register_session_end_observer(meetings_sessions.observe_session_end)
     room_controls.register_session_start(meetings_sessions.latest_session_start)
+    from . import room_entry
+
+    room_entry.register_capacity(meetings_access.room_capacity)
     # Sessions held and attendance in the community measures, from the anonymous counts.
     measure_feeds.register_meeting_figures(meetings_attendance.held_session_rows)
 

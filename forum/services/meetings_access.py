@@ -76,3 +76,9 @@ def host_rule(room: Room, user: User) -> bool | None:
     if hosts is None:
         return None
     return user.id in hosts
+
+
+def room_capacity(room: Room) -> int | None:
+    """A meeting room lets in at most the meeting's capacity per session; None elsewhere."""
+    meeting = meeting_for_room(room)
+    return meeting.capacity if meeting is not None else None

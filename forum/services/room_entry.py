@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from ..errors import ForumError, NotFound, ValidationFailed
 from ..extensions import db
@@ -39,6 +39,41 @@ class RoomLocked(ForumError):
     """The room takes no new joins right now."""
 
     code = "locked"
+
+
+class RoomFull(ForumError):
+    """The session has as many people as its capacity allows."""
+
+    code = "full"
+
+
+# Room capacity providers (a meeting's capacity); None: no limit for this room.
+_CAPACITIES: list = []
+
+
+def register_capacity(provider) -> None:
+    """Let a feature give a room a capacity: provider(room) -> int | None."""
+    if provider not in _CAPACITIES:
+        _CAPACITIES.append(provider)
+
+
+def capacity(room: Room) -> int | None:
+    """How many members a session of this room may let in, or None."""
+    for provider in list(_CAPACITIES):
+        answer = provider(room)
+        if answer is not None:
+            return int(answer)
+    return None
+
+
+def admitted_count(room: Room) -> int:
+    """Members let in during the room's current session (facilitators not counted)."""
+    query = select(func.count(RoomParticipant.id)).where(
+        RoomParticipant.room_id == room.id, RoomParticipant.status == ADMITTED)
+    began = room_controls.session_began(room)
+    if began is not None:
+        query = query.where(RoomParticipant.updated_at >= began)
+    return int(db.session.scalar(query) or 0)
 
 
 class RemovedFromRoom(ForumError):
@@ -102,6 +137,11 @@ def check_enter(room: Room, *, acting_user: User) -> Entry:
         return Entry(waiting=False, facilitator=False)
     if room_controls.is_locked(room):
         raise RoomLocked(str(_l("This room is locked: no one new can join right now.")))
+    limit = capacity(room)
+    if limit is not None and status != WAITING and admitted_count(room) >= limit:
+        raise RoomFull(str(_l(
+            "This session is full (%(n)d people). Other meetings are listed on the meetings "
+            "page, and “Talk to someone now” reaches a person at any time.", n=limit)))
     row = _participant_for_update(room, acting_user.id)
     if room_controls.waiting_room_on(room):
         row.status = WAITING
@@ -164,6 +204,10 @@ def _resolve_knock(room: Room, payload: dict[str, Any], acting_user: User, admit
     row = participant(room, user.id)
     if row is None or row.status != WAITING:
         raise NotFound()
+    limit = capacity(room) if admit else None
+    if limit is not None and admitted_count(room) >= limit:
+        raise RoomFull(str(_l("The session is full (%(n)d people): raise the meeting's capacity"
+                              " to let more in.", n=limit)))
     row.status = ADMITTED if admit else DECLINED
     row.updated_at = clock.now()
     audit_room("admit" if admit else "decline", room, acting_user, user_id=user.id)

@@ -102,3 +102,33 @@ def test_a_manual_close_lasts_only_until_the_next_session(app, fake_clock, facil
     fake_clock.set(NEXT - 5 * MIN)
     assert chat.is_open(room, fake_clock())
     assert room_controls.slow_mode_seconds(room) == 0
+
+
+def test_a_meeting_lets_in_no_more_than_its_capacity(app, fake_clock, facilitator, make_user):
+    from forum.services import room_controls
+
+    meeting = schedule(facilitator, capacity="2")
+    slug = meeting.room.slug
+    fake_clock.set(START - 5 * MIN)
+    host = connect(app, facilitator)
+    assert emit(host, "join", {"room": slug})["ok"]
+    # With the waiting room on, the host lets people in up to the capacity.
+    people = [make_user(f"circle-{i}") for i in range(3)]
+    socks = [connect(app, person) for person in people]
+    for sock in socks:
+        assert emit(sock, "join", {"room": slug})["waiting"]
+    assert emit(host, "admit", {"room": slug, "user": people[0].id})["ok"]
+    assert emit(host, "admit", {"room": slug, "user": people[1].id})["ok"]
+    full = emit(host, "admit", {"room": slug, "user": people[2].id})
+    assert full["ok"] is False and full["error"] == "full" and "2 people" in full["message"]
+    # Without the waiting room, a newcomer past the capacity is told so; those let in return.
+    room_controls.check_waiting_room(meeting.room, False, acting_user=facilitator)
+    newcomer = connect(app, make_user("late-arrival"))
+    refused = emit(newcomer, "join", {"room": slug})
+    assert refused["ok"] is False and refused["error"] == "full"
+    assert "Talk to someone now" in refused["message"]
+    assert emit(socks[0], "join", {"room": slug})["ok"]
+    # Facilitators are not counted against the capacity.
+    assert emit(host, "join", {"room": slug})["ok"]
+    for sock in (*socks, newcomer, host):
+        sock.disconnect("/chat")
