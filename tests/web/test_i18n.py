@@ -24,23 +24,37 @@ room = chat_support.room
 ROOT = Path(__file__).resolve().parent.parent.parent
 CATALOGS = ROOT / "forum" / "translations"
 # The member-facing templates and modules whose every string must have a Spanish translation.
-# Pages added later (meetings, support requests) get a line here once `make messages` and
-# `make translations` have brought their strings into the catalog.
+# A page added later gets a line here once `make messages` and `make translations` have brought
+# its strings into the catalog.
 MEMBER_FACING = [
     "templates/base.html", "templates/_macros.html", "templates/errors.html",
     "templates/auth/signup.html", "templates/auth/login.html", "templates/auth/recover.html",
     "templates/auth/recovery_codes.html", "templates/main/index.html",
     "templates/main/guidelines.html", "templates/boards/board.html",
-    "templates/threads/thread.html", "templates/threads/_post.html",
+    "templates/threads/thread.html", "templates/threads/_posts.html",
     "templates/threads/_post_form.html", "templates/threads/new.html",
     "templates/threads/reply.html", "templates/threads/report.html",
-    "templates/rooms/index.html", "templates/rooms/room.html", "templates/crisis/index.html",
-    "templates/account/index.html",
+    "templates/rooms/index.html", "templates/rooms/room.html", "templates/rooms/_host_panel.html",
+    "templates/crisis/index.html", "templates/account/index.html",
+    "templates/meetings/index.html", "templates/meetings/meeting.html",
+    "templates/meetings/form.html", "templates/meetings/attendance.html",
+    "templates/support/start.html", "templates/support/request.html",
+    "templates/support/requests.html", "templates/support/_resources.html",
+    "templates/measures/shared.html", "templates/measures/_report.html",
+    "templates/measures/checkin.html",
     "forum/web/forms.py", "forum/web/thread_forms.py", "forum/web/crisis.py",
     "forum/web/auth.py", "forum/web/account.py", "forum/web/__init__.py",
     "forum/services/accounts.py", "forum/services/passwords.py", "forum/services/posts.py",
     "forum/services/chat.py", "forum/realtime/chat.py", "forum/services/reactions.py",
     "forum/services/reports.py",
+    "forum/web/meetings.py", "forum/web/meeting_forms.py", "forum/services/meetings.py",
+    "forum/services/meetings_plan.py", "forum/services/meetings_reminders.py",
+    "forum/services/meetings_sessions.py",
+    "forum/web/support.py", "forum/services/support_requests.py",
+    "forum/services/room_controls.py", "forum/services/room_entry.py",
+    "forum/services/room_guards.py",
+    "forum/web/measures.py", "forum/services/measures.py", "forum/services/checkins.py",
+    "forum/services/measure_feeds.py", "forum/services/measure_figures.py",
 ]
 SPANISH = {"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}
 
