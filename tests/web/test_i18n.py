@@ -12,12 +12,14 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po
 
-from tests import chat_support, threads_support
+from tests import chat_support, meetings_support, threads_support
 from tests.chat_support import connect, emit, received
 from tests.conftest import csrf_from, login, page_text
+from tests.meetings_support import schedule
 from tests.threads_support import new_thread
 
 board = threads_support.board
+fake_clock = meetings_support.fake_clock
 screener = threads_support.screener
 room = chat_support.room
 
@@ -244,3 +246,45 @@ def test_chat_support_resources_come_in_the_members_language(app, member, second
         "988 Línea de Prevención del Suicidio y Crisis"]
     assert es_support["resources"][0]["contacts"][0]["note"] == "Llama y oprime 2 para español"
     assert [r["name"] for r in en_support["resources"]] == ["988 Suicide & Crisis Lifeline"]
+
+
+def _words(response) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", page_text(response)).split())
+
+
+def test_meetings_in_spanish_name_the_days_in_spanish(app, client, facilitator, fake_clock):
+    from datetime import UTC, datetime
+
+    meeting = schedule(facilitator)
+    fake_clock.set(datetime(2026, 10, 20, 17, 0, tzinfo=UTC))  # Tuesday, an hour before
+    listing = _words(client.get("/meetings", headers=SPANISH))
+    assert "Reuniones" in listing and "Las horas se muestran en UTC" in listing
+    assert "mar 2026-10-20 18:00" in listing and "mar 19:00 en Europe/London" in listing
+    assert "Tue " not in listing and "Log in to join" not in listing
+    page = _words(client.get(f"/meetings/{meeting.id}", headers=SPANISH))
+    assert "Cada martes a las 19:00 (Europe/London), durante 60 minutos" in page
+    assert "Ronda de cómo estamos" in page and "20 personas" in page
+    assert "Tue 2026-10-20 18:00" in _words(client.get("/meetings"))
+
+
+def test_checkin_in_spanish_says_its_wording_is_a_translation(app, client, member):
+    login(client, member)
+    token = csrf_from(client, "/account/checkin")
+    assert client.post("/account/checkin/opt-in", data={"csrf_token": token}).status_code == 302
+    spanish = _words(client.get("/account/checkin", headers=SPANISH))
+    assert "¿Cuánta conexión sientes con esta comunidad?" in spanish
+    assert "Hay cosas más importantes para mí en la vida que consumir sustancias." in spanish
+    assert "nuestra traducción de los ítems publicados en inglés" in spanish
+    assert "no se ha validado" in spanish
+    english = _words(client.get("/account/checkin"))
+    assert "There are more important things to me in life than using substances." in english
+    assert "our translation" not in english
+
+
+def test_support_and_facilitator_tools_in_spanish(app, client, facilitator, room):
+    login(client, facilitator)
+    assert "Habla con alguien ahora" in _words(client.get("/support", headers=SPANISH))
+    page = page_text(client.get(f"/rooms/{room.slug}", headers=SPANISH))
+    # The strings chat-host.js shows come from these attributes.
+    assert "Herramientas del facilitador" in page and 'data-l-admit="Dejar entrar"' in page
+    assert "Modo lento" in page and "Un mensaje cada" in page
