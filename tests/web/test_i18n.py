@@ -43,7 +43,10 @@ MEMBER_FACING = [
     "templates/support/start.html", "templates/support/request.html",
     "templates/support/requests.html", "templates/support/_resources.html",
     "templates/measures/shared.html", "templates/measures/_report.html",
-    "templates/measures/checkin.html",
+    "templates/measures/checkin.html", "templates/notifications/index.html",
+    "templates/notifications/milestone.html", "templates/threads/edit.html",
+    "templates/threads/history.html", "templates/threads/search.html",
+    "templates/account/deleted.html", "templates/review/resubmit.html",
     "forum/web/forms.py", "forum/web/thread_forms.py", "forum/web/crisis.py",
     "forum/web/auth.py", "forum/web/account.py", "forum/web/__init__.py",
     "forum/services/accounts.py", "forum/services/passwords.py", "forum/services/posts.py",
@@ -57,6 +60,8 @@ MEMBER_FACING = [
     "forum/services/room_guards.py",
     "forum/web/measures.py", "forum/services/measures.py", "forum/services/checkins.py",
     "forum/services/measure_feeds.py", "forum/services/measure_figures.py",
+    "forum/web/notifications.py", "forum/services/milestones.py", "forum/services/mutes.py",
+    "forum/services/review_content.py",
 ]
 SPANISH = {"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}
 
