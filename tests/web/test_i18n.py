@@ -47,6 +47,7 @@ MEMBER_FACING = [
     "templates/notifications/milestone.html", "templates/threads/edit.html",
     "templates/threads/history.html", "templates/threads/search.html",
     "templates/account/deleted.html", "templates/review/resubmit.html",
+    "templates/team/inbox.html", "templates/team/strikes.html",
     "forum/web/forms.py", "forum/web/thread_forms.py", "forum/web/crisis.py",
     "forum/web/auth.py", "forum/web/account.py", "forum/web/__init__.py",
     "forum/services/accounts.py", "forum/services/passwords.py", "forum/services/posts.py",
@@ -61,7 +62,7 @@ MEMBER_FACING = [
     "forum/web/measures.py", "forum/services/measures.py", "forum/services/checkins.py",
     "forum/services/measure_feeds.py", "forum/services/measure_figures.py",
     "forum/web/notifications.py", "forum/services/milestones.py", "forum/services/mutes.py",
-    "forum/services/review_content.py",
+    "forum/services/review_content.py", "forum/web/team.py", "forum/services/sanctions.py",
 ]
 SPANISH = {"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}
 
