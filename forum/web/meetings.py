@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from babel.dates import format_date
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -27,6 +29,14 @@ from .meeting_forms import CancelMeetingForm, MeetingForm
 from .util import verdict_errors
 
 bp = Blueprint("meetings", __name__)
+
+
+@bp.app_template_filter("session_day")
+def session_day(moment, with_date: bool = True) -> str:
+    """A session's start in its own zone, the weekday in the reader's language ("lun. 2026-12-07
+    19:00"): strftime's %a is always English."""
+    day = format_date(moment.date(), "EEE", locale=get_locale() or "en")
+    return f"{day} {moment.strftime('%Y-%m-%d %H:%M' if with_date else '%H:%M')}"
 
 
 def _viewer():

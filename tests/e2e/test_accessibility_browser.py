@@ -15,8 +15,10 @@ from tests.e2e.flows import log_in
 pytestmark = pytest.mark.live
 
 # One row a page: (name, who looks at it (None: a visitor; "es": a visitor whose browser asks
-# for Spanish), path). "{thread}" is a thread of the demo community. Pages added later get a
-# row here.
+# for Spanish), path). A path in braces is found by RESOLVE below: "{thread}" is a thread of
+# the demo community, "{meeting}" one of its meetings, "{support}" the waiting page of a
+# request the member has just made, "{checkin}" the check-in form once opted in. Pages added
+# later get a row here.
 PAGES = [
     ("home", None, "/"),
     ("home-member", "steady-heron", "/"),
@@ -30,9 +32,23 @@ PAGES = [
     ("room", "steady-heron", "/rooms/coffee-room"),
     ("account", "steady-heron", "/account"),
     ("review-queue", "mod-rowan", "/review"),
+    ("meetings", "steady-heron", "/meetings"),
+    ("meeting", "steady-heron", "{meeting}"),
+    ("meeting-host", "facilitator-sam", "{meeting}"),
+    ("new-meeting", "facilitator-sam", "/meetings/new"),
+    ("room-facilitator", "facilitator-sam", "/rooms/coffee-room"),
+    ("support-waiting", "morning-cedar", "{support}"),
+    ("support-requests", "facilitator-sam", "/support/requests"),
+    ("community-measures", "steady-heron", "/community/measures"),
+    ("checkin", "steady-heron", "{checkin}"),
     ("sign-up-es", "es", "/signup"),
     ("crisis-es", "es", "/crisis"),
+    ("meetings-es", "es", "/meetings"),
+    ("meeting-es", "es", "{meeting}"),
 ]
+# What a row's page must show for its check to mean anything.
+MUST_SHOW = {"meeting-host": "#host-heading", "room-facilitator": ".chat-panel",
+             "support-waiting": ".support-request", "checkin": "fieldset.checkin-item"}
 AXE_RUNS: list[str] = []
 
 
@@ -41,6 +57,34 @@ def _thread_path(page, base: str) -> str:
     href = page.locator("a.thread-title").first.get_attribute("href")
     assert href and re.match(r"^/t/\d+$", href), href
     return href
+
+
+def _meeting_path(page, base: str) -> str:
+    page.goto(base + "/meetings")
+    href = page.locator("main h2 a").first.get_attribute("href")
+    assert href and re.match(r"^/meetings/\d+$", href), href
+    return href
+
+
+def _support_path(page, base: str) -> str:
+    page.goto(base + "/support")
+    with page.expect_navigation():
+        page.locator("form.support-form button[type=submit]").click()
+    path = page.url.removeprefix(base)
+    assert re.match(r"^/support/\d+$", path), path
+    return path
+
+
+def _checkin_path(page, base: str) -> str:
+    page.goto(base + "/account/checkin")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Opt in to the check-in").click()
+    expect(page.locator("fieldset.checkin-item")).to_have_count(11)
+    return "/account/checkin"
+
+
+RESOLVE = {"{thread}": _thread_path, "{meeting}": _meeting_path, "{support}": _support_path,
+           "{checkin}": _checkin_path}
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +109,13 @@ def sessions(browser, forum_url):
 def test_axe_finds_nothing_serious(sessions, forum_url, request, name, who, path):
     page = sessions[who]
     request.node.open_pages = [page]
-    if path == "{thread}":
-        path = _thread_path(page, forum_url)
+    if path in RESOLVE:
+        path = RESOLVE[path](page, forum_url)
     response = page.goto(forum_url + path)
     assert response.status == 200, (name, response.status)
     page.wait_for_load_state("networkidle")
+    if name in MUST_SHOW:
+        expect(page.locator(MUST_SHOW[name]).first).to_be_visible()
     violations = run_axe(page)
     problems = blocking(violations)
     AXE_RUNS.append(name)
@@ -128,3 +174,48 @@ def test_keyboard_alone_posts_a_reply_and_a_chat_message(new_page, forum_url):
     # Locator assertions, not wait_for_function: the page's CSP (rightly) forbids eval.
     expect(mine).to_have_count(1, timeout=8000)
     expect(mine).to_have_attribute("data-state", "published", timeout=8000)
+
+
+def test_keyboard_alone_runs_the_facilitator_panel(new_page, forum_url):
+    # Waiting room on (Space), slow mode on (arrow key in the select), a knocking member let
+    # in (Enter on "Let in"), then everything back off: no mouse anywhere.
+    sam = new_page(1280, 900)
+    log_in(sam, forum_url, "facilitator-sam")
+    sam.goto(forum_url + "/rooms/night-owls")
+    expect(sam.locator(".chat-panel")).to_have_count(1)
+    sam.locator(".chat-status", has_text=re.compile(r"\S")).wait_for(timeout=8000)
+    status = sam.locator(".chat-panel-status")
+    _tab_to(sam, "el.classList.contains('chat-waiting-toggle')")
+    sam.keyboard.press("Space")
+    expect(status).to_have_text("Done.", timeout=8000)
+    expect(sam.locator(".chat-waiting-toggle")).to_be_checked()
+    _tab_to(sam, "el.id === 'chat-slow-mode'")
+    sam.keyboard.press("ArrowDown")
+    expect(sam.locator("#chat-slow-mode")).not_to_have_value("0")
+    seconds = sam.locator("#chat-slow-mode").input_value()
+
+    heron = new_page(1280, 900)
+    log_in(heron, forum_url, "steady-heron")
+    heron.goto(forum_url + "/rooms/night-owls")
+    expect(heron.locator(".chat-notice")).to_contain_text("Waiting to be let in", timeout=8000)
+    knock = sam.locator(".chat-knocks li[data-user]")
+    expect(knock).to_have_count(1, timeout=8000)
+    expect(knock).to_contain_text("steady-heron")
+    _tab_to(sam, "el.tagName === 'BUTTON' && el.closest('.chat-knocks') !== null"
+                 " && el.textContent === 'Let in'")
+    sam.keyboard.press("Enter")
+    expect(knock).to_have_count(0, timeout=8000)
+    # Let in, the member sees the room's slow mode set from the keyboard.
+    expect(heron.locator(".chat-slow")).to_contain_text(f"one message every {seconds} seconds",
+                                                         timeout=8000)
+    expect(heron.locator("#chat-text")).to_be_enabled()
+
+    _tab_to(sam, "el.classList.contains('chat-waiting-toggle')")
+    sam.keyboard.press("Space")
+    expect(sam.locator(".chat-waiting-toggle")).not_to_be_checked()
+    _tab_to(sam, "el.id === 'chat-slow-mode'")
+    sam.keyboard.press("Home")
+    expect(sam.locator("#chat-slow-mode")).to_have_value("0")
+    sam.reload()  # what the server kept, not just what the page shows
+    expect(sam.locator(".chat-waiting-toggle")).not_to_be_checked()
+    expect(sam.locator("#chat-slow-mode")).to_have_value("0")

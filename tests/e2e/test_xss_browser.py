@@ -15,6 +15,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -114,6 +115,32 @@ def test_stored_vectors_run_on_no_page(xss_forum, watch, browser):
     watch.assert_clean()
     _report("stored", watch, started, review_pages=len(manifest["review_items"]) + 1,
             threads=len(manifest["threads"]), outcomes=manifest["outcomes"])
+
+
+def test_meeting_titles_and_descriptions_run_on_no_page(xss_forum, browser):
+    # Every vector is a meeting's title (all listed on /meetings) and part of a description;
+    # one meeting page per kind of vector shows the title in <title> and <h1>, and the edit
+    # form puts it in a value, where the attribute breakouts ("context") aim.
+    base, manifest = xss_forum
+    started = time.monotonic()
+    plan = manifest["meetings"]
+    assert manifest["outcomes"]["meeting title stored"] == len(VECTORS), manifest["outcomes"]
+    assert len(plan["descriptions"]) == plan["description_batches"], manifest["outcomes"]
+    first_of_kind: dict[str, int] = {}
+    for vector in VECTORS:
+        first_of_kind.setdefault(vector.kind, plan["titles"][str(vector.id)])
+    pages = [base + "/meetings"] + [
+        f"{base}/meetings/{i}" for i in [*plan["descriptions"], *first_of_kind.values()]] + [
+        f"{base}/meetings/{plan['titles'][str(v.id)]}/edit" for v in VECTORS
+        if v.kind == "context"]
+    host = check_pages(browser, pages, login=lambda p: log_in(p, base, plan["host"]))
+    visitor = check_pages(browser, [base + "/meetings"])
+    assert host.pages_checked == len(pages) and visitor.pages_checked == 1
+    with urllib.request.urlopen(base + "/meetings") as response:  # every title was on the list
+        listed = response.read().decode()
+    assert all(f'href="/meetings/{i}"' in listed for i in plan["titles"].values())
+    _report("meetings", host, started, meetings=len(plan["titles"]),
+            descriptions=len(plan["descriptions"]))
 
 
 def _submit(page, fields: dict[str, str], button: str) -> None:

@@ -1,9 +1,10 @@
 """Put every XSS vector into a live forum's database through the services, before it serves.
 
 `python -m tests.e2e.xss_seed MANIFEST.json` (with the live server's FORUM_* environment) writes
-thread titles and bodies, anonymous replies, chat messages, room titles and report reasons, all
-screened as members' text is, and records what was stored (and what the pipeline refused) in
-the manifest for the browser test. The HTTP path of each kind is exercised by the test itself.
+thread titles and bodies, anonymous replies, chat messages, room titles, report reasons and
+meeting titles and descriptions, all screened as members' text is, and records what was stored
+(and what the pipeline refused) in the manifest for the browser test. The HTTP path of each kind
+is exercised by the test itself.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import sys
 import uuid
 from collections import Counter
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -20,7 +22,8 @@ from forum.errors import ForumError
 from forum.extensions import db
 from forum.models import Board, Room
 from forum.moderation.verdict import Reason, Verdict
-from forum.services import accounts, boards, chat, posts, reports, review_queue
+from forum.services import accounts, boards, chat, clock, meetings, posts, reports, review_queue
+from forum.services.meetings_plan import DESCRIPTION_MAX, TITLE_MAX
 from tests.xss_vectors import VECTORS
 
 BOARD = "xss-lab"
@@ -39,11 +42,11 @@ def _try(outcomes: Counter, kind: str, action):
     return result
 
 
-def _reasons() -> list[str]:
-    """The vectors joined into report reasons of at most REASON_MAX characters."""
+def _reasons(limit: int = REASON_MAX) -> list[str]:
+    """The vectors joined into texts of at most `limit` characters (report reasons...)."""
     chunks, current = [], ""
     for vector in VECTORS:
-        if current and len(current) + 1 + len(vector.text) > REASON_MAX:
+        if current and len(current) + 1 + len(vector.text) > limit:
             chunks.append(current)
             current = ""
         current = f"{current}\n{vector.text}" if current else vector.text
@@ -111,6 +114,7 @@ def seed() -> dict:
             db.session.commit()
             review_items.append(item.id)
     return {
+        "meetings": _seed_meetings(outcomes),
         "board": BOARD,
         "threads": threads,
         "opening_posts": opening,
@@ -119,6 +123,38 @@ def seed() -> dict:
         "outcomes": dict(sorted(outcomes.items())),
         "vectors": len(VECTORS),
     }
+
+
+def _meeting(title: str, description: str) -> dict:
+    # One session tomorrow: every meeting is listed on /meetings, in one page.
+    tomorrow = clock.now().date() + timedelta(days=1)
+    return {"title": title, "description": description, "start_date": tomorrow.isoformat(),
+            "start_time": "12:00", "timezone": "UTC", "duration": "60", "recurrence": "once",
+            "weekdays": [], "format": "topic", "language": "en", "accessibility": [],
+            "capacity": "10", "cohost": ""}
+
+
+def _seed_meetings(outcomes: Counter) -> dict:
+    """A meeting per vector as its title; the vectors joined into a few descriptions."""
+    host = accounts.find_by_pseudonym("facilitator-sam")
+    # An established facilitator: a brand-new account's links wait for a moderator, and a
+    # meeting that would wait is refused, which would keep the link vectors out.
+    host.created_at = clock.now() - timedelta(days=90)
+    db.session.commit()
+    titles: dict[str, int] = {}
+    for vector in VECTORS:
+        meeting = _try(outcomes, "meeting title", lambda v=vector: meetings.check_schedule(
+            _meeting(v.text[:TITLE_MAX], ""), acting_user=host))
+        if meeting is not None:
+            titles[str(vector.id)] = meeting.id
+    described = []
+    for number, text in enumerate(_reasons(DESCRIPTION_MAX), start=1):
+        meeting = _try(outcomes, "meeting description", lambda t=text, n=number: (
+            meetings.check_schedule(_meeting(f"Described {n}", t), acting_user=host)))
+        if meeting is not None:
+            described.append(meeting.id)
+    return {"host": host.pseudonym, "titles": titles, "descriptions": described,
+            "description_batches": len(_reasons(DESCRIPTION_MAX))}
 
 
 def main() -> None:

@@ -12,35 +12,57 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po
 
-from tests import chat_support, threads_support
+from tests import chat_support, meetings_support, threads_support
 from tests.chat_support import connect, emit, received
 from tests.conftest import csrf_from, login, page_text
+from tests.meetings_support import schedule
 from tests.threads_support import new_thread
 
 board = threads_support.board
+fake_clock = meetings_support.fake_clock
 screener = threads_support.screener
 room = chat_support.room
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CATALOGS = ROOT / "forum" / "translations"
 # The member-facing templates and modules whose every string must have a Spanish translation.
-# Pages added later (meetings, support requests) get a line here once `make messages` and
-# `make translations` have brought their strings into the catalog.
+# A page added later gets a line here once `make messages` and `make translations` have brought
+# its strings into the catalog.
 MEMBER_FACING = [
     "templates/base.html", "templates/_macros.html", "templates/errors.html",
     "templates/auth/signup.html", "templates/auth/login.html", "templates/auth/recover.html",
     "templates/auth/recovery_codes.html", "templates/main/index.html",
     "templates/main/guidelines.html", "templates/boards/board.html",
-    "templates/threads/thread.html", "templates/threads/_post.html",
+    "templates/threads/thread.html", "templates/threads/_posts.html",
     "templates/threads/_post_form.html", "templates/threads/new.html",
     "templates/threads/reply.html", "templates/threads/report.html",
-    "templates/rooms/index.html", "templates/rooms/room.html", "templates/crisis/index.html",
-    "templates/account/index.html",
+    "templates/rooms/index.html", "templates/rooms/room.html", "templates/rooms/_host_panel.html",
+    "templates/crisis/index.html", "templates/account/index.html",
+    "templates/meetings/index.html", "templates/meetings/meeting.html",
+    "templates/meetings/form.html", "templates/meetings/attendance.html",
+    "templates/support/start.html", "templates/support/request.html",
+    "templates/support/requests.html", "templates/support/_resources.html",
+    "templates/measures/shared.html", "templates/measures/_report.html",
+    "templates/measures/checkin.html", "templates/notifications/index.html",
+    "templates/notifications/milestone.html", "templates/threads/edit.html",
+    "templates/threads/history.html", "templates/threads/search.html",
+    "templates/account/deleted.html", "templates/review/resubmit.html",
+    "templates/team/inbox.html", "templates/team/strikes.html",
     "forum/web/forms.py", "forum/web/thread_forms.py", "forum/web/crisis.py",
     "forum/web/auth.py", "forum/web/account.py", "forum/web/__init__.py",
     "forum/services/accounts.py", "forum/services/passwords.py", "forum/services/posts.py",
     "forum/services/chat.py", "forum/realtime/chat.py", "forum/services/reactions.py",
     "forum/services/reports.py",
+    "forum/web/meetings.py", "forum/web/meeting_forms.py", "forum/services/meetings.py",
+    "forum/services/meetings_plan.py", "forum/services/meetings_reminders.py",
+    "forum/services/meetings_sessions.py",
+    "forum/web/support.py", "forum/services/support_requests.py",
+    "forum/services/room_controls.py", "forum/services/room_entry.py",
+    "forum/services/room_guards.py",
+    "forum/web/measures.py", "forum/services/measures.py", "forum/services/checkins.py",
+    "forum/services/measure_feeds.py", "forum/services/measure_figures.py",
+    "forum/web/notifications.py", "forum/services/milestones.py", "forum/services/mutes.py",
+    "forum/services/review_content.py", "forum/web/team.py", "forum/services/sanctions.py",
 ]
 SPANISH = {"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}
 
@@ -230,3 +252,45 @@ def test_chat_support_resources_come_in_the_members_language(app, member, second
         "988 Línea de Prevención del Suicidio y Crisis"]
     assert es_support["resources"][0]["contacts"][0]["note"] == "Llama y oprime 2 para español"
     assert [r["name"] for r in en_support["resources"]] == ["988 Suicide & Crisis Lifeline"]
+
+
+def _words(response) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", page_text(response)).split())
+
+
+def test_meetings_in_spanish_name_the_days_in_spanish(app, client, facilitator, fake_clock):
+    from datetime import UTC, datetime
+
+    meeting = schedule(facilitator)
+    fake_clock.set(datetime(2026, 10, 20, 17, 0, tzinfo=UTC))  # Tuesday, an hour before
+    listing = _words(client.get("/meetings", headers=SPANISH))
+    assert "Reuniones" in listing and "Las horas se muestran en UTC" in listing
+    assert "mar 2026-10-20 18:00" in listing and "mar 19:00 en Europe/London" in listing
+    assert "Tue " not in listing and "Log in to join" not in listing
+    page = _words(client.get(f"/meetings/{meeting.id}", headers=SPANISH))
+    assert "Cada martes a las 19:00 (Europe/London), durante 60 minutos" in page
+    assert "Ronda de cómo estamos" in page and "20 personas" in page
+    assert "Tue 2026-10-20 18:00" in _words(client.get("/meetings"))
+
+
+def test_checkin_in_spanish_says_its_wording_is_a_translation(app, client, member):
+    login(client, member)
+    token = csrf_from(client, "/account/checkin")
+    assert client.post("/account/checkin/opt-in", data={"csrf_token": token}).status_code == 302
+    spanish = _words(client.get("/account/checkin", headers=SPANISH))
+    assert "¿Cuánta conexión sientes con esta comunidad?" in spanish
+    assert "Hay cosas más importantes para mí en la vida que consumir sustancias." in spanish
+    assert "nuestra traducción de los ítems publicados en inglés" in spanish
+    assert "no se ha validado" in spanish
+    english = _words(client.get("/account/checkin"))
+    assert "There are more important things to me in life than using substances." in english
+    assert "our translation" not in english
+
+
+def test_support_and_facilitator_tools_in_spanish(app, client, facilitator, room):
+    login(client, facilitator)
+    assert "Habla con alguien ahora" in _words(client.get("/support", headers=SPANISH))
+    page = page_text(client.get(f"/rooms/{room.slug}", headers=SPANISH))
+    # The strings chat-host.js shows come from these attributes.
+    assert "Herramientas del facilitador" in page and 'data-l-admit="Dejar entrar"' in page
+    assert "Modo lento" in page and "Un mensaje cada" in page
