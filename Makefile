@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
-REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# Its own Redis database: the SQLite run's Redis tests use 15 (and flush it) at the same time.
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/13
 
 .PHONY: setup run serve test test-sqlite test-postgres services browser lint bench messages \
 	translations clean
@@ -43,18 +44,17 @@ browser:
 
 test: setup services browser
 	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	@bash scripts/test_suites.sh
 
 test-sqlite: setup
 	@echo "== test suite on SQLite =="
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -p no:cacheprovider
 
 test-postgres: setup
 	@if [ -n "$$CI" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL + Redis (rate limits, presence) =="; \
 	  FORUM_TEST_DATABASE_URL=$(PG_TEST_URL) FORUM_TEST_REDIS_URL=$(REDIS_TEST_URL) \
-	    $(PY) -m pytest -q -m 'not live'; \
+	    $(PY) -m pytest -q -p no:cacheprovider -m 'not live'; \
 	else \
 	  echo "PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL run is left out."; \
 	fi
