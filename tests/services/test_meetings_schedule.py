@@ -72,6 +72,8 @@ def test_accented_title_gives_an_ascii_slug(fake_clock, facilitator):
     ("start_time", "24:00", "start_time"),
     ("timezone", "Mars/Olympus", "timezone"),
     ("timezone", "", "timezone"),
+    ("timezone", "0" * 300, "timezone"),  # past the file name limit: not an OSError
+    ("timezone", "Europe", "timezone"),  # a folder of zones, not one
     ("duration", "5", "duration"),
     ("duration", "600", "duration"),
     ("duration", "an hour", "duration"),

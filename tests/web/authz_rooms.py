@@ -8,17 +8,9 @@ from datetime import timedelta
 
 from forum.services import chat, clock, duty, meetings, room_controls, room_entry
 from forum.services import support_requests as support
-from tests.meetings_support import meeting_data
+from tests.meetings_support import meeting_data, running_meeting_data
 
 CLIENT_ID = "5b0c3f7e-9d4e-4d7a-8f61-00000000beef"
-
-
-def _open_now_data() -> dict:
-    """A one-off meeting whose session started five minutes ago: its window is open."""
-    start = clock.now() - timedelta(minutes=5)
-    return meeting_data(title="Matrix circle", start_date=start.date().isoformat(),
-                        start_time=start.strftime("%H:%M"), timezone="UTC", duration="90",
-                        recurrence="once", weekdays=[])
 
 
 def meeting_form_data() -> dict:
@@ -31,7 +23,8 @@ def build_rooms(world, make_user) -> None:
     """A running meeting hosted by the facilitator, with a message, two members knocking and one
     inside; a support request by a third member, waiting, with the facilitator on duty."""
     users = world.users
-    meeting = meetings.check_schedule(_open_now_data(), acting_user=users["facilitator"])
+    meeting = meetings.check_schedule(running_meeting_data(title="Matrix circle"),
+                                      acting_user=users["facilitator"])
     room = meeting.room
     inside, admit_me, decline_me = (make_user(name) for name in
                                     ("circle-regular", "knocking-ash", "knocking-bay"))
