@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -58,3 +58,12 @@ def meeting_data(**overrides) -> dict:
 def schedule(user, **overrides):
     """Schedule through the service as `user`."""
     return meetings.check_schedule(meeting_data(**overrides), acting_user=user)
+
+
+def running_meeting_data(**overrides) -> dict:
+    """A one-off meeting by the real clock whose session began five minutes ago: open now."""
+    start = clock.now() - timedelta(minutes=5)
+    return meeting_data(**{"title": "Circle running now", "start_date": start.date().isoformat(),
+                           "start_time": start.strftime("%H:%M"), "timezone": "UTC",
+                           "duration": "90", "recurrence": "once", "weekdays": [],
+                           **overrides})

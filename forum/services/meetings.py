@@ -24,7 +24,7 @@ from ..models import Meeting, Room, User
 from ..models.meetings import CANCELLED, SCHEDULED
 from ..moderation.verdict import ACTION_RANK
 from . import audit, clock, review_queue, screening
-from .meetings_access import can_manage, can_schedule
+from .meetings_access import can_edit, can_manage, can_schedule
 from .meetings_access import hosts_of_room as hosts_of_room  # for the room-control tools
 from .meetings_plan import Plan, validate
 from .meetings_sessions import do_forget_future
@@ -113,7 +113,7 @@ def check_schedule(data: dict[str, Any], *, acting_user: User) -> Meeting:
 
 def check_edit(meeting: Meeting, data: dict[str, Any], *, acting_user: User) -> Meeting:
     """Change a meeting (host, co-host, moderator, admin); future sessions follow the rule."""
-    if not can_manage(meeting, acting_user) or meeting.status != SCHEDULED:
+    if not can_edit(meeting, acting_user) or meeting.status != SCHEDULED:
         raise PermissionDenied()
     now = clock.now()
     host = db.session.get(User, meeting.host_id) if meeting.host_id else acting_user

@@ -18,12 +18,20 @@ def _is_member(user: User | None) -> bool:
     return user is not None and bool(getattr(user, "is_authenticated", False))
 
 
+def _is_muted(user: User) -> bool:
+    from .sanctions import is_muted  # sanctions reaches the meetings service through review
+
+    return is_muted(user)
+
+
 def can_schedule(user: User | None) -> bool:
-    """Facilitators, moderators and admins schedule meetings (not while suspended)."""
+    """Facilitators, moderators and admins schedule meetings (not while suspended, nor while
+    muted: a meeting's title and description are published writing)."""
     return (
         _is_member(user)
         and not is_suspended(user)
         and any(user.has_role(role) for role in HOST_ROLES)
+        and not _is_muted(user)
     )
 
 
@@ -37,6 +45,11 @@ def can_manage(meeting: Meeting, user: User | None) -> bool:
     if not _is_member(user) or is_suspended(user):
         return False
     return is_host(meeting, user) or user.has_role("moderator") or user.has_role("admin")
+
+
+def can_edit(meeting: Meeting, user: User | None) -> bool:
+    """Changing a meeting's texts is writing: those who manage it, unless muted."""
+    return can_manage(meeting, user) and not _is_muted(user)
 
 
 def can_see_attendance(user: User | None) -> bool:

@@ -19,11 +19,15 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 ONE_OFF_RULE = "FREQ=DAILY;COUNT=1"
 
 
+# A name is looked up as a file path: one past the file system's limit raises OSError.
+_NOT_A_ZONE = (ZoneInfoNotFoundError, ValueError, OSError)
+
+
 def zone(name: str | None) -> ZoneInfo:
     """The zone of that name; UTC for an empty or unknown one."""
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except _NOT_A_ZONE:
         return ZoneInfo("UTC")
 
 
@@ -31,7 +35,7 @@ def is_zone(name: str) -> bool:
     """Is this a known IANA zone name?"""
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except _NOT_A_ZONE:
         return False
     return bool(name)
 

@@ -104,7 +104,7 @@ def new():
 def edit(meeting_id: int):
     """Change a meeting (host, co-host, moderators, admins)."""
     meeting = meetings_access.access_meeting(meeting_id)
-    if not meetings_access.can_manage(meeting, current_user):
+    if not meetings_access.can_edit(meeting, current_user):
         raise PermissionDenied()
     if request.method == "GET":
         form = MeetingForm(data=meetings.form_data(meeting))
@@ -139,7 +139,7 @@ def detail(meeting_id: int):
         formats=meetings_plan.FORMATS, languages=meetings_plan.LANGUAGES,
         accessibility=meetings_plan.ACCESSIBILITY,
         host=host, cohost=cohost,
-        can_manage=manage, running=window,
+        can_manage=manage, can_edit=meetings_access.can_edit(meeting, viewer), running=window,
         history=meetings_attendance.recent_sessions(meeting) if manage else [],
         reminded=meetings_reminders.wants_reminder(meeting, viewer),
         retention_days=meetings_reminders.retention_days(),

@@ -164,6 +164,9 @@ def accept(request_id: int):
         flash(str(exc), "info")
         return redirect(url_for("support.requests"))
     except PermissionDenied:
+        if not support.can_support(current_user):
+            # Not a supporter: the same answer as their /support/requests, not a redirect there.
+            raise NotFound() from None
         flash(_("Go on duty as a supporter to accept requests."), "error")
         return redirect(url_for("support.requests"))
     return redirect(url_for("rooms.room", slug=support.room_of(req).slug))

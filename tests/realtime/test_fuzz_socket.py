@@ -2,7 +2,9 @@
 
 Every /chat event handler is fuzzed (the list is read from the Socket.IO server, so a new event
 without a case fails). An error ack has the documented shape and is never `server_error` (an
-exception the handler caught); the connection stays up; a refused event writes nothing.
+exception the handler caught); the connection stays up; a refused event writes nothing. The
+facilitator tools are sent by a facilitator, so the payload reaches the tool's own checks (a
+member's are refused before that), with real member and message ids among the hostile values.
 """
 
 from __future__ import annotations
@@ -12,29 +14,47 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from forum.extensions import socketio
+from forum.services import chat, room_controls, room_entry
 from tests.chat_support import connect, emit, make_room
 from tests.conftest import login
 from tests.fuzz_support import EXAMPLES, json_values, row_counts, values
 
-FIELDS = {"join": ("room",), "leave": ("room",), "send": ("room", "client_id", "text"),
-          "sync": ("room", "after_id"), "delete": ("id",)}
+MEMBER_EVENTS = {"join": ("room",), "leave": ("room",), "send": ("room", "client_id", "text"),
+                 "sync": ("room", "after_id"), "delete": ("id",)}
+# The facilitator tools (forum/realtime/room_controls.py), with every key they read.
+TOOLS = {"room_open": ("room",), "room_close": ("room",), "room_lock": ("room",),
+         "room_unlock": ("room",), "waiting_room": ("room", "on"),
+         "slow_mode": ("room", "seconds"), "end_meeting": ("room",),
+         "pin": ("room", "message_id"), "unpin": ("room",), "admit": ("room", "user"),
+         "decline": ("room", "user"), "mute": ("room", "user", "message_id", "minutes"),
+         "remove": ("room", "user", "message_id"), "announce": ("room", "text", "client_id")}
+FIELDS = {**MEMBER_EVENTS, **TOOLS}
 ROOM = "coffee-room"
 
-field_value = st.one_of(st.just(ROOM), values, json_values, st.integers())
+field_value = st.one_of(st.just(ROOM), values, json_values, st.integers(), st.booleans(),
+                        st.integers(min_value=0, max_value=10))
 
 
-def payloads(event: str):
-    """Anything at all, or the event's own keys (some missing) with hostile values."""
+def payloads(event: str, known=None):
+    """Anything at all, or the event's own keys (some missing) with hostile values (known ids
+    of members and messages among them), often aimed at the real room so the event's own
+    checks are reached."""
     keys = FIELDS[event]
-    shaped = st.fixed_dictionaries({}, optional={k: field_value for k in keys})
-    full = st.fixed_dictionaries({k: field_value for k in keys})
-    return st.one_of(json_values, shaped, full)
+    value = field_value if known is None else field_value | known
+    shaped = st.fixed_dictionaries({}, optional={k: value for k in keys})
+    full = st.fixed_dictionaries({k: value for k in keys})
+    if "room" not in keys:
+        return st.one_of(json_values, shaped, full)
+    aimed = st.fixed_dictionaries({"room": st.just(ROOM)},
+                                  optional={k: value for k in keys if k != "room"})
+    return st.one_of(json_values, shaped, full, aimed, aimed)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _print_counts():
     yield
-    print(f"\n[fuzz] socket: cases={len(EXAMPLES)} examples={sum(EXAMPLES.values())}")
+    mine = {case: n for case, n in EXAMPLES.items() if " " in case}  # "/chat send", not a path
+    print(f"\n[fuzz] socket: cases={len(mine)} examples={sum(mine.values())}")
 
 
 def test_every_chat_event_is_fuzzed(app):
@@ -43,18 +63,33 @@ def test_every_chat_event_is_fuzzed(app):
 
 
 @pytest.mark.parametrize("event", sorted(FIELDS))
-def test_chat_event_answers_every_payload_with_an_ack(app, member, second_member, event):
-    make_room(ROOM)
+def test_chat_event_answers_every_payload_with_an_ack(app, make_user, member, second_member,
+                                                      facilitator, event):
+    room = make_room(ROOM)
     make_room("night-room", "Night room", always_open=False)
-    sock = connect(app, member)
-    # Something to delete and to sync past: a message by someone else.
+    tool = event in TOOLS
+    sock = connect(app, facilitator if tool else member)
+    # Something to delete, pin and sync past: a message by someone else.
     other = connect(app, second_member)
     assert emit(other, "join", {"room": ROOM})["ok"]
-    assert emit(other, "send", {"room": ROOM, "client_id": "c-1", "text": "Hello"})["ok"]
+    sent = emit(other, "send", {"room": ROOM, "client_id": "c-1", "text": "Hello"})
+    assert sent["ok"]
+    known = None
+    if tool:
+        # Two members at the door, for admit and decline.
+        room_controls.check_waiting_room(room, True, acting_user=facilitator)
+        knockers = [make_user(name) for name in ("knocking-ash", "knocking-bay")]
+        for knocker in knockers:
+            assert room_entry.check_enter(room, acting_user=knocker).waiting
+        room_controls.check_waiting_room(room, False, acting_user=facilitator)
+        known = st.sampled_from([sent["message"]["id"], second_member.id, member.id,
+                                 facilitator.id, *(k.id for k in knockers)])
 
-    @given(payloads(event))
+    @given(payloads(event, known))
     def send(payload):
         EXAMPLES[f"/chat {event}"] += 1
+        if not chat.is_open(room):  # closed or ended by an earlier example
+            room_controls.check_open(room, acting_user=facilitator)
         assert emit(sock, "join", {"room": ROOM})["ok"]
         before = row_counts()
         ack = emit(sock, event, payload)

@@ -72,6 +72,8 @@ def test_accented_title_gives_an_ascii_slug(fake_clock, facilitator):
     ("start_time", "24:00", "start_time"),
     ("timezone", "Mars/Olympus", "timezone"),
     ("timezone", "", "timezone"),
+    ("timezone", "0" * 300, "timezone"),  # past the file name limit: not an OSError
+    ("timezone", "Europe", "timezone"),  # a folder of zones, not one
     ("duration", "5", "duration"),
     ("duration", "600", "duration"),
     ("duration", "an hour", "duration"),
@@ -193,6 +195,28 @@ def test_another_facilitator_may_not_edit(fake_clock, facilitator, make_user):
         meetings.check_edit(meeting, meeting_data(), acting_user=other)
     with pytest.raises(PermissionDenied):
         check_extend(meeting, acting_user=other)
+    with pytest.raises(PermissionDenied):
+        meetings.check_cancel(meeting, acting_user=other)
+    assert db.session.get(Meeting, meeting.id).status == "scheduled"
+
+
+def test_a_muted_facilitator_may_not_schedule_or_rewrite_a_meeting(fake_clock, facilitator,
+                                                                   trained_moderator):
+    from forum.services import meetings_access, sanctions
+
+    meeting = schedule(facilitator)
+    sanctions.check_sanction(facilitator, "mute", "Cooling off.", acting_user=trained_moderator,
+                             days=2)
+    assert not meetings_access.can_schedule(facilitator)
+    with pytest.raises(PermissionDenied):
+        schedule(facilitator, title="Written while muted")
+    with pytest.raises(PermissionDenied):
+        meetings.check_edit(meeting, meeting_data(title="Rewritten while muted"),
+                            acting_user=facilitator)
+    assert _count(Meeting) == 1
+    assert db.session.get(Meeting, meeting.id).title == "Tuesday check-in circle"
+    # Running the meeting is not writing: the host may still cancel it.
+    meetings.check_cancel(meeting, acting_user=facilitator)
 
 
 def test_rescheduling_drops_stored_future_sessions(fake_clock, facilitator):

@@ -13,6 +13,7 @@ from forum.services import boards, chat, duty, guidelines, mutes, review_queue, 
 from tests.chat_support import make_room
 from tests.conftest import PASSWORD, login
 from tests.threads_support import new_reply, new_thread
+from tests.web.authz_rooms import ROOM_EVENTS, build_rooms, meeting_form_data, walk_room_controls
 
 PERSONAS = ("visitor", "member", "muted", "suspended", "facilitator", "moderator", "trained",
             "supervisor", "admin")
@@ -90,6 +91,7 @@ def build_world(make_user) -> World:
         shift_id=shift.id, user_id=author.id, member_id=users["member"].id,
         notification_id=notification.id, message_id=message.id, filename="css/forum.css",
     )
+    build_rooms(world, make_user)
     return world
 
 
@@ -145,7 +147,8 @@ def walk_events(app, client, world: World) -> dict[str, str]:
     room = world.ids["room_slug"]
     sock = socketio.test_client(app, namespace="/chat", flask_test_client=client)
     if not sock.is_connected("/chat"):
-        for event in ("connect", "join", "sync", "send", "delete", "leave", "disconnect"):
+        for event in ("connect", "join", "sync", "send", "delete", "leave", "disconnect",
+                      *ROOM_EVENTS):
             seen[f"/chat {event}"] = "refused"
     else:
         seen["/chat connect"] = "ok"
@@ -163,6 +166,7 @@ def walk_events(app, client, world: World) -> dict[str, str]:
             "delete", {"id": own or world.ids["message_id"]}, namespace="/chat", callback=True))
         seen["/chat leave"] = ack_outcome(sock.emit("leave", {"room": room}, namespace="/chat",
                                                     callback=True))
+        seen.update(walk_room_controls(sock, world, ack_outcome))
         sock.disconnect(namespace="/chat")
         seen["/chat disconnect"] = "ok" if not sock.is_connected("/chat") else "still-connected"
     mod = socketio.test_client(app, namespace="/mod", flask_test_client=client)
@@ -206,12 +210,19 @@ FORM_DATA: dict[str, dict[str, str]] = {
     "team.inbox": {"body": "Hello team."},
     "team.appeal": {"text": "Please look at this again."},
     "review.resubmit": {"body": "Edited to leave out the details."},
+    "meetings.cancel": {"reason": "The host is away this week."},
+    "support.start": {"note": "Could use someone to talk to."},
+    "support.set_duty": {"on": "1"},
+    "measures.submit_checkin": {"connected": "3", **{f"barc_{i}": "4" for i in range(1, 11)}},
 }
 # Endpoints that end or change the session, or remove what later rows name: walked last, in
-# this order, so every row before them sees the same world. Signing up and logging in come
+# this order, so every row before them sees the same world (a check-in is answered after
+# opting in, and withdrawn after that; the meeting is cancelled after its other host tools).
+# Signing up and logging in come
 # after the account is deleted, as does logging out (a logged-in persona is then the account
 # just signed up).
-WALK_LAST = ["review.sanction", "review.decide", "team.decide_appeal", "team.delete_shift",
+WALK_LAST = ["measures.submit_checkin", "measures.withdraw", "meetings.cancel",
+             "review.sanction", "review.decide", "team.decide_appeal", "team.delete_shift",
              "threads.delete", "account.change_pseudonym", "account.change_password",
              "account.regenerate_codes", "account.delete", "auth.signup", "auth.login",
              "auth.logout"]
@@ -254,6 +265,8 @@ def _form_data(key: str, endpoint: str) -> dict[str, str]:
     data = dict(FORM_DATA_BY_KEY.get(key) or FORM_DATA.get(endpoint, {}))
     if endpoint == "auth.signup":
         data["guidelines_version"] = str(guidelines.current_version().id)
+    if endpoint in ("meetings.new", "meetings.edit"):
+        data = meeting_form_data()
     return data
 
 

@@ -41,11 +41,27 @@ RISK_ITEM = {**TEAM, "moderator": "denied", "admin": "denied"}
 # Another member's post: only its author (none of the personas) may edit it.
 AUTHOR_ONLY = row("hidden", visitor="login", suspended="login")
 CHAT = row("ok", visitor="refused", suspended="refused")
+# Whoever runs a meeting: its host (the facilitator persona), moderators and admins.
+HOSTS = row("denied", visitor="login", suspended="login", facilitator="ok", moderator="ok",
+            trained="ok", supervisor="ok", admin="ok")
+# Peer supporters: facilitators, moderators and admins; to members the pages do not exist.
+SUPPORTERS = {**HOSTS, "member": "hidden", "muted": "hidden"}
+# Another member's support request, waiting: only an on-duty supporter (the facilitator).
+WAITING_REQUEST = row("hidden", visitor="login", suspended="login", facilitator="ok")
+# The measures dashboard: admins; to everyone else it does not exist.
+DASHBOARD = {**AUTHOR_ONLY, "admin": "ok"}
+# A facilitator tool in the meeting's room: its host, moderators and admins.
+FACILITATION = row("forbidden", visitor="refused", suspended="refused", facilitator="ok",
+                   moderator="ok", trained="ok", supervisor="ok", admin="ok")
 
 MATRIX: dict[str, dict[str, str]] = {
     "GET /": EVERYONE,
     "GET /account": ACCOUNTS,
     "POST /account/delete": ACCOUNTS,
+    "GET /account/checkin": ACCOUNTS,
+    "POST /account/checkin": ACCOUNTS,
+    "POST /account/checkin/opt-in": ACCOUNTS,
+    "POST /account/checkin/withdraw": ACCOUNTS,
     "GET /account/export": ACCOUNTS,
     "POST /account/mutes": ACCOUNTS,
     "POST /account/mutes/<int:user_id>/delete": ACCOUNTS,
@@ -53,6 +69,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "POST /account/preferences": ACCOUNTS,
     "POST /account/pseudonym": ACCOUNTS,
     "POST /account/recovery-codes": ACCOUNTS,
+    "GET /admin/measures": DASHBOARD,
+    "GET /admin/measures.csv": DASHBOARD,
+    "GET /admin/measures.json": DASHBOARD,
     "GET /boards/new": ADMINS,
     "POST /boards/new": ADMINS,
     "GET /c/<slug>": EVERYONE,
@@ -60,6 +79,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "POST /c/<slug>/edit": ADMINS,
     "GET /c/<slug>/new": POSTERS,
     "POST /c/<slug>/new": POSTERS,
+    "GET /community/measures": ACCOUNTS,
     "GET /crisis": EVERYONE,
     "GET /guidelines": EVERYONE,
     "POST /guidelines/agree": ACCOUNTS,
@@ -71,6 +91,19 @@ MATRIX: dict[str, dict[str, str]] = {
     "GET /login": EVERYONE,
     "POST /login": EVERYONE,
     "POST /logout": row("ok", visitor="login"),
+    "GET /meetings": EVERYONE,
+    "GET /meetings.ics": EVERYONE,
+    "GET /meetings.json": EVERYONE,
+    "GET /meetings/<int:meeting_id>": EVERYONE,
+    "GET /meetings/<int:meeting_id>.ics": EVERYONE,
+    "POST /meetings/<int:meeting_id>/cancel": HOSTS,
+    "GET /meetings/<int:meeting_id>/edit": HOSTS,
+    "POST /meetings/<int:meeting_id>/edit": HOSTS,
+    "POST /meetings/<int:meeting_id>/extend": HOSTS,
+    "POST /meetings/<int:meeting_id>/remind": ACCOUNTS,
+    "GET /meetings/attendance": ADMINS,
+    "GET /meetings/new": HOSTS,
+    "POST /meetings/new": HOSTS,
     "GET /milestone": ACCOUNTS,
     "POST /milestone": ACCOUNTS,
     "GET /notifications": ACCOUNTS,
@@ -120,6 +153,16 @@ MATRIX: dict[str, dict[str, str]] = {
     "GET /static/<path:filename>": EVERYONE,
     "GET /strikes": ACCOUNTS,
     "POST /strikes/<int:sanction_id>/appeal": {**AUTHOR_ONLY, "muted": "ok"},  # their mute
+    "GET /support": ACCOUNTS,  # a mute never stops someone asking for help
+    "POST /support": ACCOUNTS,
+    "GET /support/<int:request_id>": WAITING_REQUEST,
+    "POST /support/<int:request_id>/accept": SUPPORTERS,
+    # Who accepted it (the team went on duty at POST /review/duty) may end the conversation.
+    "POST /support/<int:request_id>/close": SUPPORTERS,
+    "POST /support/<int:request_id>/withdraw": row("hidden", visitor="login", suspended="login"),
+    "GET /support/<int:request_id>/status": WAITING_REQUEST,
+    "POST /support/duty": SUPPORTERS,
+    "GET /support/requests": SUPPORTERS,
     "GET /t/<int:thread_id>": EVERYONE,
     "GET /t/<int:thread_id>/reply": POSTERS,
     "POST /t/<int:thread_id>/reply": POSTERS,
@@ -129,6 +172,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "/chat join": CHAT,
     "/chat leave": CHAT,
     "/chat send": {**CHAT, "muted": "forbidden"},
+    **{f"/chat {event}": FACILITATION for event in (
+        "admit", "announce", "decline", "end_meeting", "mute", "pin", "remove", "room_close",
+        "room_lock", "room_open", "room_unlock", "slow_mode", "unpin", "waiting_room")},
     "/chat sync": CHAT,
     "/mod connect": row("refused", moderator="ok", trained="ok", supervisor="ok", admin="ok"),
 }

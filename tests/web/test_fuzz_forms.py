@@ -12,9 +12,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from forum.services import boards, reports
+from forum.services import boards, checkins, duty, meetings, reports
+from forum.services import support_requests as support
 from tests.conftest import csrf_from, login
 from tests.fuzz_support import EXAMPLES, form_data, row_counts
+from tests.meetings_support import meeting_data, running_meeting_data
 from tests.threads_support import new_reply, new_thread
 from tests.web.test_security import STATE_CHANGING
 
@@ -23,7 +25,14 @@ ANONYMOUS = {"/signup", "/login", "/recover"}
 OTHERS_POST = {"/p/1/react": "/p/2/react", "/p/1/report": "/p/2/report"}
 EXTRA_FIELDS = ["anonymous", "content_warning", "confirm_hold", "quote_of", "days", "note",
                 "kind", "version", "page", "next", "locale", "posts", "on", "outcome"]
-ROUTES = [(OTHERS_POST.get(path, path), sorted(data)) for path, data in STATE_CHANGING]
+# Forms whose CSRF case names only some of their fields: the rest are fuzzed too.
+ALL_FIELDS = {
+    "/meetings/new": sorted(meeting_data()),
+    "/meetings/1/edit": sorted(meeting_data()),
+    "/account/checkin": ["connected", *(f"barc_{i}" for i in range(1, 11))],
+}
+ROUTES = [(OTHERS_POST.get(path, path), sorted(set(data) | set(ALL_FIELDS.get(path, ()))))
+          for path, data in STATE_CHANGING]
 
 
 @pytest.fixture
@@ -36,7 +45,9 @@ def app_config(app_config):
 @pytest.fixture
 def keeper(app, make_user, member, second_member):
     """An admin who is also a trained moderator and supervisor, with a thread, a reply by
-    someone else and a review item: every form has something to act on."""
+    someone else and a review item, a meeting of theirs whose session is open, a member's
+    support request while they are on duty, and the check-in opted in: every form has
+    something to act on."""
     keeper = make_user("keeper-jo", roles_=("admin", "moderator", "supervisor"),
                        training=("crisis-response",))
     board = boards.check_save_board(None, slug="daily-check-ins", name="Daily check-ins",
@@ -45,13 +56,18 @@ def keeper(app, make_user, member, second_member):
     thread = new_thread(board, keeper).post.thread
     reply = new_reply(thread, second_member).post
     reports.check_report(reply.id, "This looks like spam to me", acting_user=member)
+    assert meetings.check_schedule(running_meeting_data(), acting_user=keeper).id == 1
+    duty.check_set_duty(True, acting_user=keeper)
+    assert support.check_open("A hard evening.", acting_user=second_member).request.id == 1
+    checkins.do_opt_in(acting_user=keeper)
     return keeper
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _print_counts():
     yield
-    print(f"\n[fuzz] forms: cases={len(EXAMPLES)} examples={sum(EXAMPLES.values())}")
+    mine = {case: n for case, n in EXAMPLES.items() if " " not in case}  # paths, not events
+    print(f"\n[fuzz] forms: cases={len(mine)} examples={sum(mine.values())}")
 
 
 def test_every_post_route_is_fuzzed(app):

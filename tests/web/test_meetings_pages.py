@@ -233,3 +233,19 @@ def test_a_flagged_meeting_shows_its_text_in_the_review_queue(app, fake_clock, f
     text = _text(_client(app, moderator).get(f"/review/{item.id}"))
     assert "Meeting" in text
     assert "Tuesday check-in circle" in text and "We talk about relapse" in text
+
+
+def test_a_muted_host_keeps_the_host_tools_but_not_the_edit_form(app, meeting, facilitator,
+                                                                 trained_moderator):
+    from forum.services import sanctions
+
+    sanctions.check_sanction(facilitator, "mute", "Cooling off.", acting_user=trained_moderator,
+                             days=2)
+    host = _client(app, facilitator)
+    page = _text(host.get(f"/meetings/{meeting.id}"))
+    assert "Host tools" in page and "Edit meeting" not in page
+    assert host.get(f"/meetings/{meeting.id}/edit").status_code == 403
+    token = csrf_from(host, f"/meetings/{meeting.id}")
+    data = {**meeting_data(title="Rewritten while muted"), "csrf_token": token}
+    assert host.post(f"/meetings/{meeting.id}/edit", data=data).status_code == 403
+    assert db.session.get(Meeting, meeting.id).title == "Tuesday check-in circle"

@@ -304,3 +304,13 @@ def test_waiting_requests_stay_in_the_supporters_header(app, member, second_memb
         assert f'href="/support/{request_id}"' in page
     # Members never get the supporters' header.
     assert "support-alerts" not in page_text(_client(app, second_member).get("/"))
+
+
+def test_a_member_pressing_accept_gets_not_found_and_nothing_changes(app, member,
+                                                                     second_member, facilitator):
+    on_duty(facilitator)
+    request_id = _request_id(_press(_client(app, member)))
+    other = _client(app, second_member)
+    response = _post(other, f"/support/{request_id}/accept", page="/account")
+    assert response.status_code == 404
+    assert db.session.get(SupportRequest, request_id).status == "open"
