@@ -376,8 +376,9 @@ def check_send(
 # SQLite lets one writer in at a time and makes the others poll (sleeping 1, 2, 5, 10 ms...),
 # so concurrent senders in one process lost most of their time waiting at the INSERT. They
 # queue on this lock instead, from the INSERT to the commit, and each goes in as soon as the
-# previous one is done. Other databases lock rows, not the file: no lock there.
-_SQLITE_WRITE_LOCK = threading.Lock()
+# previous one is done. Other databases lock rows, not the file: no lock there. Re-entrant, so
+# an after-commit subscriber that sends again in the same thread cannot deadlock.
+_SQLITE_WRITE_LOCK = threading.RLock()
 
 
 @contextmanager
