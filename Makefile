@@ -68,6 +68,7 @@ bench: setup
 	$(PY) bench/queue_bench.py
 	$(PY) bench/classifier_memory.py
 	$(PY) bench/chat_bench.py
+	$(PY) bench/chat_bench_redis.py
 
 # Collect every user-facing string for translators (English is the source language).
 messages: setup

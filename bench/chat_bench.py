@@ -33,7 +33,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from chat_driver import Abort, Clients, plan_members
+from chat_driver import Abort, Clients, assign_ports, memory, plan_members
 from serving import ROOT, machine, migrate, start_gunicorn, stop
 
 sys.path.insert(0, str(ROOT))
@@ -69,16 +69,16 @@ TEXTS = [
 ]
 
 
-def build_database(path: Path, members: int, rooms: int) -> dict:
-    """Migrate a fresh database, create the members through the accounts service and the
-    rooms, and check that every benchmark text is screened "allow" (so it is broadcast)."""
-    migrate(path)
+def build_database(url: str, members: int, rooms: int) -> dict:
+    """Migrate a fresh database (a URL), create the members through the accounts service and
+    the rooms, and check that every benchmark text is screened "allow" (so it is broadcast)."""
+    migrate(url)
     from forum import create_app
     from forum.extensions import db
     from forum.models import Room
     from forum.services import accounts, guidelines, screening
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "CLASSIFIER": "fallback",
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CLASSIFIER": "fallback",
                       "ARGON2_FAST": True, "SECRET_KEY": secrets.token_urlsafe(48)})
     started = time.perf_counter()
     with app.app_context():
@@ -118,6 +118,7 @@ def measure(name: str, proc, port: int, plan, use_login: bool, args) -> dict:
         out["connect"] = clients.ready()
         print(f"   {out['connect']['connected']} members connected in "
               f"{out['connect']['connect_s']} s", flush=True)
+        out["memory_connected"] = memory(proc)
         phase_id = 1
         warm = clients.phase(phase_id, args.steady_rate, args.warmup, proc)
         out["warmup"] = {k: warm[k] for k in ("rate", "messages", "lost", "p99_ms")}
@@ -150,7 +151,8 @@ def measure(name: str, proc, port: int, plan, use_login: bool, args) -> dict:
                 best = rate
             else:
                 failed = rate
-        out.update(steps=steps, max_steady_rate=best, first_failing_rate=failed)
+        out.update(steps=steps, max_steady_rate=best, first_failing_rate=failed,
+                   memory=memory(proc))
     finally:
         clients.close()
     return out
@@ -168,34 +170,65 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
     """Both servers, one after the other, with the same clients and the same plan."""
     db_path = tmp / "chat.sqlite3"
     print(f"-- building {db_path} ({args.members} members, {args.rooms} rooms) ...", flush=True)
-    results: dict = {"data": build_database(db_path, args.members, args.rooms),
+    results: dict = {"data": build_database(f"sqlite:///{db_path}", args.members, args.rooms),
                      "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
     plan = plan_members(args.members, args.rooms, args.processes, PASSWORD)
-    threads = args.members + 32  # every WebSocket holds a thread of the worker
-    common = ["--keep-alive", "30", "--graceful-timeout", "5"]
-    env = dict(os.environ, FORUM_DATABASE_URL=f"sqlite:///{db_path}",
-               FORUM_SECRET_KEY=secrets.token_urlsafe(48), FORUM_CLASSIFIER="fallback",
-               FORUM_ARGON2_FAST="true", FORUM_CHAT_RATE_LIMIT="100000 per 1 second")
-    env.pop("FORUM_TEST_DATABASE_URL", None)
-    servers = [
-        ("forum", "forum:create_app()", env, ROOT, True),
-        ("bare", "bare_chat_server:app", dict(os.environ), ROOT / "bench", False),
-    ]
-    for name, spec, server_env, cwd, use_login in servers:
-        print(f"-- {name}: gunicorn -k gthread -w 1 --threads {threads} {spec}", flush=True)
-        proc, port = start_gunicorn(spec, server_env, workers=1, threads=threads, cwd=cwd,
-                                    extra_args=common, log_path=tmp / f"{name}.log",
-                                    ready=_ready_for(name))
-        try:
-            results[name] = measure(name, proc, port, plan, use_login, args)
-        finally:
-            stop(proc)
-            log = (tmp / f"{name}.log").read_text(errors="replace").strip()
-            if log:
-                print(f"   {name} server log (last lines):\n" + "\n".join(
-                    "     " + line for line in log.splitlines()[-15:]), flush=True)
-        results[name]["server_cmd"] = f"gunicorn -k gthread -w 1 --threads {threads} {spec}"
+    results["forum"] = serve_and_measure("forum", forum_env(f"sqlite:///{db_path}"), plan,
+                                         args, tmp)
+    results["bare"] = serve_and_measure("bare", dict(os.environ), plan, args, tmp)
     return results
+
+
+def forum_env(database_url: str, **extra: str) -> dict:
+    """The forum servers' environment: this database, no rate limit on the benchmark's sends."""
+    env = dict(os.environ, FORUM_DATABASE_URL=database_url,
+               FORUM_SECRET_KEY=secrets.token_urlsafe(48), FORUM_CLASSIFIER="fallback",
+               FORUM_ARGON2_FAST="true", FORUM_CHAT_RATE_LIMIT="100000 per 1 second", **extra)
+    env.pop("FORUM_TEST_DATABASE_URL", None)
+    return env
+
+
+def serve_and_measure(name: str, env: dict, plan, args, tmp: Path, copies: int = 1) -> dict:
+    """Start `copies` gunicorn processes of the forum or the bare server (one gthread worker
+    each, on its own port), spread the members over them, measure, stop them."""
+    spec, cwd, use_login = (("forum:create_app()", ROOT, True) if name == "forum"
+                            else ("bare_chat_server:app", ROOT / "bench", False))
+    members = sum(len(p) for p in plan)
+    threads = -(-members // copies) + 32  # every WebSocket holds a thread of its worker
+    common = ["--keep-alive", "30", "--graceful-timeout", "5"]
+    cmd = f"gunicorn -k gthread -w 1 --threads {threads} {spec}"
+    print(f"-- {name}: {copies} x {cmd}", flush=True)
+    procs, ports = [], []
+    try:
+        for n in range(copies):
+            proc, port = start_gunicorn(spec, env, workers=1, threads=threads, cwd=cwd,
+                                        extra_args=common, log_path=tmp / f"{name}-{n}.log",
+                                        ready=_ready_for(name))
+            procs.append(proc)
+            ports.append(port)
+        if copies > 1:
+            assign_ports(plan, ports, args.rooms)
+        result = measure(name, procs if copies > 1 else procs[0], ports[0], plan, use_login,
+                         args)
+    finally:
+        for proc in procs:
+            stop(proc)
+        for m in plan_members_of(plan):
+            m.pop("port", None)
+        for n in range(copies):
+            log = (tmp / f"{name}-{n}.log")
+            text = log.read_text(errors="replace").strip() if log.exists() else ""
+            if text:
+                print(f"   {name} server {n} log (last lines):\n" + "\n".join(
+                    "     " + line for line in text.splitlines()[-15:]), flush=True)
+    result["server_cmd"] = cmd
+    result["server_processes"] = copies
+    return result
+
+
+def plan_members_of(plan) -> list[dict]:
+    """Every member of a plan."""
+    return [m for members in plan for m in members]
 
 
 def _ready_for(name: str):
@@ -252,9 +285,12 @@ def _summary(results: dict, verdicts: list[dict], output: Path) -> None:
     print(f"\nresults: {output.relative_to(ROOT)}")
 
 
-def main() -> int:
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def options(description: str, extra=None) -> argparse.Namespace:
+    """The command line both chat benchmarks share (this one and chat_bench_redis.py);
+    extra(parser) adds a script's own options."""
+    parser = argparse.ArgumentParser(description=description)
+    if extra is not None:
+        extra(parser)
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--rooms", type=int, default=10)
@@ -267,6 +303,11 @@ def main() -> int:
     args.step_duration = 2.0 if args.quick else 5.0
     args.rates = [20, 50, 100, 200] if args.quick else [20, 50, 100, 200, 400, 800, 1600]
     args.refine = 0 if args.quick else 2
+    return args
+
+
+def bounded(args: argparse.Namespace, run_fn, tmp: Path) -> dict | None:
+    """run_fn(args, tmp) within the time budget; None (after saying why) if it aborts."""
 
     def give_up(signum, _frame):
         raise Abort(f"stopped by signal {signum}")
@@ -274,16 +315,23 @@ def main() -> int:
     signal.signal(signal.SIGTERM, give_up)
     signal.signal(signal.SIGALRM, give_up)
     signal.alarm(int(args.budget))  # the whole run is bounded in time
-    tmp = Path(tempfile.mkdtemp(prefix="chat-bench-"))
-    started = time.monotonic()
     try:
-        results = run(args, tmp)
+        return run_fn(args, tmp)
     except Abort as exc:
         print(f"chat benchmark aborted: {exc}", file=sys.stderr)
-        return 2
+        return None
     finally:
         signal.alarm(0)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> int:
+    """Command-line entry point."""
+    args = options(__doc__.splitlines()[0])
+    started = time.monotonic()
+    results = bounded(args, run, Path(tempfile.mkdtemp(prefix="chat-bench-")))
+    if results is None:
+        return 2
     verdicts = checks(results)
     results.update({
         "machine": machine(), "quick": args.quick, "versions": _versions(),

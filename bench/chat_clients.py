@@ -230,9 +230,12 @@ def worker_main(worker: int, port: int, members: list[dict], use_login: bool, te
     try:
         started = time.monotonic()
         for member in members:
-            cookie = (login(port, member["pseudonym"], member["password"], member["source_ip"])
+            # With several server processes the plan names each member's own (a proxy pins a
+            # client to one process); its login session is that process's too.
+            own = member.get("port", port)
+            cookie = (login(own, member["pseudonym"], member["password"], member["source_ip"])
                       if use_login else None)
-            connected.append(_connect(port, member, member["index"], cookie, deliveries))
+            connected.append(_connect(own, member, member["index"], cookie, deliveries))
         conn.send(("ready", {"connected": len(connected),
                              "connect_s": round(time.monotonic() - started, 2)}))
         while True:

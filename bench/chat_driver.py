@@ -18,7 +18,8 @@ class Abort(Exception):
 
 def plan_members(members: int, rooms: int, processes: int, password: str) -> list[list[dict]]:
     """Member i is in room i mod rooms, in client process i mod processes; logins come from
-    several loopback addresses, 25 each, under the login form's per-address limit."""
+    several loopback addresses, 25 each, under the login form's per-address limit.
+    assign_ports(plan, ports) then spreads members over several server processes."""
     plan: list[list[dict]] = [[] for _ in range(processes)]
     for i in range(members):
         plan[i % processes].append({
@@ -28,17 +29,56 @@ def plan_members(members: int, rooms: int, processes: int, password: str) -> lis
     return plan
 
 
+def assign_ports(plan: list[list[dict]], ports: list[int], rooms: int) -> None:
+    """Member i goes to server (i // rooms) mod len(ports): every room then has members on
+    every server (room i mod rooms alone would keep a room's members on one server whenever
+    the counts share a factor), so each message crosses processes."""
+    for members in plan:
+        for member in members:
+            member["port"] = ports[(member["index"] // rooms) % len(ports)]
+
+
+def _arbiters(proc) -> list:
+    return list(proc) if isinstance(proc, list | tuple) else [proc]
+
+
+def worker_pids(proc) -> list[int]:
+    """The gunicorn worker processes (children of each arbiter) of one or several servers."""
+    pids = []
+    for arbiter in _arbiters(proc):
+        try:
+            pids += [int(p) for p in Path(f"/proc/{arbiter.pid}/task/{arbiter.pid}/children")
+                     .read_text().split()]
+        except OSError:
+            pass
+    return pids
+
+
 def _server_cpu_s(proc) -> float:
     """User + system CPU seconds of the gunicorn worker processes (children of the arbiter)."""
     total = 0.0
-    try:
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        for pid in children:
+    for pid in worker_pids(proc):
+        try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        pass
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
+
+
+def memory(proc) -> list[dict]:
+    """Resident memory of each worker process now (VmRSS) and at its peak (VmHWM), in MiB."""
+    out = []
+    for pid in worker_pids(proc):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status if ":" in line)
+        kib = {k: int(fields[k].split()[0]) for k in ("VmRSS", "VmHWM") if k in fields}
+        out.append({"pid": pid, "rss_mib": round(kib.get("VmRSS", 0) / 1024, 1),
+                    "hwm_mib": round(kib.get("VmHWM", 0) / 1024, 1)})
+    return out
 
 
 class Clients:

@@ -25,9 +25,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def migrate(path: Path) -> None:
-    """Create or upgrade a SQLite database with the project's migrations."""
-    env = dict(os.environ, FORUM_DATABASE_URL=f"sqlite:///{path}", FORUM_CLASSIFIER="fallback")
+def migrate(path: Path | str) -> None:
+    """Create or upgrade a database with the project's migrations: a SQLite file's path, or
+    a database URL."""
+    url = path if isinstance(path, str) and "://" in path else f"sqlite:///{path}"
+    env = dict(os.environ, FORUM_DATABASE_URL=url, FORUM_CLASSIFIER="fallback")
     env.pop("FORUM_TEST_DATABASE_URL", None)
     done = subprocess.run([str(BIN / "flask"), "--app", "forum", "db", "upgrade"],
                           cwd=ROOT, env=env, capture_output=True, text=True)

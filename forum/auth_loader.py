@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
 from .models import User
@@ -17,7 +18,9 @@ def load_user(session_id: str) -> User | None:
         user_id, generation = (int(part) for part in session_id.split(":", 1))
     except ValueError:
         return None
-    user = db.session.get(User, user_id)
+    # Every request and every Socket.IO event loads the account: its roles come in the same
+    # query (a join) rather than a second one (the relationship's selectin).
+    user = db.session.get(User, user_id, options=[joinedload(User.roles)])
     if user is None or user.session_generation != generation:
         return None
     if is_suspended(user):

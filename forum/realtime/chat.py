@@ -204,8 +204,7 @@ def on_send(data=None):
         room = _joined_room(payload)
         result = chat.check_send(room, payload["text"], payload["client_id"],
                                  acting_user=current_user)
-        return {"ok": True, "state": result.state,
-                "message": chat.to_dict(result.message, room)}
+        return {"ok": True, "state": result.state, "message": result.to_dict(room)}
 
     return _handle(data, ("room", "client_id", "text"), action)
 

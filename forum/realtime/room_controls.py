@@ -70,7 +70,7 @@ def _remove(room, payload):
 def _announce(room, payload):
     result = room_controls.check_announce(room, payload["text"], payload.get("client_id"),
                                           acting_user=current_user)
-    return {"ok": True, "state": result.state, "message": chat.to_dict(result.message, room)}
+    return {"ok": True, "state": result.state, "message": result.to_dict(room)}
 
 
 _on("mute", ("minutes",), _mute)

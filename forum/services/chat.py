@@ -12,7 +12,9 @@ sends the writer alone a private `support` event with resources.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +29,7 @@ from ..models import ChatMessage, Room, User
 from ..models.base import utcnow
 from ..models.chat import CHAT_DELETED, CHAT_HELD, CHAT_PUBLISHED, CHAT_REMOVED, KIND_MESSAGE
 from ..moderation.render import render_markdown
-from . import clock, events, review_queue, screening
+from . import clock, event_memo, events, review_queue, screening
 from .accounts import is_suspended
 
 log = logging.getLogger("forum.chat")
@@ -57,16 +59,23 @@ def user_audience(user_id: int) -> str:
 
 @dataclass(frozen=True)
 class SendResult:
-    """The stored message, the verdict that decided its state (None for a resend)."""
+    """The stored message, the verdict that decided its state (None for a resend), and the
+    message as the sender's ack shows it (to_dict), built before the commit expired the rows:
+    acking from it costs no re-reads."""
 
     message: ChatMessage
     verdict: Any
     duplicate: bool = False
+    payload: dict[str, Any] | None = None
 
     @property
     def state(self) -> str:
         """published or held (a resend reports the stored state)."""
-        return self.message.status
+        return self.payload["state"] if self.payload is not None else self.message.status
+
+    def to_dict(self, room: Room) -> dict[str, Any]:
+        """The message for the sender's ack."""
+        return dict(self.payload) if self.payload is not None else to_dict(self.message, room)
 
 
 # Seams for features that live beside chat (meetings, private support rooms). Each rule
@@ -312,19 +321,21 @@ def check_send(
 ) -> SendResult:
     """Say something in a room: validate, screen once, apply the verdict; idempotent by
     (author, client_id), so a resend returns the first message and stores nothing."""
-    if not can_send(acting_user):
-        raise PermissionDenied()
-    if not is_open(room):
-        raise ValidationFailed({"room": [str(_l("This room is closed right now."))]})
-    client_id = _clean_client_id(client_id)
-    previous = _existing(acting_user, client_id)
-    if previous is not None:
-        if previous.room_id != room.id:
-            raise ValidationFailed({"client_id": [str(_l("Missing message id."))]})
-        return SendResult(previous, None, duplicate=True)
-    text = clean_text(text)
-    for guard in list(_SEND_GUARDS):
-        guard(room, acting_user, kind)
+    # Only reads until the INSERT: the open rules, host rules and guards share their lookups.
+    with event_memo.reading():
+        if not can_send(acting_user):
+            raise PermissionDenied()
+        if not is_open(room):
+            raise ValidationFailed({"room": [str(_l("This room is closed right now."))]})
+        client_id = _clean_client_id(client_id)
+        previous = _existing(acting_user, client_id)
+        if previous is not None:
+            if previous.room_id != room.id:
+                raise ValidationFailed({"client_id": [str(_l("Missing message id."))]})
+            return SendResult(previous, None, duplicate=True, payload=to_dict(previous, room))
+        text = clean_text(text)
+        for guard in list(_SEND_GUARDS):
+            guard(room, acting_user, kind)
     verdict = screening.screen_text(text, scope="chat", author=acting_user)
     if verdict.action == "block":
         raise ContentRejected(verdict, field="text")
@@ -335,28 +346,48 @@ def check_send(
         kind=kind, created_at=utcnow(),
     )
     db.session.add(message)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # The same client_id raced in from another connection: the first one stands.
-        db.session.rollback()
-        previous = _existing(acting_user, client_id)
-        if previous is None:
-            raise
-        return SendResult(previous, None, duplicate=True)
-    if verdict.needs_review:
-        review_queue.do_enqueue(KIND, message.id, verdict=verdict)
-    if message.status == CHAT_PUBLISHED:
-        _publish_message(message, room)
-    if verdict.is_risk_to_author:
-        events.publish(SUPPORT, support_payload(verdict),
-                       audience=(user_audience(acting_user.id),))
-    for observer in list(_SENT_OBSERVERS):
-        observer(room, message, verdict, acting_user)
-    db.session.commit()
-    log.info("chat message room_id=%s message_id=%s action=%s", room.id, message.id,
+    with _sqlite_write_turn():
+        try:
+            db.session.flush()
+        except IntegrityError:
+            # The same client_id raced in from another connection: the first one stands.
+            db.session.rollback()
+            previous = _existing(acting_user, client_id)
+            if previous is None:
+                raise
+            return SendResult(previous, None, duplicate=True, payload=to_dict(previous, room))
+        if verdict.needs_review:
+            review_queue.do_enqueue(KIND, message.id, verdict=verdict)
+        payload = to_dict(message, room)
+        if message.status == CHAT_PUBLISHED:
+            events.publish(MESSAGE, payload, audience=(room_audience(room),))
+        if verdict.is_risk_to_author:
+            events.publish(SUPPORT, support_payload(verdict),
+                           audience=(user_audience(acting_user.id),))
+        for observer in list(_SENT_OBSERVERS):
+            observer(room, message, verdict, acting_user)
+        room_id, message_id = room.id, message.id  # the commit expires both rows
+        db.session.commit()
+    log.info("chat message room_id=%s message_id=%s action=%s", room_id, message_id,
              verdict.action)
-    return SendResult(message, verdict)
+    return SendResult(message, verdict, payload=payload)
+
+
+# SQLite lets one writer in at a time and makes the others poll (sleeping 1, 2, 5, 10 ms...),
+# so concurrent senders in one process lost most of their time waiting at the INSERT. They
+# queue on this lock instead, from the INSERT to the commit, and each goes in as soon as the
+# previous one is done. Other databases lock rows, not the file: no lock there. Re-entrant, so
+# an after-commit subscriber that sends again in the same thread cannot deadlock.
+_SQLITE_WRITE_LOCK = threading.RLock()
+
+
+@contextmanager
+def _sqlite_write_turn() -> Iterator[None]:
+    if db.session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    with _SQLITE_WRITE_LOCK:
+        yield
 
 
 def check_delete(message_id: Any, *, acting_user: User) -> ChatMessage:

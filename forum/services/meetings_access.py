@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Meeting, Room, User
+from . import event_memo
 from .accounts import is_suspended
 
 HOST_ROLES = ("facilitator", "moderator", "admin")
@@ -71,7 +72,8 @@ def meeting_for_room(room: Room) -> Meeting | None:
     """The meeting that owns this room, None for ordinary chat rooms."""
     if room is None or room.id is None:
         return None
-    return db.session.scalar(select(Meeting).where(Meeting.room_id == room.id))
+    return event_memo.cached(("meeting_for_room", room.id), lambda: db.session.scalar(
+        select(Meeting).where(Meeting.room_id == room.id)))
 
 
 def hosts_of_room(room: Room) -> set[int] | None:

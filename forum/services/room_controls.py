@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import ChatMessage, Room, RoomControl, RoomParticipant, User
 from ..models.chat import CHAT_PUBLISHED, KIND_ANNOUNCEMENT
 from ..models.room_controls import WAITING
-from . import audit, chat, clock, events
+from . import audit, chat, clock, event_memo, events
 from .accounts import is_suspended
 
 log = logging.getLogger("forum.room_controls")
@@ -110,7 +110,9 @@ def require_facilitator(room: Room, user: User | None) -> None:
 def control(room: Room, now: datetime | None = None) -> RoomControl | None:
     """The room's stored settings for its current session, or None while it has its
     defaults (a scheduled meeting's next session starts from the defaults)."""
-    row = db.session.get(RoomControl, room.id)
+    # A room without a row (the usual case) would query again on each get().
+    row = event_memo.cached(("room_control", room.id),
+                            lambda: db.session.get(RoomControl, room.id))
     if row is not None and is_stale(row.updated_at, room, now):
         return None
     return row

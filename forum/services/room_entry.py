@@ -19,7 +19,7 @@ from ..errors import ForumError, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ChatMessage, Room, RoomParticipant, User
 from ..models.room_controls import ADMITTED, DECLINED, REMOVED, WAITING
-from . import chat, clock, events, privacy, room_controls
+from . import chat, clock, event_memo, events, privacy, room_controls
 from .room_controls import audit_room, can_facilitate, hosts_audience, require_facilitator
 
 log = logging.getLogger("forum.room_entry")
@@ -91,8 +91,9 @@ class Entry:
 
 
 def _stored_participant(room: Room, user_id: int) -> RoomParticipant | None:
-    return db.session.scalar(select(RoomParticipant).where(
-        RoomParticipant.room_id == room.id, RoomParticipant.user_id == user_id))
+    return event_memo.cached(("participant", room.id, user_id), lambda: db.session.scalar(
+        select(RoomParticipant).where(RoomParticipant.room_id == room.id,
+                                      RoomParticipant.user_id == user_id)))
 
 
 def participant(room: Room, user_id: int) -> RoomParticipant | None:

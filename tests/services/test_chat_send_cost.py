@@ -1,0 +1,112 @@
+"""What a chat send costs the database: the ack needs no reads after the commit, repeated
+lookups inside one send are shared, and SQLite senders queue on one lock."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import event
+
+from forum.extensions import db
+from forum.services import chat, event_memo, meetings_access
+from tests import chat_support, threads_support
+
+room = chat_support.room
+screener = threads_support.screener
+
+
+@pytest.fixture
+def statements():
+    """Every SQL statement run while the fixture is alive."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_ack_reads_nothing_after_the_commit(room, member, screener, statements):
+    result = chat.check_send(room, "Hello all", "c-1", acting_user=member)
+    statements.clear()
+    ack = {"state": result.state, "message": result.to_dict(room)}
+    assert statements == []
+    assert ack["state"] == "published"
+    assert ack["message"]["client_id"] == "c-1" and ack["message"]["author"] == "steady-heron"
+    assert ack["message"] == chat.to_dict(result.message, room)  # the same as re-reading
+
+
+def test_a_resend_acks_the_first_message(room, member, screener, statements):
+    first = chat.check_send(room, "Hello all", "c-1", acting_user=member)
+    again = chat.check_send(room, "Something else", "c-1", acting_user=member)
+    assert again.duplicate
+    assert again.to_dict(room)["id"] == first.message.id
+    assert "Hello all" in again.to_dict(room)["text_html"]
+
+
+def test_one_send_looks_its_rows_up_once(room, member, screener, statements):
+    chat.check_send(room, "warming up", "c-0", acting_user=member)
+    statements.clear()
+    chat.check_send(room, "Hello all", "c-1", acting_user=member)
+    meetings = [s for s in statements if "FROM meetings" in s]
+    participants = [s for s in statements if "FROM room_participants" in s]
+    controls = [s for s in statements if "FROM room_controls" in s]
+    assert len(meetings) == 1, meetings
+    assert len(participants) == 1 and len(controls) == 1
+
+
+def test_the_memo_only_lasts_while_reading(room, statements):
+    def asked() -> int:
+        return sum("FROM meetings" in s for s in statements)
+
+    meetings_access.meeting_for_room(room)
+    meetings_access.meeting_for_room(room)
+    assert asked() == 2  # outside a send every call asks the database
+    statements.clear()
+    with event_memo.reading():
+        assert meetings_access.meeting_for_room(room) is None
+        assert meetings_access.meeting_for_room(room) is None
+    assert asked() == 1
+    statements.clear()
+    meetings_access.meeting_for_room(room)
+    assert asked() == 1
+
+
+def test_sqlite_senders_take_turns_from_insert_to_commit(room, member, screener, monkeypatch):
+    lock = _Recording()
+    monkeypatch.setattr(chat, "_SQLITE_WRITE_LOCK", lock)
+    at_insert: list[bool] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if statement.startswith("INSERT INTO chat_messages"):
+            at_insert.append(lock.held)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        chat.check_send(room, "Hello all", "c-1", acting_user=member)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    on_sqlite = db.engine.dialect.name == "sqlite"
+    # SQLite: held at the INSERT, given back once the commit is done; elsewhere never taken.
+    assert at_insert == [on_sqlite]
+    assert lock.taken == (1 if on_sqlite else 0) and not lock.held
+
+
+class _Recording:
+    """A lock that tells whether it is held and how often it was taken."""
+
+    def __init__(self):
+        self.lock, self.held, self.taken = threading.RLock(), False, 0
+
+    def __enter__(self):
+        self.lock.acquire()
+        self.held, self.taken = True, self.taken + 1
+        return self
+
+    def __exit__(self, *exc):
+        self.held = False
+        self.lock.release()
