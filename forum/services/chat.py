@@ -35,6 +35,7 @@ from .accounts import is_suspended
 log = logging.getLogger("forum.chat")
 
 TEXT_MAX = 2000
+ID_MAX = 2**31 - 1  # row ids are 32-bit integers on PostgreSQL
 CLIENT_ID_MAX = 64
 HISTORY_SIZE = 50
 SYNC_MAX = 200
@@ -254,6 +255,7 @@ def messages_since(room: Room, after_id: Any, viewer: User | None) -> list[dict[
     """What this viewer missed after a message id (reconnect catch-up), oldest first."""
     if isinstance(after_id, bool) or not isinstance(after_id, int) or after_id < 0:
         raise ValidationFailed({"after_id": [str(_l("Give the id of the last message seen."))]})
+    after_id = min(after_id, ID_MAX)  # nothing comes after the largest id
     rows = list(db.session.scalars(
         select(ChatMessage)
         .where(ChatMessage.room_id == room.id, ChatMessage.id > after_id, _visible_to(viewer))
@@ -390,9 +392,15 @@ def _sqlite_write_turn() -> Iterator[None]:
         yield
 
 
+def is_row_id(value: Any) -> bool:
+    """A value that can name a row: a positive int in range (never a bool or a huge number,
+    which PostgreSQL would refuse with an error instead of finding nothing)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX
+
+
 def check_delete(message_id: Any, *, acting_user: User) -> ChatMessage:
     """Delete one's own message: hidden from everyone; NotFound for anything else."""
-    message = db.session.get(ChatMessage, message_id) if isinstance(message_id, int) else None
+    message = db.session.get(ChatMessage, message_id) if is_row_id(message_id) else None
     if (
         message is None
         or not _is_member(acting_user)

@@ -282,8 +282,7 @@ def check_slow_mode(room: Room, seconds: Any, *, acting_user: User) -> dict[str,
 def check_pin(room: Room, message_id: Any, *, acting_user: User) -> dict[str, Any]:
     """Pin a published message of this room above the log (the topic or the reading)."""
     require_facilitator(room, acting_user)
-    message = (db.session.get(ChatMessage, message_id)
-               if isinstance(message_id, int) and not isinstance(message_id, bool) else None)
+    message = db.session.get(ChatMessage, message_id) if chat.is_row_id(message_id) else None
     if message is None or message.room_id != room.id or message.status != CHAT_PUBLISHED:
         raise NotFound()
     row = _control_for_update(room)

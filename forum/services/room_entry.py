@@ -187,11 +187,11 @@ def _target(room: Room, payload: dict[str, Any]) -> User:
     message_id = payload.get("message_id")
     if user_id is None and message_id is None:
         raise ValidationFailed({"user": [str(_l("Say which member."))]})
-    if user_id is None and isinstance(message_id, int) and not isinstance(message_id, bool):
+    if user_id is None and chat.is_row_id(message_id):
         message = db.session.get(ChatMessage, message_id)
         if message is not None and message.room_id == room.id:
             user_id = message.author_id
-    if isinstance(user_id, bool) or not isinstance(user_id, int):
+    if not chat.is_row_id(user_id):
         raise NotFound()
     user = db.session.get(User, user_id)
     if user is None:

@@ -281,6 +281,8 @@ def _board_head_statement():
 
 def access_board_row(slug: str) -> Any:
     """threads.access_board for the board page, as a row; NotFound for an unknown slug."""
+    if "\x00" in slug:  # no board has one, and PostgreSQL refuses NUL in a query
+        raise NotFound()
     row = _run(_board_head_statement(), {"slug": slug}).first()
     if row is None:
         raise NotFound()

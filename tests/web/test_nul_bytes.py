@@ -40,3 +40,25 @@ def test_chat_events_for_a_room_with_a_nul_get_a_not_found_ack(app, member):
     ack = emit(sock, "send", {"room": "\x00", "client_id": "c-1", "text": "hello"})
     assert ack == {"ok": False, "error": "not_found", "message": "There is no such room.",
                    "text": "hello"}
+
+
+def test_ids_past_the_integer_range_are_not_found(app, member, facilitator):
+    # PostgreSQL refuses an integer past 32 bits with an error; that must read as "not found".
+    from tests.chat_support import connect, emit, make_room
+
+    room = make_room()
+    host, sock = connect(app, facilitator), connect(app, member)
+    for client in (host, sock):
+        assert emit(client, "join", {"room": room.slug})["ok"]
+    huge = 2**31
+    assert emit(sock, "delete", {"id": huge})["error"] == "not_found"
+    assert emit(host, "pin", {"room": room.slug, "message_id": huge})["ok"] is False
+    for event in ("mute", "remove"):
+        ack = emit(host, event, {"room": room.slug, "user": huge, "minutes": 5})
+        assert ack["ok"] is False and ack["error"] == "not_found", ack
+        ack = emit(host, event, {"room": room.slug, "message_id": huge, "minutes": 5})
+        assert ack["ok"] is False and ack["error"] != "server_error", ack
+    ack = emit(sock, "sync", {"room": room.slug, "after_id": huge})
+    assert ack["ok"] is True or ack["error"] != "server_error", ack
+    for client in (host, sock):
+        client.disconnect("/chat")
