@@ -147,6 +147,7 @@ def deployment(tmp_path: Path, name: str, processes: int = 2) -> Iterator[tuple[
             started.append(Process(env, tmp_path / f"process-{i}.log"))
         yield env, started
     finally:
+        close_sessions()
         for process in started:
             process.stop()
         drop_database(name)
@@ -154,6 +155,15 @@ def deployment(tmp_path: Path, name: str, processes: int = 2) -> Iterator[tuple[
 
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# Every HTTP session opened by login(), closed by close_sessions(): an unclosed keep-alive
+# socket would surface as a ResourceWarning in whichever test runs next.
+_SESSIONS: list = []
+
+
+def close_sessions() -> None:
+    """Close the HTTP sessions login() opened."""
+    while _SESSIONS:
+        _SESSIONS.pop().close()
 
 
 def login(base_url: str, pseudonym: str, password: str = DEMO_PASSWORD):
@@ -161,6 +171,7 @@ def login(base_url: str, pseudonym: str, password: str = DEMO_PASSWORD):
     import requests
 
     session = requests.Session()
+    _SESSIONS.append(session)
     page = session.get(base_url + "/login", timeout=10).text
     token = _CSRF.search(page).group(1)
     answer = session.post(base_url + "/login", data={

@@ -16,7 +16,12 @@ import pytest
 from tests import scaleout_support as so
 from tests.livesrv import ROOT, free_port
 
-pytestmark = pytest.mark.live
+pytestmark = [
+    pytest.mark.live,
+    # See tests/test_scaleout.py: sockets of stopped servers are collected in this module.
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 
 
 def test_sigterm_closes_chat_connections_cleanly_and_exits(tmp_path: Path):
@@ -43,6 +48,7 @@ def test_sigterm_closes_chat_connections_cleanly_and_exits(tmp_path: Path):
         assert "closing live connections count=1" in log
         listener.close()
     finally:
+        so.close_sessions()
         process.stop()
 
 
@@ -54,3 +60,12 @@ def test_gunicorn_config_keeps_addresses_out_of_the_log(tmp_path: Path):
         env=dict(os.environ, PORT=str(free_port())),
     )
     assert done.stdout.split() == ["None", "forum.serving.ForumWorker", "1"], done.stderr
+
+
+@pytest.fixture(autouse=True)
+def _collect():
+    """Collect this module's leftover client sockets before the next module's tests run."""
+    yield
+    import gc
+
+    gc.collect()

@@ -111,6 +111,10 @@ class RedisPresence:
         self._count(pipe, room, time.time())
         return int(pipe.execute()[-1])
 
+    def close(self) -> None:
+        """Let go of the connection to Redis."""
+        self._redis.close()
+
     def clear(self, room: str) -> None:
         """Everyone, on every process, is out of the room (it was closed); heartbeats only
         refresh entries that still exist, so no process brings its old entries back."""
@@ -146,6 +150,8 @@ def configure(redis_url: str | None, holder: str) -> Backend:
             _beat = threading.Thread(target=_heartbeat_loop, name="forum-presence", daemon=True)
             _beat.start()
     else:
+        if isinstance(_backend, RedisPresence):
+            _backend.close()
         # A new app starts with nobody present (one app per process outside tests).
         _backend = MemoryPresence()
     return _backend

@@ -63,18 +63,17 @@ def _redis_state() -> str:
     url = current_app.config.get("REDIS_URL")
     if not url:
         return "not configured"
-    client = current_app.extensions.get("forum_health_redis")
-    if client is None:
-        import redis
+    import redis
 
-        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        current_app.extensions["forum_health_redis"] = client
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
     try:
         client.ping()
         return "ok"
     except Exception:  # noqa: BLE001 - any failure means Redis is not usable
         current_app.logger.warning("healthz redis check failed")
         return "error"
+    finally:
+        client.close()
 
 
 @bp.get("/guidelines")

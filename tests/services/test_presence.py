@@ -51,6 +51,7 @@ def redis_db():
     yield client
     for key in client.scan_iter(presence.RedisPresence.PREFIX + "*"):
         client.delete(key)
+    client.close()
 
 
 @pytest.mark.services
@@ -66,6 +67,8 @@ def test_redis_presence_is_summed_across_processes(redis_db):
     assert first.discard("coffee-room", "sid-1") == 2
     assert second.count("coffee-room") == 2
     assert first.count("night-owls") == 0
+    first.close()
+    second.close()
 
 
 @pytest.mark.services
@@ -84,6 +87,8 @@ def test_a_dead_process_drops_out_while_a_live_one_stays(redis_db, monkeypatch):
     alive.heartbeat()  # the dead process no longer beats
     clock[0] += 10
     assert alive.count("coffee-room") == 1
+    alive.close()
+    dead.close()
 
 
 @pytest.mark.services
