@@ -4,9 +4,12 @@ Each process logs its members in through the /login form (the session cookie is 
 credential the /chat namespace accepts), connects one socketio.Client per member, joins the
 member's room, then runs phases on command from the parent (bench/chat_driver.py) over a Pipe:
 
-  ("phase", {"id", "count", "rate", "duration", "offset"}) -> send `count` messages at a
-      steady rate, round-robin over this process's members; answer with what was sent and
-      acked, per room.
+  ("phase", {"id", "count", "rate", "duration", "offset", "start_ns", "slot", "slots"}) ->
+      send `count` messages at a steady rate, round-robin over this process's members; the
+      processes take turns on one schedule (send n of the whole run is due at start_ns + n
+      intervals, and this process sends every slots-th one from its slot), so together they
+      send evenly spaced messages, not one burst per process at each tick; answer with what
+      was sent and acked, per room.
   ("expect", {"id", "count", "timeout"}) -> wait until this process's members have received
       `count` deliveries of that phase (or the timeout); answer with counts and latencies.
   ("stop", None) -> disconnect everyone and exit.
@@ -169,12 +172,14 @@ def run_phase(worker: int, members: list[Member], spec: dict) -> dict:
     sending = Sending()
     live = [m for m in members if not m.disconnected]
     total = spec.get("count", int(round(rate * duration)))
-    begin = time.monotonic_ns() + 20_000_000
-    step_ns = 1e9 / rate if rate else 0
+    slot, slots = spec.get("slot", 0), spec.get("slots", 1)
+    step_ns = 1e9 / rate if rate else 0  # this process's own interval
+    interval_ns = step_ns / slots  # the interval of all processes' sends together
+    begin = spec.get("start_ns") or time.monotonic_ns() + 20_000_000
     for seq in range(total):
         if not live:
             break
-        due = begin + int(seq * step_ns)
+        due = begin + int((seq * slots + slot) * interval_ns)
         wait = (due - time.monotonic_ns()) / 1e9
         if wait > 0:
             time.sleep(wait)
@@ -191,8 +196,9 @@ def run_phase(worker: int, members: list[Member], spec: dict) -> dict:
             continue
         with sending.lock:
             sending.sent += 1
-    # n sends at a steady rate span n intervals (the last one's interval included).
-    elapsed = (time.monotonic_ns() - begin + step_ns) / 1e9
+    # n sends at a steady rate span n intervals (the last one's interval included), counted
+    # from this process's first due time.
+    elapsed = (time.monotonic_ns() - begin - slot * interval_ns + step_ns) / 1e9
     deadline = time.monotonic() + spec.get("ack_timeout", 10.0)
     while time.monotonic() < deadline:
         with sending.lock:

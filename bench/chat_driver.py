@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -123,10 +124,16 @@ class Clients:
         """One steady phase at `rate` messages/s (spread over the processes); its numbers."""
         total, workers = int(round(rate * duration)), len(self.pipes)
         cpu_before = _server_cpu_s(proc)
+        # One schedule for every process (CLOCK_MONOTONIC is shared): send n of the phase is
+        # due at start + n / rate and goes from process n mod workers, so the server sees
+        # evenly spaced messages. Started separately, the processes sent in step, one burst
+        # of `workers` messages per tick.
+        start_ns = time.monotonic_ns() + 100_000_000
         for w, pipe in enumerate(self.pipes):
             count = total // workers + (1 if w < total % workers else 0)
-            pipe.send(("phase", {"id": phase_id, "count": count, "rate": count / duration,
-                                 "duration": duration, "offset": phase_id}))
+            pipe.send(("phase", {"id": phase_id, "count": count, "rate": rate / workers,
+                                 "duration": duration, "offset": phase_id,
+                                 "start_ns": start_ns, "slot": w, "slots": workers}))
         sent = self._gather("phase", duration + 60)
         published: Counter = Counter()
         for s in sent:
