@@ -73,9 +73,33 @@ def test_fallback_reports_obscene_only():
 def test_fallback_shortcut_matches_the_library():
     from profanity_check import predict_prob
 
-    texts = ["hello friend", "what the hell", "you stupid idiot", "I relapsed", ""]
+    texts = ["hello friend", "what the hell", "you stupid idiot", "I relapsed", "",
+             "Idiot, IDIOT idiot!!", "zzqx qqzv", "the and of", "ça va, café naïve",
+             "hell " * 500, "Going for a long walk before work to clear my head."]
     ours = [s["obscene"] for s in FallbackClassifier().score(texts)]
     assert ours == pytest.approx(list(predict_prob(texts)), abs=1e-9)
+    # One text at a time gives the same numbers as the batch.
+    assert [FallbackClassifier().score([t])[0]["obscene"] for t in texts] == \
+        pytest.approx(ours, abs=1e-12)
+
+
+def test_fallback_tfidf_rows_match_the_vectorizer():
+    import numpy as np
+    from profanity_check.profanity_check import vectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from forum.moderation.classifiers.fallback import _tfidf_rows
+
+    texts = ["what the hell", "", "zzqx", "Shut up, shut UP you idiot", "one two two three"]
+    rows = _tfidf_rows(vectorizer)
+    assert rows is not None  # the shipped model takes the short path
+    row_ids, columns, values = rows(texts)
+    ours = np.zeros((len(texts), len(vectorizer.vocabulary_)))
+    ours[row_ids, columns] = values
+    assert np.allclose(ours, vectorizer.transform(texts).toarray(), atol=1e-12)
+    # Settings it does not reproduce keep scikit-learn's own transform.
+    assert _tfidf_rows(TfidfVectorizer(sublinear_tf=True).fit(texts)) is None
+    assert _tfidf_rows(TfidfVectorizer(norm="l1").fit(texts)) is None
 
 
 def test_real_detoxify_loads_a_tiny_checkpoint_offline(tiny_detoxify, offline, caplog):
