@@ -118,3 +118,27 @@ def test_waiting_room_and_slow_mode_live(served):
     finally:
         for person in (host, inside, knocker):
             person.close()
+
+
+def test_back_to_back_sends_are_handled_in_the_order_sent(served):
+    """A connection's events run one after another as they arrive: ten sends emitted without
+    waiting are stored and broadcast in the order the member wrote them."""
+    room = "night-owls"
+    writer, reader = Person(served, "morning-cedar"), Person(served, "steady-heron")
+    try:
+        for person in (writer, reader):
+            assert person.call("join", {"room": room})["ok"]
+        acks: queue.Queue = queue.Queue()
+        for i in range(10):
+            writer.client.emit("send", {"room": room, "client_id": f"o-{i}",
+                                        "text": f"Line {i} of my share"}, namespace="/chat",
+                               callback=lambda answer, i=i: acks.put((i, answer)))
+        answers = dict(acks.get(timeout=10) for _ in range(10))
+        assert all(answers[i]["ok"] for i in range(10)), answers
+        ids = [answers[i]["message"]["id"] for i in range(10)]
+        assert ids == sorted(ids) and len(set(ids)) == 10
+        assert [reader.next("message")["client_id"] for _ in range(10)] == \
+            [f"o-{i}" for i in range(10)]
+    finally:
+        for person in (writer, reader):
+            person.close()
