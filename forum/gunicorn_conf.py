@@ -44,9 +44,12 @@ logconfig_dict = {
 
 
 def post_worker_init(worker) -> None:
-    """Start the job scheduler in the worker; job leases keep each run to one process."""
+    """Start the job scheduler in the worker (job leases keep each run to one process), and
+    settle the start-up heap once the classifier has loaded (forum/serving.py)."""
     from forum.services import jobs
+    from forum.serving import settle_heap
     from forum.wsgi import app
 
     jobs.start_scheduler(app)
+    settle_heap(app)
 control_socket_disable = True  # several processes per host: no shared control socket path

@@ -38,6 +38,12 @@ def test_sigterm_closes_chat_connections_cleanly_and_exits(tmp_path: Path):
         assert listener.call("join", {"room": "coffee-room"})["ok"]
         # Scheduled jobs run in the worker (post_worker_init); the forum's log reaches stderr.
         assert "job scheduler started" in (tmp_path / "server.log").read_text()
+        # Once the classifier has loaded, the start-up heap leaves the collector's sight.
+        deadline = time.monotonic() + 30
+        while ("start-up heap settled" not in (tmp_path / "server.log").read_text()
+               and time.monotonic() < deadline):
+            time.sleep(0.2)
+        assert "start-up heap settled" in (tmp_path / "server.log").read_text()
         started = time.monotonic()
         os.killpg(process.proc.pid, signal.SIGTERM)
         # The socket is closed by the server at once, not after a ping timeout (25 s + 20 s).

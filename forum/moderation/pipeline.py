@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,9 +138,21 @@ class Pipeline:
         if warm is None:
             return
         if background:
-            threading.Thread(target=warm, name="moderation-warm", daemon=True).start()
+            self._warming = threading.Thread(target=warm, name="moderation-warm", daemon=True)
+            self._warming.start()
         else:
             warm()
+
+    def wait_warm(self, timeout: float) -> None:
+        """Wait, up to timeout seconds, for the models to load: the fallback's warm-up and the
+        primary's loading (done whether or not it succeeded)."""
+        deadline = time.monotonic() + timeout
+        warming = getattr(self, "_warming", None)
+        if warming is not None:
+            warming.join(max(0.0, deadline - time.monotonic()))
+        wait = getattr(getattr(self.classifier, "primary", None), "wait_until_loaded", None)
+        if wait is not None:
+            wait(max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:
         """Stop background threads."""
