@@ -2,10 +2,11 @@
 
 Run as `python bench/chat_bench.py` (or `make bench`; `--quick` for a short smoke run). It builds
 a fresh SQLite database with the migrations, creates the members (through the accounts service)
-and the rooms, serves the forum with gunicorn (one gthread worker process, its threads carrying
-the WebSockets through simple-websocket: rooms and presence live in one process until a message
-queue joins them), logs every member in through the /login form, connects one socketio.Client
-per member from several client processes, and measures:
+and the rooms, serves the forum as `make serve` does (gunicorn with forum.gunicorn_conf: one
+gthread worker process, its threads carrying the WebSockets through simple-websocket; rooms and
+presence live in one process until a message queue joins them), logs every member in through
+the /login form, connects one socketio.Client per member from several client processes, and
+measures:
 
 1. a steady 20 messages/s: deliveries expected and received (lost must be 0), p50/p99 latency
    from the sender's emit to each receiver's `message` event (p99 under 50 ms);
@@ -39,6 +40,7 @@ from serving import ROOT, machine, migrate, start_gunicorn, stop
 sys.path.insert(0, str(ROOT))
 
 RESULTS = ROOT / "bench" / "results" / "chat.json"
+FORUM_CONFIG = "python:forum.gunicorn_conf"
 QUICK_RESULTS = ROOT / "bench" / "results" / "chat-quick.json"  # a smoke run keeps chat.json
 PASSWORD = "a calm river at dawn"
 TARGET_STEADY_P99_MS = 50.0
@@ -191,19 +193,23 @@ def forum_env(database_url: str, **extra: str) -> dict:
 def serve_and_measure(name: str, env: dict, plan, args, tmp: Path, copies: int = 1) -> dict:
     """Start `copies` gunicorn processes of the forum or the bare server (one gthread worker
     each, on its own port), spread the members over them, measure, stop them."""
-    spec, cwd, use_login = (("forum:create_app()", ROOT, True) if name == "forum"
-                            else ("bare_chat_server:app", ROOT / "bench", False))
+    # The forum runs as `make serve` runs it: forum.gunicorn_conf's worker (gthread with a
+    # clean close of sockets) and hooks (job scheduler, settled start-up heap).
+    spec, cwd, use_login, config = (
+        ("forum.wsgi:app", ROOT, True, FORUM_CONFIG) if name == "forum"
+        else ("bare_chat_server:app", ROOT / "bench", False, None))
     members = sum(len(p) for p in plan)
     threads = -(-members // copies) + 32  # every WebSocket holds a thread of its worker
     common = ["--keep-alive", "30", "--graceful-timeout", "5"]
-    cmd = f"gunicorn -k gthread -w 1 --threads {threads} {spec}"
+    cmd = (f"gunicorn {f'-c {config}' if config else '-k gthread'} -w 1 --threads {threads} "
+           f"{spec}")
     print(f"-- {name}: {copies} x {cmd}", flush=True)
     procs, ports = [], []
     try:
         for n in range(copies):
             proc, port = start_gunicorn(spec, env, workers=1, threads=threads, cwd=cwd,
                                         extra_args=common, log_path=tmp / f"{name}-{n}.log",
-                                        ready=_ready_for(name))
+                                        ready=_ready_for(name), config=config)
             procs.append(proc)
             ports.append(port)
         if copies > 1:

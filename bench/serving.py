@@ -74,15 +74,19 @@ def forum_ready(port: int) -> bool:
 def start_gunicorn(app_spec: str, env: Mapping[str, str], *, workers: int, threads: int,
                    ready: Callable[[int], bool] = forum_ready, cwd: Path = ROOT,
                    extra_args: Sequence[str] = (), log_path: Path | None = None,
-                   settle_s: float = 2.0) -> tuple[subprocess.Popen, int]:
+                   settle_s: float = 2.0, config: str | None = None
+                   ) -> tuple[subprocess.Popen, int]:
     """Start gunicorn (gthread workers, the production-style server) on a free loopback port
-    in its own process group, and wait until ready(port) says so."""
+    in its own process group, and wait until ready(port) says so. With a config (e.g.
+    "python:forum.gunicorn_conf", as `make serve` runs) its worker class and hooks apply; the
+    arguments here set the port, processes, threads and log level."""
     port = free_port()
+    worker = ["-c", config] if config else ["-k", "gthread"]
     out = open(log_path, "ab") if log_path else None  # the child keeps its own copy
     try:
         proc = subprocess.Popen(
             [str(BIN / "gunicorn"), "-w", str(workers), "--threads", str(threads),
-             "-k", "gthread", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+             *worker, "-b", f"127.0.0.1:{port}", "--log-level", "warning",
              *extra_args, app_spec],
             cwd=cwd, env=dict(env), start_new_session=True, preexec_fn=_die_with_parent,
             stdout=out,
