@@ -110,3 +110,21 @@ class _Recording:
     def __exit__(self, *exc):
         self.held = False
         self.lock.release()
+
+
+def test_history_reads_its_authors_in_one_query(room, member, make_user, screener, statements):
+    authors = [member] + [make_user(f"quiet-author-{i}") for i in range(4)]
+    for i, author in enumerate(authors * 2):
+        chat.check_send(room, f"Message {i}", f"h-{i}", acting_user=author)
+    names, viewer_id, room_id = [a.pseudonym for a in authors * 2], member.id, room.id
+    db.session.expunge_all()  # nothing left in the session: every author must be read
+    viewer, room = db.session.get(type(member), viewer_id), db.session.get(type(room), room_id)
+    statements.clear()
+    shown = chat.history(room, viewer)
+    assert [m["author"] for m in shown] == names
+    assert sum("FROM users" in s for s in statements) == 1, statements
+    assert len(statements) <= 3, statements  # messages, authors (roles only if asked)
+    statements.clear()
+    caught_up = chat.messages_since(room, shown[1]["id"], viewer)
+    assert len(caught_up) == len(shown) - 2
+    assert sum("FROM users" in s for s in statements) <= 1, statements
