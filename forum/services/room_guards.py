@@ -2,9 +2,9 @@
 and the chat rate limit; and, after a crisis disclosure, a private alert to the facilitators
 in that room.
 
-The rate limit uses the `limits` library with the HTTP limiter's storage (memory, or Redis when
-FORUM_REDIS_URL is set), keyed by a daily-rotating HMAC of the account id, so nothing about it
-reaches the database.
+The rate limit is a moving window over the HTTP limiter's storage: Redis (the `limits` library)
+when FORUM_REDIS_URL is set, else this process's own (local_window.py); keyed by a
+daily-rotating HMAC of the account id, so nothing about it reaches the database.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ..extensions import db
 from ..models import ChatMessage, Room, User
 from ..models.chat import KIND_MESSAGE
 from . import chat, clock, events, room_controls, room_entry
+from .local_window import LocalMovingWindow
 
 DEFAULT_CHAT_RATE_LIMIT = "12 per 10 seconds"
 ALERT_CATEGORIES = frozenset({"crisis", "crisis-method", "overdose"})
@@ -60,13 +61,16 @@ class RateLimited(GuardError):
     code = "rate_limited"
 
 
-def _limiter() -> tuple[MovingWindowRateLimiter, Any]:
-    """One limiter per app, over the same storage as the HTTP limiter."""
+def _limiter() -> tuple[MovingWindowRateLimiter | LocalMovingWindow, Any]:
+    """One limiter per app: in this process (local_window.py) when the HTTP limiter's storage
+    is memory, else a `limits` moving window over that storage (Redis, shared by processes)."""
     cached = current_app.extensions.get(_LIMITER_KEY)
     if cached is None:
         uri = current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
         item = parse(current_app.config.get("CHAT_RATE_LIMIT") or DEFAULT_CHAT_RATE_LIMIT)
-        cached = (MovingWindowRateLimiter(storage_from_string(uri)), item)
+        limiter = (LocalMovingWindow() if uri.startswith("memory://")
+                   else MovingWindowRateLimiter(storage_from_string(uri)))
+        cached = (limiter, item)
         current_app.extensions[_LIMITER_KEY] = cached
     return cached
 
