@@ -26,6 +26,10 @@ def main() -> None:
 
     # Escalation of urgent alerts and claim lapses run here, in the serving process only.
     jobs.start_scheduler(app)
+    # As under gunicorn: start-up's objects leave the collector's sight once models load.
+    from .serving import settle_heap
+
+    settle_heap(app)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f" * The forum is at http://{host}:{port}/  (Ctrl+C to stop)", flush=True)
