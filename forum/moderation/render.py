@@ -6,6 +6,7 @@ cached HTML is rendered again.
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 
 import bleach
@@ -45,15 +46,25 @@ def _cleaner(tags: frozenset[str]) -> bleach.Cleaner:
     )
 
 
-_POST_CLEANER = _cleaner(POST_TAGS)
-_PAGE_CLEANER = _cleaner(POST_TAGS | HEADING_TAGS)
+# A bleach Cleaner keeps its HTML parser's state while it cleans, so one shared by the
+# server's threads mixed two texts together (one member's message came out holding another's)
+# or failed outright. Each thread builds its own, once.
+_cleaners = threading.local()
+
+
+def _thread_cleaner(headings: bool) -> bleach.Cleaner:
+    name = "page" if headings else "post"
+    cleaner = getattr(_cleaners, name, None)
+    if cleaner is None:
+        cleaner = _cleaner(POST_TAGS | HEADING_TAGS if headings else POST_TAGS)
+        setattr(_cleaners, name, cleaner)
+    return cleaner
 
 
 def render_markdown(text: str, *, headings: bool = False) -> Markup:
     """Render member-written Markdown to sanitized HTML, safe to place in a page."""
     html = _md.render(text or "")
-    cleaner = _PAGE_CLEANER if headings else _POST_CLEANER
-    return Markup(cleaner.clean(html))
+    return Markup(_thread_cleaner(headings).clean(html))
 
 
 def render_page(text: str) -> Markup:
