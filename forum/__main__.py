@@ -21,6 +21,10 @@ class AddresslessRequestHandler(WSGIRequestHandler):
 
 def main() -> None:
     """Serve on HOST:PORT (default 127.0.0.1:5000)."""
+    # The forum's own lines (account and item ids, event names, the classifier in use) to
+    # stderr, as under gunicorn; other libraries' at warning and above.
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        level=logging.WARNING)
     app = create_app()
     from .services import jobs
 

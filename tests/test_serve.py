@@ -43,3 +43,17 @@ def test_served_socketio_refuses_anonymous_chat(served):
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(served, namespaces=["/chat"], transports=["websocket"], wait_timeout=5)
     client.disconnect()
+
+
+def test_served_forum_says_in_its_log_which_classifier_is_active(tmp_path):
+    import time
+
+    with live_forum(tmp_path):
+        log_path = tmp_path / "server.log"
+        deadline = time.monotonic() + 30
+        while "start-up heap settled" not in log_path.read_text() and \
+                time.monotonic() < deadline:
+            time.sleep(0.2)
+        log = log_path.read_text()
+    assert "classifier active: alt-profanity-check" in log
+    assert "job scheduler started" in log and "start-up heap settled" in log
