@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
@@ -37,3 +37,9 @@ class Room(db.Model):
     always_open: Mapped[bool] = mapped_column(Boolean, default=True)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Read together with the room where chat loads it (chat.access_room), so that a send
+    # asks for neither on its own; written only through their own models.
+    meeting = relationship("Meeting", primaryjoin="Room.id == foreign(Meeting.room_id)",
+                           uselist=False, viewonly=True)
+    controls = relationship("RoomControl", uselist=False, viewonly=True,
+                            primaryjoin="Room.id == foreign(RoomControl.room_id)")

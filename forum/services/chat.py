@@ -22,7 +22,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload, lazyload
 
 from ..errors import ContentRejected, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
@@ -173,7 +173,10 @@ def access_room(slug: Any, viewer: User | None = None) -> Room:
     # No room has a NUL in its slug, and PostgreSQL refuses one in a query.
     if not isinstance(slug, str) or not slug or len(slug) > 64 or "\x00" in slug:
         raise NotFound()
-    room = db.session.scalar(select(Room).where(Room.slug == slug))
+    # Its meeting and settings come in the same query: a send asks for both (chat rules,
+    # host rules, slow mode), and reads them from here (event_memo.cached_or_loaded).
+    room = db.session.scalar(select(Room).where(Room.slug == slug).options(
+        joinedload(Room.meeting), joinedload(Room.controls)))
     if room is None or _first_answer(_ACCESS_RULES, room, viewer) is False:
         raise NotFound()
     return room

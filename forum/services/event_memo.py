@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
+from sqlalchemy import inspect
+
 T = TypeVar("T")
 _MEMO: ContextVar[dict[Hashable, Any] | None] = ContextVar("forum_event_memo", default=None)
 
@@ -26,6 +28,20 @@ def reading() -> Iterator[None]:
         yield
     finally:
         _MEMO.reset(token)
+
+
+def cached_or_loaded(key: Hashable, owner: Any, attribute: str, load: Callable[[], T]) -> T:
+    """As cached(), but inside reading() a relationship already loaded with its owner row
+    (e.g. a room's meeting, joined in when the room was read) answers without a query.
+    Outside reading() it is not trusted: a write since then would not show in it."""
+    memo = _MEMO.get()
+    if memo is None:
+        return load()
+    if key not in memo:
+        state = inspect(owner, raiseerr=False)
+        loaded = state is not None and attribute not in state.unloaded
+        memo[key] = getattr(owner, attribute) if loaded else load()
+    return memo[key]
 
 
 def cached(key: Hashable, load: Callable[[], T]) -> T:

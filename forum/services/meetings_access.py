@@ -72,8 +72,9 @@ def meeting_for_room(room: Room) -> Meeting | None:
     """The meeting that owns this room, None for ordinary chat rooms."""
     if room is None or room.id is None:
         return None
-    return event_memo.cached(("meeting_for_room", room.id), lambda: db.session.scalar(
-        select(Meeting).where(Meeting.room_id == room.id)))
+    return event_memo.cached_or_loaded(
+        ("meeting_for_room", room.id), room, "meeting",
+        lambda: db.session.scalar(select(Meeting).where(Meeting.room_id == room.id)))
 
 
 def hosts_of_room(room: Room) -> set[int] | None:

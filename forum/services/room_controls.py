@@ -111,8 +111,8 @@ def control(room: Room, now: datetime | None = None) -> RoomControl | None:
     """The room's stored settings for its current session, or None while it has its
     defaults (a scheduled meeting's next session starts from the defaults)."""
     # A room without a row (the usual case) would query again on each get().
-    row = event_memo.cached(("room_control", room.id),
-                            lambda: db.session.get(RoomControl, room.id))
+    row = event_memo.cached_or_loaded(("room_control", room.id), room, "controls",
+                                      lambda: db.session.get(RoomControl, room.id))
     if row is not None and is_stale(row.updated_at, room, now):
         return None
     return row

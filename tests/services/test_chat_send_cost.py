@@ -128,3 +128,37 @@ def test_history_reads_its_authors_in_one_query(room, member, make_user, screene
     caught_up = chat.messages_since(room, shown[1]["id"], viewer)
     assert len(caught_up) == len(shown) - 2
     assert sum("FROM users" in s for s in statements) <= 1, statements
+
+
+def test_a_room_read_for_chat_brings_its_meeting_and_settings(room, member, screener,
+                                                               statements):
+    chat.check_send(room, "warming up", "c-0", acting_user=member)
+    slug, member_id = room.slug, member.id
+    db.session.expunge_all()
+    member = db.session.get(type(member), member_id)
+    statements.clear()
+    loaded = chat.access_room(slug, member)
+    chat.check_send(loaded, "Hello all", "c-1", acting_user=member)
+    assert sum("FROM rooms" in s for s in statements) == 1
+    assert not [s for s in statements if s.lstrip().startswith("SELECT meetings")]
+    assert not [s for s in statements if s.lstrip().startswith("SELECT room_controls")]
+
+
+def test_outside_a_send_the_room_s_loaded_meeting_is_not_trusted(app, room, statements):
+    """A row read with the room answers only inside a send's reads: a meeting added since
+    (here, in the same session) is found by every later call outside one."""
+    from datetime import date, time
+
+    from forum.models import Meeting
+
+    loaded = chat.access_room(room.slug)
+    assert meetings_access.meeting_for_room(loaded) is None
+    db.session.add(Meeting(room_id=loaded.id, title="Tuesday circle", timezone="UTC",
+                           start_date=date(2026, 12, 1), start_time=time(19, 0),
+                           duration_minutes=60, rrule="FREQ=WEEKLY;BYDAY=TU",
+                           format="check-in", language="en", capacity=20))
+    db.session.flush()
+    assert meetings_access.meeting_for_room(loaded) is not None
+    with event_memo.reading():
+        assert loaded.meeting is None  # what was read with the room, before the meeting
+        assert meetings_access.meeting_for_room(loaded) is None
