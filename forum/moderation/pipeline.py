@@ -55,6 +55,7 @@ class Pipeline:
     ) -> None:
         self.store = RuleStore(rules_dir or DEFAULT_RULES_DIR, reload_interval)
         self.classifier: Classifier = classifier or SelectingClassifier(None, FallbackClassifier())
+        self._warming: threading.Thread | None = None  # the background warm-up, once started
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Pipeline:
@@ -147,9 +148,8 @@ class Pipeline:
         """Wait, up to timeout seconds, for the models to load: the fallback's warm-up and the
         primary's loading (done whether or not it succeeded)."""
         deadline = time.monotonic() + timeout
-        warming = getattr(self, "_warming", None)
-        if warming is not None:
-            warming.join(max(0.0, deadline - time.monotonic()))
+        if self._warming is not None:
+            self._warming.join(max(0.0, deadline - time.monotonic()))
         wait = getattr(getattr(self.classifier, "primary", None), "wait_until_loaded", None)
         if wait is not None:
             wait(max(0.0, deadline - time.monotonic()))

@@ -244,15 +244,17 @@ def _visible_to(viewer: User | None) -> Any:
     return published | own_held
 
 
-def _authors(rows: list[ChatMessage], room: Room) -> list[User]:
-    """The rows' authors in one query. The caller holds the list while it builds to_dict, so
-    each author is found in the session (which keeps rows only while referenced) instead of
-    read singly: a join with history read up to 50 accounts one by one."""
+def _payloads(rows: list[ChatMessage], room: Room) -> list[dict[str, Any]]:
+    """The rows as `message` payloads, their authors read in one query first: the session
+    keeps rows only while they are referenced, so `authors` is held while the payloads are
+    built and each author_name finds its account there (history read up to 50 singly)."""
     ids = {m.author_id for m in rows if m.author_id is not None}
-    if not ids or room.anonymous:
-        return []
-    return list(db.session.scalars(select(User).where(User.id.in_(ids))
-                                   .options(lazyload(User.roles))))
+    authors = (list(db.session.scalars(select(User).where(User.id.in_(ids))
+                                       .options(lazyload(User.roles))))
+               if ids and not room.anonymous else [])
+    payloads = [to_dict(m, room) for m in rows]
+    authors.clear()
+    return payloads
 
 
 def history(room: Room, viewer: User | None, limit: int = HISTORY_SIZE) -> list[dict[str, Any]]:
@@ -263,10 +265,7 @@ def history(room: Room, viewer: User | None, limit: int = HISTORY_SIZE) -> list[
         .order_by(ChatMessage.id.desc())
         .limit(limit)
     ))
-    authors = _authors(rows, room)
-    shown = [to_dict(m, room) for m in reversed(rows)]
-    del authors
-    return shown
+    return _payloads(rows[::-1], room)
 
 
 def messages_since(room: Room, after_id: Any, viewer: User | None) -> list[dict[str, Any]]:
@@ -280,10 +279,7 @@ def messages_since(room: Room, after_id: Any, viewer: User | None) -> list[dict[
         .order_by(ChatMessage.id)
         .limit(SYNC_MAX)
     ))
-    authors = _authors(rows, room)
-    shown = [to_dict(m, room) for m in rows]
-    del authors
-    return shown
+    return _payloads(rows, room)
 
 
 def clean_text(text: Any) -> str:

@@ -31,10 +31,6 @@ class LocalMovingWindow:
         self._lock = threading.Lock()
         self._since_sweep = 0
 
-    @staticmethod
-    def _key(item: RateLimitItem, identifiers: tuple[str, ...]) -> str:
-        return item.key_for(*identifiers)
-
     def _recent(self, key: str, window: float, now: float) -> deque[float]:
         hits = self._hits.setdefault(key, deque())
         self._windows[key] = window
@@ -44,7 +40,7 @@ class LocalMovingWindow:
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         """Count one hit unless the window is full; True if it was allowed."""
-        key, window, now = self._key(item, identifiers), item.get_expiry(), self._clock()
+        key, window, now = item.key_for(*identifiers), item.get_expiry(), self._clock()
         with self._lock:
             self._since_sweep += 1
             if self._since_sweep >= SWEEP_EVERY:
@@ -57,7 +53,7 @@ class LocalMovingWindow:
 
     def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
         """When the oldest hit in the window expires, and how many hits are left."""
-        key, window, now = self._key(item, identifiers), item.get_expiry(), self._clock()
+        key, window, now = item.key_for(*identifiers), item.get_expiry(), self._clock()
         with self._lock:
             hits = self._recent(key, window, now)
             reset = (hits[0] + window) if hits else now
