@@ -338,23 +338,33 @@ def main() -> int:
     results = bounded(args, run, Path(tempfile.mkdtemp(prefix="chat-bench-")))
     if results is None:
         return 2
+    return finish(results, args, started, (RESULTS, QUICK_RESULTS), _summary,
+                  server_note="one gunicorn gthread worker process: rooms and presence are "
+                              "per process",
+                  step={"seconds": args.step_duration, "p99_limit_ms": TARGET_STEP_P99_MS,
+                        "min_achieved_fraction": MIN_ACHIEVED})
+
+
+def finish(results: dict, args: argparse.Namespace, started: float,
+           outputs: tuple[Path, Path], summary, **notes) -> int:
+    """What both chat benchmarks end with: the checks, the run's facts and a script's own
+    notes added to the results, written (outputs: the full run's file, the quick run's),
+    summed up by summary(results, verdicts, output); exit 0 only if every target passed."""
     verdicts = checks(results)
     results.update({
         "machine": machine(), "quick": args.quick, "versions": _versions(),
         "clients": {"processes": args.processes, "members": args.members, "rooms": args.rooms,
                     "transport": "websocket", "library": "python-socketio Client"},
-        "server_note": "one gunicorn gthread worker process: rooms and presence are per process",
         "deliveries": "messages x members in the room, the sender included",
         "latency": "sender's emit to each receiver's message event (CLOCK_MONOTONIC)",
-        "step": {"seconds": args.step_duration, "p99_limit_ms": TARGET_STEP_P99_MS,
-                 "min_achieved_fraction": MIN_ACHIEVED},
+        **notes,
         "checks": verdicts, "run_s": round(time.monotonic() - started, 1),
         "measured_at": datetime.now(UTC).isoformat(),
     })
-    output = QUICK_RESULTS if args.quick else RESULTS
+    output = outputs[1] if args.quick else outputs[0]
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n")
-    _summary(results, verdicts, output)
+    summary(results, verdicts, output)
     return 0 if all(c["pass"] for c in verdicts) else 1
 
 

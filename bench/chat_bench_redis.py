@@ -16,27 +16,23 @@ Writes bench/results/chat-redis.json (chat-redis-quick.json for --quick).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from chat_bench import (
     ROOT,
     _print_row,
-    _versions,
     bounded,
     build_database,
-    checks,
+    finish,
     forum_env,
     options,
     serve_and_measure,
 )
 from chat_driver import Abort, plan_members
-from serving import machine
 
 RESULTS = ROOT / "bench" / "results" / "chat-redis.json"
 QUICK_RESULTS = ROOT / "bench" / "results" / "chat-redis-quick.json"
@@ -123,26 +119,13 @@ def main() -> int:
     results = bounded(args, run, Path(tempfile.mkdtemp(prefix="chat-bench-redis-")))
     if results is None:
         return 2
-    verdicts = checks(results)
-    results.update({
-        "machine": machine(), "quick": args.quick, "versions": _versions(),
-        "clients": {"processes": args.processes, "members": args.members, "rooms": args.rooms,
-                    "transport": "websocket", "library": "python-socketio Client"},
-        "server_note": f"forum: {PROCESSES} gunicorn processes (one gthread worker each) "
-                       "sharing the database and Redis; member i on process (i // rooms) mod "
-                       f"{PROCESSES}; bare: one process",
-        "memory_note": "per forum worker process, MiB: VmRSS and VmHWM from /proc/<pid>/status "
-                       "(memory_connected: everyone connected; memory: at the end)",
-        "deliveries": "messages x members in the room, the sender included",
-        "latency": "sender's emit to each receiver's message event (CLOCK_MONOTONIC)",
-        "checks": verdicts, "run_s": round(time.monotonic() - started, 1),
-        "measured_at": datetime.now(UTC).isoformat(),
-    })
-    output = QUICK_RESULTS if args.quick else RESULTS
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2) + "\n")
-    _summary(results, verdicts, output)
-    return 0 if all(c["pass"] for c in verdicts) else 1
+    return finish(
+        results, args, started, (RESULTS, QUICK_RESULTS), _summary,
+        server_note=f"forum: {PROCESSES} gunicorn processes (one gthread worker each) sharing "
+                    f"the database and Redis; member i on process (i // rooms) mod "
+                    f"{PROCESSES}; bare: one process",
+        memory_note="per forum worker process, MiB: VmRSS and VmHWM from /proc/<pid>/status "
+                    "(memory_connected: everyone connected; memory: at the end)")
 
 
 if __name__ == "__main__":

@@ -172,10 +172,9 @@ def run_phase(worker: int, members: list[Member], spec: dict) -> dict:
     sending = Sending()
     live = [m for m in members if not m.disconnected]
     total = spec.get("count", int(round(rate * duration)))
-    slot, slots = spec.get("slot", 0), spec.get("slots", 1)
+    slot, slots, begin = spec["slot"], spec["slots"], spec["start_ns"]
     step_ns = 1e9 / rate if rate else 0  # this process's own interval
     interval_ns = step_ns / slots  # the interval of all processes' sends together
-    begin = spec.get("start_ns") or time.monotonic_ns() + 20_000_000
     for seq in range(total):
         if not live:
             break
