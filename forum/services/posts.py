@@ -22,7 +22,7 @@ from ..models.base import utcnow
 from ..models.threads import HELD, PUBLISHED, REMOVED
 from ..moderation.render import RENDERER_VERSION, render_markdown
 from ..moderation.verdict import ACTION_RANK, PRIORITY_RANK
-from . import audit, notifications, review_queue, screening
+from . import audit, chat, notifications, review_queue, screening
 from .accounts import is_suspended
 from .threads import can_see_post, is_moderator
 
@@ -242,7 +242,8 @@ def check_reply(
     body = clean_text(body)
     _check_text(None, body, content_note)
     if quote_of_id is not None:
-        quoted = db.session.get(Post, quote_of_id)
+        # A hidden field a client can set to anything: out of range finds nothing.
+        quoted = db.session.get(Post, quote_of_id) if chat.is_row_id(quote_of_id) else None
         if quoted is None or quoted.thread_id != thread.id or not quoted.visible:
             quote_of_id = None
     verdict, field = _screen(None, body, acting_user)
