@@ -25,7 +25,7 @@ class Defaults:
     DATABASE_URL: str | None = None  # None: SQLite file under instance/
     REDIS_URL: str | None = None
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # connections idle a while are pinged (pool_ping.py)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -101,7 +101,6 @@ def load(app: Flask, overrides: Mapping | None) -> None:
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
         else:
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-                "pool_pre_ping": True,
                 "pool_size": 10,
                 "max_overflow": 10,
                 "pool_recycle": 1800,

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import migration_hooks
+from . import migration_hooks, pool_ping  # noqa: F401 (pool_ping: its pool listeners)
 from .config import PROJECT_ROOT
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 

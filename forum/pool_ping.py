@@ -1,0 +1,48 @@
+"""Pooled database connections are checked before use only after they sat idle.
+
+SQLAlchemy's pool_pre_ping asks the server at every checkout, and the chat server checks a
+connection out for every Socket.IO event: one more round trip on every message. A connection
+back in the pool for less than IDLE_PING_S was working a moment ago; one idle for longer (the
+server may have restarted, or a proxy dropped it) is asked first and, if it does not answer,
+replaced before anything uses it. A server lost within that moment still surfaces as a
+disconnect error, and SQLAlchemy then replaces every pooled connection.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import Pool
+
+IDLE_PING_S = 10.0
+_RETURNED_AT = "forum_returned_at"
+
+
+@event.listens_for(Pool, "checkin")
+def _returned(_dbapi_connection, record) -> None:
+    if record is not None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _check_if_idle(dbapi_connection, record, _proxy) -> None:
+    # info starts empty for every new connection: a fresh one is not asked.
+    returned_at = record.info.get(_RETURNED_AT)
+    if returned_at is None or time.monotonic() - returned_at < IDLE_PING_S:
+        return
+    try:
+        ping(dbapi_connection)
+    except Exception as exc:  # any failure means this connection cannot be trusted
+        # The pool discards the connection and checks out a new one (up to three tries).
+        raise DisconnectionError("idle pooled connection did not answer") from exc
+
+
+def ping(dbapi_connection) -> None:
+    """Ask the server for nothing; raises if the connection is dead."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+    finally:
+        cursor.close()
