@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
-from .models import User
+from .models import Sanction, User
 from .services.accounts import is_suspended
 
 
@@ -18,9 +18,11 @@ def load_user(session_id: str) -> User | None:
         user_id, generation = (int(part) for part in session_id.split(":", 1))
     except ValueError:
         return None
-    # Every request and every Socket.IO event loads the account: its roles come in the same
-    # query (a join) rather than a second one (the relationship's selectin).
-    user = db.session.get(User, user_id, options=[joinedload(User.roles)])
+    # Every request and every Socket.IO event loads the account: its roles and mutes come in
+    # the same query (joins) rather than one query each (sanctions.is_muted reads the mutes).
+    user = db.session.get(User, user_id, options=[
+        joinedload(User.roles),
+        joinedload(User.unrevoked_mutes).lazyload(Sanction.appeal)])
     if user is None or user.session_generation != generation:
         return None
     if is_suspended(user):

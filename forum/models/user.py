@@ -39,6 +39,14 @@ class User(UserMixin, db.Model):
         lazy="selectin",
         foreign_keys="RoleGrant.user_id",
     )
+    # Mutes not overturned, ended ones too (sanctions.is_muted compares ends_at with the
+    # clock). Read with the account for each request and event (auth_loader), so a chat
+    # send needs no query for them; written only as Sanction rows.
+    unrevoked_mutes = relationship(
+        "Sanction", viewonly=True,
+        primaryjoin="and_(User.id == foreign(Sanction.user_id), Sanction.kind == 'mute', "
+                    "Sanction.revoked_at.is_(None))",
+    )
 
     def get_id(self) -> str:
         """Session id: account id plus generation, so a password change signs others out."""

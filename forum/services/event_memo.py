@@ -38,6 +38,8 @@ def cached_or_loaded(key: Hashable, owner: Any, attribute: str, load: Callable[[
     if memo is None:
         return load()
     if key not in memo:
+        # current_user is a proxy: the row is the object behind it.
+        owner = getattr(owner, "_get_current_object", lambda: owner)()
         state = inspect(owner, raiseerr=False)
         loaded = state is not None and attribute not in state.unloaded
         memo[key] = getattr(owner, attribute) if loaded else load()

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Appeal, ReviewItem, Sanction, User
-from . import audit, clock, mod_inbox
+from . import audit, clock, event_memo, mod_inbox
 from .review_claims import can_read
 from .review_queue import can_review
 
@@ -39,11 +40,15 @@ def active(user_id: int, kind: str | None = None, now: datetime | None = None) -
 
 
 def is_muted(user: User, now: datetime | None = None) -> bool:
-    """Is a mute sanction in force (no posting or chatting)?"""
+    """Is a mute sanction in force (no posting or chatting)? Inside a chat send's reading
+    (event_memo), the mutes loaded with the account answer; elsewhere the database does."""
     now = now or clock.now()
-    return db.session.scalar(select(Sanction.id).where(
-        Sanction.user_id == user.id, Sanction.kind == "mute", Sanction.revoked_at.is_(None),
-        Sanction.ends_at > now).limit(1)) is not None
+    mutes = event_memo.cached_or_loaded(
+        ("unrevoked_mutes", user.id), user, "unrevoked_mutes",
+        lambda: list(db.session.scalars(select(Sanction).where(
+            Sanction.user_id == user.id, Sanction.kind == "mute", Sanction.revoked_at.is_(None),
+            Sanction.ends_at > now).options(lazyload(Sanction.appeal)))))
+    return any(m.ends_at is not None and m.ends_at > now for m in mutes)
 
 
 def check_sanction(

@@ -190,6 +190,38 @@ def test_muted_member_cannot_send(app, room, member, moderator, screener):
     assert ack["ok"] is False and ack["error"] == "forbidden" and ack["text"] == "hi"
 
 
+def test_a_mute_stops_sending_until_it_ends(app, room, member, moderator, screener,
+                                            monkeypatch):
+    # The account's mutes are read with the account on each event (auth_loader); the clock,
+    # not the query, decides whether one is still in force.
+    from datetime import timedelta
+
+    from forum.services import clock
+
+    sock = connect(app, member)
+    assert emit(sock, "join", {"room": "coffee-room"})["ok"]
+    sanctions.check_sanction(member, "mute", "Please take a day.", acting_user=moderator, days=1)
+    ack = emit(sock, "send", {"room": "coffee-room", "client_id": "x1", "text": "hi"})
+    assert ack["error"] == "forbidden"
+    later = clock.now() + timedelta(days=1, minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert emit(sock, "send", {"room": "coffee-room", "client_id": "x2", "text": "hi"})["ok"]
+
+
+def test_an_overturned_mute_no_longer_stops_sending(app, room, member, moderator,
+                                                    trained_moderator, screener):
+    sock = connect(app, member)
+    assert emit(sock, "join", {"room": "coffee-room"})["ok"]
+    strike = sanctions.check_sanction(member, "mute", "Please take a day.",
+                                      acting_user=moderator, days=1)
+    assert emit(sock, "send", {"room": "coffee-room", "client_id": "x1", "text": "hi"})[
+        "error"] == "forbidden"
+    appeal = sanctions.check_appeal(strike.id, "I was sharing my own story.", acting_user=member)
+    sanctions.check_decide_appeal(appeal.id, True, "Relapse talk is welcome here.",
+                                  acting_user=trained_moderator)
+    assert emit(sock, "send", {"room": "coffee-room", "client_id": "x2", "text": "hi"})["ok"]
+
+
 def test_suspended_member_cannot_join_or_send(app, room, member, db, screener):
     from datetime import timedelta
 

@@ -59,6 +59,27 @@ def test_one_send_looks_its_rows_up_once(room, member, screener, statements):
     assert len(participants) == 1 and len(controls) == 1
 
 
+@pytest.mark.parametrize("muted", [True, False])
+def test_the_account_comes_with_its_mutes(app, member, moderator, statements, muted):
+    # Each request and event loads the account (auth_loader); a chat send then asks nothing
+    # more to know whether a mute is in force.
+    from forum.auth_loader import load_user
+    from forum.services import sanctions
+
+    if muted:
+        sanctions.check_sanction(member, "mute", "Please take a day.", acting_user=moderator,
+                                 days=1)
+    session_id = member.get_id()
+    db.session.expunge_all()  # as a new event starts: nothing loaded yet
+    statements.clear()
+    user = load_user(session_id)
+    with event_memo.reading():
+        assert sanctions.is_muted(user) is muted
+        assert chat.can_send(user) is not muted
+    assert len(statements) == 1 and "FROM users" in statements[0]
+    assert "sanctions" in statements[0]
+
+
 def test_the_memo_only_lasts_while_reading(room, statements):
     def asked() -> int:
         return sum("FROM meetings" in s for s in statements)
@@ -162,3 +183,18 @@ def test_outside_a_send_the_room_s_loaded_meeting_is_not_trusted(app, room, stat
     with event_memo.reading():
         assert loaded.meeting is None  # what was read with the room, before the meeting
         assert meetings_access.meeting_for_room(loaded) is None
+
+
+def test_the_memo_sees_through_current_user(app, member):
+    # Handlers pass current_user, a proxy: its row's loaded relationships still answer.
+    from werkzeug.local import LocalProxy
+
+    from forum.auth_loader import load_user
+
+    session_id = member.get_id()
+    db.session.expunge_all()
+    user = load_user(session_id)
+    proxy = LocalProxy(lambda: user)
+    with event_memo.reading():
+        assert event_memo.cached_or_loaded(("unrevoked_mutes", user.id), proxy,
+                                           "unrevoked_mutes", lambda: pytest.fail("queried")) == []
