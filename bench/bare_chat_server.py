@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import os
 import threading
 from datetime import UTC, datetime
 
@@ -19,7 +20,11 @@ import socketio
 
 NAMESPACE = "/chat"
 
-sio = socketio.Server(async_mode="threading", logger=False, engineio_logger=False)
+# BARE_REDIS_URL joins several such processes through Redis, as FORUM_REDIS_URL joins the
+# forum's: an emit is published to Redis and each process delivers to its own members.
+_queue = os.environ.get("BARE_REDIS_URL")
+sio = socketio.Server(async_mode="threading", logger=False, engineio_logger=False,
+                      client_manager=socketio.RedisManager(_queue) if _queue else None)
 _ids = itertools.count(1)
 _ids_lock = threading.Lock()
 

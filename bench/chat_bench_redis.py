@@ -7,9 +7,12 @@ one Redis (FORUM_REDIS_URL, database 12, flushed before and after). Member i con
 (i // rooms) mod 2, so every room has members on both and each message reaches half of its
 room through Redis. The database is PostgreSQL (a bench database created and dropped here, as
 two processes would share in production) unless --database sqlite. The bare python-socketio
-server the forum is compared with runs in the same run, as one process (the same reference as
-the one-process benchmark). Also records each forum worker's resident memory (VmRSS now, VmHWM
-at its peak, from /proc/<pid>/status) once everyone is connected and at the end.
+server the forum is compared with runs in the same run and in the same shape: two processes
+joined by the same Redis (socketio.RedisManager), members spread the same way, so the ratio
+measures what the forum adds, not what the second process and Redis cost. The bare server on
+one process, the one-process benchmark's reference, runs too and its ratio is reported beside
+(not a target). Also records each forum worker's resident memory (VmRSS now, VmHWM at its
+peak, from /proc/<pid>/status) once everyone is connected and at the end.
 
 Writes bench/results/chat-redis.json (chat-redis-quick.json for --quick).
 """
@@ -66,7 +69,8 @@ def _database(kind: str, tmp: Path) -> str:
 
 
 def run(args, tmp: Path) -> dict:
-    """The forum on two processes through Redis, then the bare server on one."""
+    """The forum on two processes through Redis, then the bare server the same way, then the
+    bare server on one process."""
     try:
         _flush_redis()
         url = _database(args.database, tmp)
@@ -81,7 +85,16 @@ def run(args, tmp: Path) -> dict:
         plan = plan_members(args.members, args.rooms, args.processes, PASSWORD)
         env = forum_env(url, FORUM_REDIS_URL=REDIS_URL)
         results["forum"] = serve_and_measure("forum", env, plan, args, tmp, copies=PROCESSES)
-        results["bare"] = serve_and_measure("bare", dict(os.environ), plan, args, tmp)
+        _flush_redis()
+        results["bare"] = serve_and_measure("bare", dict(os.environ, BARE_REDIS_URL=REDIS_URL),
+                                            plan, args, tmp, copies=PROCESSES)
+        _flush_redis()
+        results["bare_one_process"] = serve_and_measure("bare", dict(os.environ), plan, args,
+                                                        tmp)
+        forum_max, one_max = results["forum"]["max_steady_rate"], \
+            results["bare_one_process"]["max_steady_rate"]
+        results["ratio_to_bare_one_process"] = (round(forum_max / one_max, 2)
+                                                if forum_max and one_max else None)
     finally:
         _flush_redis()
         if args.database == "postgresql":
@@ -92,13 +105,15 @@ def run(args, tmp: Path) -> dict:
 def _summary(results: dict, verdicts: list[dict], output: Path) -> None:
     forum = results["forum"]
     print(f"\nsteady {forum['steady']['rate']:.0f} messages/s, {results['clients']['members']} "
-          f"members in {results['clients']['rooms']} rooms; forum: {PROCESSES} processes, "
-          f"{results['database']}, Redis; bare: one process")
-    for name in ("forum", "bare"):
+          f"members in {results['clients']['rooms']} rooms; forum and bare: {PROCESSES} "
+          f"processes joined by Redis (forum on {results['database']}); bare one: one process")
+    for name, label in (("forum", "forum"), ("bare", "bare"), ("bare_one_process", "bare one")):
         r = results[name]
-        _print_row(name, r["steady"])
-        print(f"   {name} highest steady rate {r['max_steady_rate']} msg/s, first failing "
+        _print_row(label, r["steady"])
+        print(f"   {label} highest steady rate {r['max_steady_rate']} msg/s, first failing "
               f"{r['first_failing_rate']}")
+    print(f"   forum / bare on one process (not a target): "
+          f"{results['ratio_to_bare_one_process']}")
     for m in forum["memory"]:
         print(f"   forum worker {m['pid']}: VmRSS {m['rss_mib']} MiB, VmHWM {m['hwm_mib']} MiB")
     print(f"load average (1, 5, 15 min) at the end: {results['machine']['loadavg_1_5_15']}, "
@@ -121,9 +136,11 @@ def main() -> int:
         return 2
     return finish(
         results, args, started, (RESULTS, QUICK_RESULTS), _summary,
-        server_note=f"forum: {PROCESSES} gunicorn processes (one gthread worker each) sharing "
-                    f"the database and Redis; member i on process (i // rooms) mod "
-                    f"{PROCESSES}; bare: one process",
+        server_note=f"forum and bare: {PROCESSES} gunicorn processes (one gthread worker each) "
+                    f"joined by Redis (the forum's FORUM_REDIS_URL, the bare server's "
+                    f"RedisManager), the forum sharing one database; member i on process "
+                    f"(i // rooms) mod {PROCESSES}; bare_one_process: the bare server on one "
+                    f"process, reported beside (ratio_to_bare_one_process), not a target",
         memory_note="per forum worker process, MiB: VmRSS and VmHWM from /proc/<pid>/status "
                     "(memory_connected: everyone connected; memory: at the end)")
 
