@@ -91,10 +91,18 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     _install_template_gettext(app)
     limiter.init_app(app)
+    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE") or None
+    queue_options: dict = {"message_queue": queue}
+    if queue and queue.startswith(("redis://", "rediss://")):
+        from .realtime.room_exits import QueueManager
+
+        # Flask-SocketIO's own Redis manager and channel, also carrying room exits to the
+        # process that holds the connection (realtime/room_exits.py).
+        queue_options = {"client_manager": QueueManager(queue, channel="flask-socketio")}
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        **queue_options,
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         logger=False,
         engineio_logger=False,

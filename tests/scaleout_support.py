@@ -209,7 +209,8 @@ class Listener:
                     self.changed.notify_all()
             return handler
 
-        for name in ("message", "presence", "support", "queue_item", "message_removed"):
+        for name in ("message", "presence", "support", "queue_item", "message_removed",
+                     "removed_from_room"):
             self.client.on(name, record(name), namespace=namespace)
         self.client.connect(base_url, headers={"Cookie": cookie_header(session)},
                             transports=["websocket"], namespaces=[namespace], wait_timeout=10)

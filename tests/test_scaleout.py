@@ -2,7 +2,8 @@
 
 Two gunicorn processes on two loopback ports, real python-socketio clients on each: chat crosses
 processes, a moderator's approval on one reaches the sender on the other, urgent alerts reach
-on-duty moderators everywhere, presence is summed, a scheduled job runs once, and members of a
+on-duty moderators everywhere, presence is summed, a facilitator's removal takes the member out
+of the room on whichever process holds them, a scheduled job runs once, and members of a
 process killed with SIGKILL catch up on the survivor without loss or duplicates.
 """
 
@@ -119,6 +120,37 @@ def test_two_processes_act_as_one_forum(tmp_path):
         time.sleep(3)
         assert _scalar(env, "SELECT count(*) FROM queue_snapshots") == 1
         assert _scalar(env, "SELECT count(*) FROM job_leases WHERE last_run_at IS NOT NULL") >= 3
+
+
+def test_a_removal_through_one_process_takes_the_member_out_on_the_other(tmp_path):
+    # The facilitator and one member are on A, the removed member on B: B's connection must
+    # leave the room, not only hear that it was removed.
+    with so.deployment(tmp_path, "forum_scaleout_removal") as (env, (a, b)):
+        heron = so.Listener(a.url, so.login(a.url, "steady-heron"), "/chat")
+        sam = so.Listener(a.url, so.login(a.url, "facilitator-sam"), "/chat")
+        cedar = so.Listener(b.url, so.login(b.url, "morning-cedar"), "/chat")
+        try:
+            for listener in (heron, sam, cedar):
+                assert listener.call("join", {"room": ROOM})["ok"]
+            assert heron.wait_for("presence", lambda p: p["count"] == 3)
+            cedar_id = _scalar(env, "SELECT id FROM users WHERE pseudonym = 'morning-cedar'")
+            with heron.changed:
+                heron.events.pop("presence", None)  # only counts sent after the removal
+            assert sam.call("remove", {"room": ROOM, "user": cedar_id})["ok"]
+            assert cedar.wait_for("removed_from_room", lambda r: r["room"] == ROOM)
+            assert heron.wait_for("presence", lambda p: p["count"] == 2)
+
+            said = _send(heron, "Thank you for keeping this space safe.")
+            assert sam.wait_for("message", lambda m: m["id"] == said["message"]["id"])
+            time.sleep(0.5)  # B had as long as A to deliver it
+            assert not [m for m in cedar.events.get("message", [])
+                        if m["id"] == said["message"]["id"]]
+            refused = cedar.call("send", {"room": ROOM, "client_id": str(uuid.uuid4()),
+                                          "text": "hello?"})
+            assert refused["ok"] is False
+        finally:
+            for listener in (heron, sam, cedar):
+                listener.close()
 
 
 class Sender:

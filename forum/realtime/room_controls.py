@@ -10,7 +10,8 @@ from flask_login import current_user
 
 from ..extensions import socketio
 from ..services import chat, events, presence, room_controls, room_entry, room_guards
-from .chat import NAMESPACE, _emit, _emit_presence, _handle
+from . import room_exits
+from .chat import NAMESPACE, _emit, _handle
 
 
 def _room(payload: dict[str, Any]):
@@ -92,15 +93,10 @@ def _emit_closed(event: events.Event) -> None:
 
 
 def _emit_removed_member(event: events.Event) -> None:
-    """Tell the member, take their connections out of the room, update presence."""
+    """Tell the member, take their connections out of the room on every process (the
+    presence count follows)."""
     _emit("removed_from_room")(event)
-    slug = event.payload["room"]
-    audience = f"room-{slug}"
-    for sid in _sids_of(chat.user_audience(event.payload["user"])):
-        for name in (audience, f"hosts-{slug}"):
-            socketio.server.leave_room(sid, name, namespace=NAMESPACE)
-        presence.leave(audience, sid)
-    _emit_presence(slug, audience, presence.count(audience))
+    room_exits.take_out(event.payload["user"], event.payload["room"])
 
 
 def _emit_alert(event: events.Event) -> None:

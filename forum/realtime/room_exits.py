@@ -1,0 +1,66 @@
+"""Taking one member's connections out of a room on every server process.
+
+A facilitator's removal is handled by the process the facilitator is connected to, and the
+member may be connected to another one, where python-socketio's rooms are that process's own.
+With a message queue, a reserved event goes through the queue to the member's own audience,
+and each process's client manager (QueueManager) takes that member's connections there out of
+the room instead of delivering the event. Without a queue every connection is in this process.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import socketio as python_socketio
+
+from ..extensions import socketio
+from ..services import chat, presence
+
+log = logging.getLogger("forum.realtime")
+NAMESPACE = "/chat"
+EXIT_EVENT = "forum.room_exit"  # never reaches a client
+
+
+def take_out(user_id: int, slug: str) -> None:
+    """Every connection of this member, on every process, leaves the room and its host room;
+    each process that held one tells the room the new presence count."""
+    manager = socketio.server.manager
+    payload = {"room": slug}
+    audience = chat.user_audience(user_id)
+    if isinstance(manager, QueueManager):
+        manager.emit(EXIT_EVENT, payload, namespace=NAMESPACE, room=audience)
+    else:
+        _take_out_here(audience, payload)
+
+
+def _take_out_here(user_audience: Any, payload: Any) -> None:
+    if not isinstance(user_audience, str) or not isinstance(payload, dict):
+        return
+    slug = payload.get("room")
+    if not isinstance(slug, str):
+        return
+    manager = socketio.server.manager
+    audience = f"room-{slug}"
+    sids = [sid for sid, _eio in manager.get_participants(NAMESPACE, user_audience)]
+    for sid in sids:
+        for name in (audience, f"hosts-{slug}"):
+            socketio.server.leave_room(sid, name, namespace=NAMESPACE)
+        presence.leave(audience, sid)
+    if sids:
+        socketio.emit("presence", {"room": slug, "count": max(0, presence.count(audience))},
+                      to=audience, namespace=NAMESPACE)
+
+
+class QueueManager(python_socketio.RedisManager):
+    """Flask-SocketIO's Redis manager (same channel), which acts on EXIT_EVENT itself."""
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("event") == EXIT_EVENT and message.get("namespace") == NAMESPACE:
+            data = message.get("data")
+            try:
+                _take_out_here(message.get("room"), data[0] if isinstance(data, list) else data)
+            except Exception:  # one failed exit must not stop the queue's listener
+                log.exception("room exit failed")
+            return
+        super()._handle_emit(message)
