@@ -295,7 +295,8 @@
   socket.on("removed_from_room", function (data) {
     if (data.room !== slug) { return; }
     shutOut(words.lRemoved);
-    // The server has taken this connection out; leaving too covers one served elsewhere.
+    // The server has taken this member's connections out on every process; leaving as
+    // well is harmless, and covers a process still running an older release.
     socket.emit("leave", { room: slug }, function () {});
   });
   socket.on("room_closed", function (data) {
