@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import migration_hooks, pool_ping  # noqa: F401 (pool_ping: its pool listeners)
+from . import migration_hooks, pool_ping
 from .config import PROJECT_ROOT
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
@@ -76,6 +76,9 @@ def _install_template_gettext(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """Bind every extension to the app."""
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            pool_ping.install(engine)
     # Batch mode lets the same migrations alter tables on SQLite.
     migrate.init_app(
         app,

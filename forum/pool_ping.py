@@ -13,36 +13,35 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.pool import Pool
 
 IDLE_PING_S = 10.0
 _RETURNED_AT = "forum_returned_at"
 
 
-@event.listens_for(Pool, "checkin")
-def _returned(_dbapi_connection, record) -> None:
-    if record is not None:
-        record.info[_RETURNED_AT] = time.monotonic()
+def install(engine: Engine) -> None:
+    """Check this engine's pooled connections on checkout when they sat idle."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check_if_idle(dbapi_connection, record, _proxy) -> None:
+        # info starts empty for every new connection: a fresh one is not asked.
+        returned_at = record.info.get(_RETURNED_AT)
+        if returned_at is None or time.monotonic() - returned_at < IDLE_PING_S:
+            return
+        try:
+            ping(engine, dbapi_connection)
+        except Exception as exc:  # any failure means this connection cannot be trusted
+            # The pool discards the connection and checks out a fresh one instead.
+            raise DisconnectionError("idle pooled connection did not answer") from exc
 
 
-@event.listens_for(Pool, "checkout")
-def _check_if_idle(dbapi_connection, record, _proxy) -> None:
-    # info starts empty for every new connection: a fresh one is not asked.
-    returned_at = record.info.get(_RETURNED_AT)
-    if returned_at is None or time.monotonic() - returned_at < IDLE_PING_S:
-        return
-    try:
-        ping(dbapi_connection)
-    except Exception as exc:  # any failure means this connection cannot be trusted
-        # The pool discards the connection and checks out a new one (up to three tries).
-        raise DisconnectionError("idle pooled connection did not answer") from exc
-
-
-def ping(dbapi_connection) -> None:
-    """Ask the server for nothing; raises if the connection is dead."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("SELECT 1")
-    finally:
-        cursor.close()
+def ping(engine: Engine, dbapi_connection) -> None:
+    """The dialect's own ping, as pool_pre_ping sends it (psycopg's leaves no transaction
+    open); raises if the connection is dead."""
+    engine.dialect.do_ping(dbapi_connection)

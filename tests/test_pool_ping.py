@@ -13,6 +13,7 @@ from forum import pool_ping
 def engine(database_url):
     """A pool of one connection to the test database (the suite itself uses no pool)."""
     engine = create_engine(database_url, poolclass=QueuePool, pool_size=1, max_overflow=0)
+    pool_ping.install(engine)
     yield engine
     engine.dispose()
 
@@ -23,9 +24,9 @@ def pings(monkeypatch):
     asked: list[int] = []
     real = pool_ping.ping
 
-    def counting(dbapi_connection):
+    def counting(engine, dbapi_connection):
         asked.append(1)
-        real(dbapi_connection)
+        real(engine, dbapi_connection)
 
     monkeypatch.setattr(pool_ping, "ping", counting)
     return asked
@@ -70,3 +71,21 @@ def test_without_the_check_the_dead_connection_reaches_the_caller(engine, monkey
     monkeypatch.setattr(pool_ping, "IDLE_PING_S", 3600.0)
     with pytest.raises(Exception):  # noqa: B017 (the driver's own error type differs)
         _answer(engine)
+
+
+def test_the_app_checks_its_own_pool(database_url, monkeypatch):
+    from forum import create_app
+    from forum.extensions import db
+    from tests.conftest import _base_config
+
+    config = _base_config(database_url, "")
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"poolclass": QueuePool, "pool_size": 1,
+                                           "max_overflow": 0}
+    app = create_app(config)
+    with app.app_context():
+        try:
+            _close_underneath(db.engine)
+            monkeypatch.setattr(pool_ping, "IDLE_PING_S", 0.0)
+            assert _answer(db.engine) == 1
+        finally:
+            db.engine.dispose()
