@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
 from .models import Sanction, User
+from .services import clock
 from .services.accounts import is_suspended
 
 
@@ -20,9 +21,11 @@ def load_user(session_id: str) -> User | None:
         return None
     # Every request and every Socket.IO event loads the account: its roles and mutes come in
     # the same query (joins) rather than one query each (sanctions.is_muted reads the mutes).
+    # Only mutes not yet ended, so the join stays one row for nearly everyone.
     user = db.session.get(User, user_id, options=[
         joinedload(User.roles),
-        joinedload(User.unrevoked_mutes).lazyload(Sanction.appeal)])
+        joinedload(User.unrevoked_mutes.and_(Sanction.ends_at > clock.now()))
+        .lazyload(Sanction.appeal)])
     if user is None or user.session_generation != generation:
         return None
     if is_suspended(user):

@@ -39,9 +39,9 @@ class User(UserMixin, db.Model):
         lazy="selectin",
         foreign_keys="RoleGrant.user_id",
     )
-    # Mutes not overturned, ended ones too (sanctions.is_muted compares ends_at with the
-    # clock). Read with the account for each request and event (auth_loader), so a chat
-    # send needs no query for them; written only as Sanction rows.
+    # Mutes not overturned. Read with the account for each request and event, those not yet
+    # ended (auth_loader), so a chat send needs no query for them (sanctions.is_muted still
+    # compares ends_at with the clock); written only as Sanction rows.
     unrevoked_mutes = relationship(
         "Sanction", viewonly=True,
         primaryjoin="and_(User.id == foreign(Sanction.user_id), Sanction.kind == 'mute', "

@@ -185,6 +185,54 @@ def test_outside_a_send_the_room_s_loaded_meeting_is_not_trusted(app, room, stat
         assert meetings_access.meeting_for_room(loaded) is None
 
 
+@pytest.fixture
+def fresh_account(app):
+    """The account as a new event loads it: through auth_loader, nothing in the session."""
+    from forum.auth_loader import load_user
+
+    def load(user):
+        session_id = user.get_id()
+        db.session.expunge_all()
+        return load_user(session_id)
+
+    return load
+
+
+def test_a_loaded_mute_stops_sending_until_it_ends(member, moderator, fresh_account,
+                                                   monkeypatch):
+    from datetime import timedelta
+
+    from forum.services import clock, sanctions
+
+    sanctions.check_sanction(member, "mute", "Please take a day.", acting_user=moderator, days=1)
+    user = fresh_account(member)
+    with event_memo.reading():
+        assert not chat.can_send(user)
+    later = clock.now() + timedelta(days=1, minutes=1)
+    with event_memo.reading():  # the same loaded mute, asked about a time after its end
+        assert sanctions.is_muted(user, now=later) is False
+    monkeypatch.setattr(clock, "now", lambda: later)
+    user = fresh_account(member)
+    assert user.unrevoked_mutes == []  # an ended mute is not even read
+    with event_memo.reading():
+        assert chat.can_send(user)
+
+
+def test_a_loaded_overturned_mute_does_not_stop_sending(member, moderator, trained_moderator,
+                                                        fresh_account):
+    from forum.services import sanctions
+
+    strike = sanctions.check_sanction(member, "mute", "Please take a day.",
+                                      acting_user=moderator, days=1)
+    appeal = sanctions.check_appeal(strike.id, "I was sharing my own story.", acting_user=member)
+    sanctions.check_decide_appeal(appeal.id, True, "Relapse talk is welcome here.",
+                                  acting_user=trained_moderator)
+    user = fresh_account(member)
+    assert user.unrevoked_mutes == []
+    with event_memo.reading():
+        assert chat.can_send(user)
+
+
 def test_the_memo_sees_through_current_user(app, member):
     # Handlers pass current_user, a proxy: its row's loaded relationships still answer.
     from werkzeug.local import LocalProxy
