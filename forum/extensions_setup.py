@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
 from flask import Flask, g, request
@@ -96,7 +97,11 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE") or None
     queue_options: dict = {"message_queue": queue}
-    if queue and queue.startswith(("redis://", "rediss://")):
+    if queue and not queue.startswith(("redis://", "rediss://")):
+        logging.getLogger("forum").warning(
+            "SOCKETIO_MESSAGE_QUEUE is not Redis: a removal from a room reaches only the "
+            "connections on the process that handles it")
+    elif queue:
         from .realtime.room_exits import QueueManager
 
         # Flask-SocketIO's own Redis manager and channel, also carrying room exits to the

@@ -218,6 +218,27 @@ def test_remove_takes_the_member_out(crowd, member, screener):
     assert refused["ok"] is False and refused["text"] == "hey"
 
 
+def test_remove_takes_every_tab_out_while_presence_is_unavailable(app, crowd, member,
+                                                                  screener, monkeypatch):
+    # The count lives in Redis when there is one; an outage there must not leave any of the
+    # removed member's connections in the room.
+    from forum.services import presence
+
+    second_tab = connect(app, member)
+    assert emit(second_tab, "join", {"room": SLUG})["ok"]
+
+    def unavailable(*_args):
+        raise ConnectionError("presence store unavailable")
+
+    monkeypatch.setattr(presence, "leave", unavailable)
+    drain(second_tab, *crowd.values())
+    assert emit(crowd["host"], "remove", {"room": SLUG, "user": member.id}) == {"ok": True}
+    _sent(crowd["second"], "after", "o-2")
+    assert received(crowd["member"], "message") == []
+    assert received(second_tab, "message") == []
+    assert len(received(crowd["host"], "message")) == 1
+
+
 def test_remove_refuses_facilitators(crowd, facilitator, moderator):
     for target in (facilitator, moderator):
         ack = emit(crowd["host"], "remove", {"room": SLUG, "user": target.id})
