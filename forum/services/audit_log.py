@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from ..errors import NotFound
 from ..extensions import db
 from ..models import AuditEvent, User
+from ..row_ids import parse_row_id
 
 PAGE_SIZE = 50
 
@@ -35,7 +36,7 @@ class AuditFilter:
         return cls((args.get("action") or "").strip()[:64] or None,
                    (args.get("actor") or "").strip()[:64] or None,
                    (args.get("target_type") or "").strip()[:32] or None,
-                   int(tid) if str(tid).isdigit() else None)
+                   parse_row_id(tid))
 
 
 def browse(flt: AuditFilter, *, page: int = 1, acting_user: User) -> tuple[list, int]:

@@ -30,13 +30,13 @@ from ..models import ChatMessage, Room, User
 from ..models.base import utcnow
 from ..models.chat import CHAT_DELETED, CHAT_HELD, CHAT_PUBLISHED, CHAT_REMOVED, KIND_MESSAGE
 from ..moderation.render import render_markdown
+from ..row_ids import ID_MAX, is_row_id
 from . import clock, event_memo, events, review_queue, screening
 from .accounts import is_suspended
 
 log = logging.getLogger("forum.chat")
 
 TEXT_MAX = 2000
-ID_MAX = 2**31 - 1  # row ids are 32-bit integers on PostgreSQL
 CLIENT_ID_MAX = 64
 HISTORY_SIZE = 50
 SYNC_MAX = 200
@@ -407,12 +407,6 @@ def _sqlite_write_turn() -> Iterator[None]:
         return
     with _SQLITE_WRITE_LOCK:
         yield
-
-
-def is_row_id(value: Any) -> bool:
-    """A value that can name a row: a positive int in range (never a bool or a huge number,
-    which PostgreSQL would refuse with an error instead of finding nothing)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX
 
 
 def check_delete(message_id: Any, *, acting_user: User) -> ChatMessage:

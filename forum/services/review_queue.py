@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import ReviewItem, User
 from ..models.review import OPEN, PRIORITY_ORDER, RESOLVED, STATUSES
 from ..moderation.verdict import ACTION_RANK, PRIORITY_RANK
+from ..row_ids import parse_row_id
 from . import audit, clock
 
 log = logging.getLogger("forum.review")
@@ -222,8 +223,7 @@ class QueueFilter:
             status = OPEN
 
         def number(key: str) -> int | None:
-            value = args.get(key, "")
-            return int(value) if str(value).isdigit() else None
+            return parse_row_id(args.get(key, ""))
 
         category = (args.get("category") or "").strip()[:32] or None
         source = args.get("source") if args.get("source") in ("pipeline", "report") else None

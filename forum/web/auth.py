@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import ContentRejected, ValidationFailed
 from ..extensions import limiter
+from ..row_ids import parse_row_id
 from ..services import accounts, guidelines
 from ..services.pseudonyms import suggest_pseudonym
 from .forms import EmptyForm, LoginForm, RecoverForm, SignupForm
@@ -41,7 +42,7 @@ def signup():
     if form.validate_on_submit():
         # The version shown in the form: if the guidelines changed meanwhile, ask again.
         shown = form.guidelines_version.data or ""
-        agreed = int(shown) if form.agree.data and shown.isdigit() else None
+        agreed = parse_row_id(shown) if form.agree.data else None
         try:
             result = accounts.check_signup(
                 form.pseudonym.data or "",

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import limiter
+from ..row_ids import parse_row_id
 from ..services import notifications, posts, reactions, reports, thread_page, threads
 from ..services.posts import HoldNudge
 from .forms import EmptyForm
@@ -128,7 +129,7 @@ def reply(thread_id: int):
                 anonymous=bool(form.anonymous.data),
                 content_note=form.content_warning.data or None,
                 acting_user=current_user,
-                quote_of_id=int(quote_of) if quote_of and quote_of.isdigit() else None,
+                quote_of_id=parse_row_id(quote_of),
                 confirm_hold=form.confirm_hold.data == "yes",
             )
         except ValidationFailed as exc:
