@@ -40,8 +40,8 @@ def test_signup_with_an_odd_guidelines_version_asks_again(client, db, shown):
     assert guidelines.current_version() is not None
 
 
-@pytest.mark.parametrize("quote_of", ["²", "٣"])
-def test_a_reply_quoting_a_digit_like_character_is_a_plain_reply(app, db, board, member,
+@pytest.mark.parametrize("quote_of", ["²", "٣", str(2**63), str(2**31), "0"])
+def test_a_reply_quoting_no_possible_post_is_a_plain_reply(app, db, board, member,
                                                                  second_member, quote_of):
     thread = new_thread(board, member).post.thread
     response = post_reply(client_for(app, second_member), thread.id, "Right there with you.",
