@@ -315,6 +315,18 @@ def _existing(author: User, client_id: str) -> ChatMessage | None:
     )
 
 
+def _resent(previous: ChatMessage, room: Room) -> SendResult:
+    """A resend: nothing is stored; a published message goes to the room again. Its first
+    broadcast may never have left (a process killed between the commit and the broadcast,
+    the ack lost with it); members who have it already keep one copy, since clients show
+    each message id once."""
+    payload = to_dict(previous, room)
+    if previous.status == CHAT_PUBLISHED:
+        events.publish(MESSAGE, payload, audience=(room_audience(room),))
+        db.session.commit()
+    return SendResult(previous, None, duplicate=True, payload=payload)
+
+
 def _publish_message(message: ChatMessage, room: Room) -> None:
     events.publish(MESSAGE, to_dict(message, room), audience=(room_audience(room),))
 
@@ -351,7 +363,7 @@ def check_send(
         if previous is not None:
             if previous.room_id != room.id:
                 raise ValidationFailed({"client_id": [str(_l("Missing message id."))]})
-            return SendResult(previous, None, duplicate=True, payload=to_dict(previous, room))
+            return _resent(previous, room)
         text = clean_text(text)
         for guard in list(_SEND_GUARDS):
             guard(room, acting_user, kind)
@@ -374,7 +386,7 @@ def check_send(
             previous = _existing(acting_user, client_id)
             if previous is None:
                 raise
-            return SendResult(previous, None, duplicate=True, payload=to_dict(previous, room))
+            return _resent(previous, room)
         if verdict.needs_review:
             review_queue.do_enqueue(KIND, message.id, verdict=verdict)
         payload = to_dict(message, room)
