@@ -16,9 +16,9 @@ import socketio as python_socketio
 
 from ..extensions import socketio
 from ..services import chat, presence
+from .chat import NAMESPACE, _emit_presence
 
 log = logging.getLogger("forum.realtime")
-NAMESPACE = "/chat"
 # Never delivered by this release; a process still on an older one passes it to the
 # member's own connections, where chat.js ignores it (it carries only the room's slug).
 EXIT_EVENT = "forum.room_exit"
@@ -59,8 +59,7 @@ def _take_out_here(user_audience: Any, payload: Any) -> None:
     except Exception:  # the count heals as presence entries expire (presence.TTL_S)
         log.exception("presence after a room exit failed")
         return
-    socketio.emit("presence", {"room": slug, "count": max(0, count)}, to=audience,
-                  namespace=NAMESPACE)
+    _emit_presence(slug, audience, count)
 
 
 class QueueManager(python_socketio.RedisManager):

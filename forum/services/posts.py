@@ -22,7 +22,8 @@ from ..models.base import utcnow
 from ..models.threads import HELD, PUBLISHED, REMOVED
 from ..moderation.render import RENDERER_VERSION, render_markdown
 from ..moderation.verdict import ACTION_RANK, PRIORITY_RANK
-from . import audit, chat, notifications, review_queue, screening
+from ..row_ids import is_row_id
+from . import audit, notifications, review_queue, screening
 from .accounts import is_suspended
 from .threads import can_see_post, is_moderator
 
@@ -243,7 +244,7 @@ def check_reply(
     _check_text(None, body, content_note)
     if quote_of_id is not None:
         # A hidden field a client can set to anything: out of range finds nothing.
-        quoted = db.session.get(Post, quote_of_id) if chat.is_row_id(quote_of_id) else None
+        quoted = db.session.get(Post, quote_of_id) if is_row_id(quote_of_id) else None
         if quoted is None or quoted.thread_id != thread.id or not quoted.visible:
             quote_of_id = None
     verdict, field = _screen(None, body, acting_user)

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import lazyload
 
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
@@ -45,9 +44,7 @@ def is_muted(user: User, now: datetime | None = None) -> bool:
     now = now or clock.now()
     mutes = event_memo.cached_or_loaded(
         ("unrevoked_mutes", user.id), user, "unrevoked_mutes",
-        lambda: list(db.session.scalars(select(Sanction).where(
-            Sanction.user_id == user.id, Sanction.kind == "mute", Sanction.revoked_at.is_(None),
-            Sanction.ends_at > now).options(lazyload(Sanction.appeal)))))
+        lambda: active(user.id, "mute", now))
     return any(m.ends_at is not None and m.ends_at > now for m in mutes)
 
 
