@@ -232,6 +232,17 @@ class Listener:
                     return None
                 self.changed.wait(remaining)
 
+    def wait_until(self, condition, timeout: float = 10) -> bool:
+        """Wait until condition() holds over what has been recorded; False at the deadline."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while not condition():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self.changed.wait(remaining)
+            return True
+
     def close(self) -> None:
         """Disconnect (quietly when already gone)."""
         try:

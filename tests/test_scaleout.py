@@ -116,10 +116,16 @@ def test_two_processes_act_as_one_forum(tmp_path):
                                                if k in ("mod_a", "mod_b")]:
                 listener.close()
 
-        # Both processes run the scheduler every second; the 15-minute snapshot job ran once.
-        time.sleep(3)
-        assert _scalar(env, "SELECT count(*) FROM queue_snapshots") == 1
+        # Both processes run the scheduler every second; the 15-minute snapshot job runs once.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and (
+                _scalar(env, "SELECT count(*) FROM queue_snapshots") < 1
+                or _scalar(env, "SELECT count(*) FROM job_leases "
+                                "WHERE last_run_at IS NOT NULL") < 3):
+            time.sleep(0.2)
         assert _scalar(env, "SELECT count(*) FROM job_leases WHERE last_run_at IS NOT NULL") >= 3
+        time.sleep(2)  # two more ticks of each scheduler, which must not run the job again
+        assert _scalar(env, "SELECT count(*) FROM queue_snapshots") == 1
 
 
 def test_a_removal_through_one_process_takes_the_member_out_on_the_other(tmp_path):
@@ -222,7 +228,6 @@ def test_sigkill_of_one_process_loses_nothing_acknowledged(tmp_path):
             time.sleep(1.5)
             senders[0].stop.set()
             senders[0].thread.join(timeout=10)
-            time.sleep(1)
 
             stored = _scalar(env, "SELECT count(*) FROM chat_messages")
             distinct = _scalar(env, "SELECT count(DISTINCT client_id) FROM chat_messages")
@@ -230,6 +235,8 @@ def test_sigkill_of_one_process_loses_nothing_acknowledged(tmp_path):
             acked = set(senders[0].acked.values()) | set(senders[1].acked.values())
             assert len(acked) >= 20 and len(senders[1].acked) >= 5
             for survivor in (heron, sam):
+                # An ack means stored and published; delivery through the queue may lag.
+                survivor.wait_until(lambda s=survivor: acked <= set(_ids(s)), timeout=15)
                 # A resend is broadcast again (its first broadcast may have died with B), so
                 # a survivor may hear a message twice: the same message, shown once by id.
                 got: dict[int, dict] = {}
@@ -237,6 +244,9 @@ def test_sigkill_of_one_process_loses_nothing_acknowledged(tmp_path):
                     assert got.setdefault(m["id"], m) == m, "two different messages, one id"
                 assert acked <= set(got), "a survivor lost an acknowledged message"
             # The reconnected member has everything: what it saw, what it caught up, what came.
+            before_and_caught_up = set(seen_before) | {m["id"] for m in caught_up}
+            rejoined.wait_until(lambda: acked <= before_and_caught_up | set(_ids(rejoined)),
+                                timeout=15)
             everything = set(seen_before) | {m["id"] for m in caught_up} | set(_ids(rejoined))
             assert acked <= everything
             assert not set(seen_before) & {m["id"] for m in caught_up}

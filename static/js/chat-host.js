@@ -23,10 +23,21 @@
   var openButton = panel.querySelector("[data-action=room_open]");
   var closeButton = panel.querySelector("[data-action=room_close]");
 
+  // "Done." only once every action sent has been answered, so an earlier action's answer
+  // never reads as the confirmation of one still on its way.
+  var pending = 0;
+
   function tool(event, data, done) {
     data.room = slug;
+    pending += 1;
+    status.textContent = words.lSaving;
     socket.emit(event, data, function (ack) {
-      status.textContent = ack && ack.ok ? words.lDone : ((ack && ack.message) || "");
+      pending -= 1;
+      if (!(ack && ack.ok)) {
+        status.textContent = (ack && ack.message) || "";
+      } else if (pending === 0) {
+        status.textContent = words.lDone;
+      }
       if (ack && ack.ok && ack.controls) { showControls(ack.controls); }
       if (done) { done(ack || {}); }
     });

@@ -217,9 +217,13 @@
   }
 
   var socket = window.io("/chat", { transports: ["websocket", "polling"] });
+  // A presence event can arrive before the join's own answer, which was counted earlier:
+  // the answer's count is shown only when no newer one has come in meanwhile.
+  var presenceEvents = 0;
 
   function join() {
     var since = lastId;
+    var presenceAtJoin = presenceEvents;
     socket.emit("join", { room: slug }, function (ack) {
       if (!ack || !ack.ok) {
         if (ack && (ack.error === "removed" || ack.error === "locked")) { shutOut(ack.message); }
@@ -237,7 +241,7 @@
       say("");
       knockAgain.hidden = true;
       setFormEnabled(true);
-      showPresence(ack.presence);
+      if (presenceEvents === presenceAtJoin) { showPresence(ack.presence); }
       showPinned(ack.pinned);
       showControls(ack.controls);
       if (ack.muted_until) { say(words.lMuted.replace("{time}", localTime(ack.muted_until))); }
@@ -271,7 +275,9 @@
     connection.textContent = "…";
   });
   socket.on("message", render);
-  socket.on("presence", function (data) { if (data.room === slug) { showPresence(data.count); } });
+  socket.on("presence", function (data) {
+    if (data.room === slug) { presenceEvents += 1; showPresence(data.count); }
+  });
   socket.on("message_removed", function (data) {
     var li = byId[data.id];
     if (li) { li.remove(); delete byId[data.id]; }

@@ -64,5 +64,8 @@
   if (window.io) {
     var socket = window.io("/mod", { transports: ["websocket", "polling"] });
     socket.on("queue_item", function () { poll(); });
+    // Marks the panel as listening (tests wait on it; screen readers get nothing from it).
+    socket.on("connect", function () { page.dataset.live = "1"; });
+    socket.on("disconnect", function () { page.dataset.live = "0"; });
   }
 }());

@@ -166,7 +166,8 @@ def test_keyboard_alone_posts_a_reply_and_a_chat_message(new_page, forum_url):
     page.locator(".post", has_text="Keyboard only reply, thank you all.").wait_for(timeout=8000)
 
     page.goto(forum_url + "/rooms/coffee-room")
-    page.locator(".chat-status", has_text=re.compile(r"\S")).wait_for(timeout=8000)
+    # Joined: the presence count comes with the join's answer.
+    expect(page.locator(".chat-presence")).to_have_text(re.compile(r"\d"), timeout=8000)
     _tab_to(page, "el.id === 'chat-text'")
     page.keyboard.type("Typed with the keyboard alone.")
     page.keyboard.press("Enter")
@@ -183,7 +184,8 @@ def test_keyboard_alone_runs_the_facilitator_panel(new_page, forum_url):
     log_in(sam, forum_url, "facilitator-sam")
     sam.goto(forum_url + "/rooms/night-owls")
     expect(sam.locator(".chat-panel")).to_have_count(1)
-    sam.locator(".chat-status", has_text=re.compile(r"\S")).wait_for(timeout=8000)
+    # Joined: the presence count comes with the join's answer.
+    expect(sam.locator(".chat-presence")).to_have_text(re.compile(r"\d"), timeout=8000)
     status = sam.locator(".chat-panel-status")
     _tab_to(sam, "el.classList.contains('chat-waiting-toggle')")
     sam.keyboard.press("Space")
@@ -213,9 +215,14 @@ def test_keyboard_alone_runs_the_facilitator_panel(new_page, forum_url):
     _tab_to(sam, "el.classList.contains('chat-waiting-toggle')")
     sam.keyboard.press("Space")
     expect(sam.locator(".chat-waiting-toggle")).not_to_be_checked()
+    expect(status).to_have_text("Done.", timeout=8000)
     _tab_to(sam, "el.id === 'chat-slow-mode'")
     sam.keyboard.press("Home")
     expect(sam.locator("#chat-slow-mode")).to_have_value("0")
+    # "Done." again only once the server has answered this change, so the reload below
+    # cannot overtake it.
+    expect(status).to_have_text("Done.", timeout=8000)
+    expect(heron.locator(".chat-slow")).to_have_text("", timeout=8000)
     sam.reload()  # what the server kept, not just what the page shows
     expect(sam.locator(".chat-waiting-toggle")).not_to_be_checked()
     expect(sam.locator("#chat-slow-mode")).to_have_value("0")

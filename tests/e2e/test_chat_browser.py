@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.flows import log_in
 
@@ -15,6 +18,7 @@ def test_two_members_chat_live(forum_url, new_page):
     log_in(heron, forum_url, "steady-heron")
     heron.goto(forum_url + "/rooms/coffee-room")
     assert "What is said in the room stays in the room." in heron.content()
+    expect(heron.locator(".chat-presence")).to_have_text(re.compile(r"\d"), timeout=8000)
 
     cedar = new_page()
     log_in(cedar, forum_url, "morning-cedar")
@@ -68,7 +72,7 @@ def test_facilitator_runs_a_meeting_with_waiting_room_and_slow_mode(forum_url, n
     heron.locator(".chat-log li.chat-announcement", has_text="Tonight's topic").wait_for(
         timeout=8000)
     assert heron.locator(".chat-notice").is_hidden()
-    assert sam.locator(".chat-knocks li", has_text="steady-heron").count() == 0
+    expect(sam.locator(".chat-knocks li", has_text="steady-heron")).to_have_count(0)
 
     heron.fill("#chat-text", "Glad to be here.")
     heron.get_by_role("button", name="Send").click()

@@ -20,7 +20,8 @@ def test_on_duty_moderator_gets_the_urgent_item_live(forum_url, new_page):
     moderator.goto(forum_url + "/review")
     assert "You are on duty." in moderator.content()
     live = moderator.locator(".live-list")
-    moderator.wait_for_timeout(1500)  # the page's socket joins the on-duty rooms
+    # The /mod socket's connect is answered once it has joined the on-duty rooms.
+    moderator.locator('.review-page[data-live="1"]').wait_for(state="attached", timeout=8000)
     before = live.locator("li").count()
 
     member = new_page()

@@ -26,6 +26,8 @@ def test_member_reaches_an_on_duty_supporter(forum_url, new_page):
     heron.get_by_role("button", name="Talk to someone now").click()
     heron.wait_for_url(re.compile(r".*/support/\d+$"))
     assert "We are letting the peer supporters on duty know" in heron.content()
+    # Listening before the request is accepted, so the acceptance arrives live.
+    heron.locator('.support-request[data-live="1"]').wait_for(state="attached", timeout=8000)
 
     alert = sam.locator(".support-alert", has_text="steady-heron")
     alert.wait_for(timeout=8000)

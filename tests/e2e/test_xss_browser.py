@@ -69,8 +69,10 @@ def test_the_trap_sees_a_vector_that_runs(xss_forum, watch):
     watch.visit(base + "/")
     watch.page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend',"
                         " '<img src=x onerror=xss(0)><a href=\"javascript:xss(-1)\">j</a>')")
-    watch.page.wait_for_timeout(300)
+    # The handler runs once the image's 404 is back, and its report arrives after that.
+    watch.wait_for_hits(lambda hits: any(h.startswith("xss(0)") for h in hits))
     watch.check_current("control")
+    watch.wait_for_hits(lambda hits: any(h.startswith("xss(-1)") for h in hits))
     assert any(hit.startswith("xss(0)") for hit in watch.hits), watch.hits
     assert any(hit.startswith("xss(-1)") for hit in watch.hits), watch.hits
     assert any("handler IMG onerror" in item for item in watch.findings), watch.findings
@@ -190,8 +192,10 @@ def test_vectors_through_the_forms_run_on_no_page(xss_forum, watch):
     for vector in sample:  # chat through the page's own socket
         page.fill("#chat-text", vector.text)
         page.get_by_role("button", name="Send").click()
+    # Every message answered: what is inspected is what the server sent back, not the
+    # page's own placeholder for a message on its way.
     expect(page.locator(".chat-log li[data-state]")).not_to_have_count(0)
-    page.wait_for_timeout(500)
+    expect(page.locator(".chat-log li.chat-pending")).to_have_count(0, timeout=10000)
     watch.check_current("chat form")
     marker = uuid.uuid4().hex
     watch.visit(f"{base}/search?q={marker}")
@@ -205,7 +209,8 @@ def test_the_csp_refuses_injected_script_in_every_form(xss_forum, browser):
     base, manifest = xss_forum
     watch = XssWatch(browser, csp=True)
     try:
-        for path in ("/", f"/rooms/{next(iter(manifest['chat_rooms']))}", "/login"):
+        for page_no, path in enumerate(
+                ("/", f"/rooms/{next(iter(manifest['chat_rooms']))}", "/login"), start=1):
             watch.visit(base + path)
             watch.page.evaluate("""() => {
                 const main = document.querySelector('main');
@@ -219,7 +224,9 @@ def test_the_csp_refuses_injected_script_in_every_form(xss_forum, browser):
                     + '<a id=j href="javascript:xss(1004)">j</a>');
                 document.getElementById('j').click();
             }""")
-            watch.page.wait_for_timeout(400)
+            # Four refusals per page; the handler's only once the image's 404 is back.
+            watch.wait_for_hits(
+                lambda hits, n=page_no: sum(h.startswith("csp(") for h in hits) >= 4 * n)
         ran = [hit for hit in watch.hits if hit.startswith("xss(")]
         refused = [hit for hit in watch.hits if hit.startswith("csp(")]
         assert ran == [], ran

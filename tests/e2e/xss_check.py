@@ -16,6 +16,7 @@ mailto or relative, so a surviving `javascript:` link would run.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 TRAP = """
@@ -114,6 +115,13 @@ class XssWatch:
     def _console(self, message) -> None:
         if message.type == "error" and not any(b in message.text for b in _BENIGN_CONSOLE):
             self.hits.append(f"console error: {message.text[:200]}")
+
+    def wait_for_hits(self, condition, timeout_ms: int = 5000) -> None:
+        """Let the page run until condition(hits) holds: reports reach Python only while the
+        page is being waited on, so this waits in short steps up to a deadline."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while not condition(self.hits) and time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)
 
     def check_current(self, label: str = "") -> None:
         """Inspect the page as it is now (after a form submission, a socket update...)."""
