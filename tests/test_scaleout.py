@@ -41,6 +41,15 @@ def _scalar(env, sql: str, **params):
         engine.dispose()
 
 
+def _execute(env, sql: str, **params) -> None:
+    engine = create_engine(env["FORUM_DATABASE_URL"])
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql), params)
+    finally:
+        engine.dispose()
+
+
 def _send(listener, words: str) -> dict:
     ack = listener.call("send", {"room": ROOM, "client_id": str(uuid.uuid4()), "text": words})
     assert ack["ok"], ack
@@ -154,6 +163,27 @@ def test_a_removal_through_one_process_takes_the_member_out_on_the_other(tmp_pat
             refused = cedar.call("send", {"room": ROOM, "client_id": str(uuid.uuid4()),
                                           "text": "hello?"})
             assert refused["ok"] is False
+
+            # A removal whose exit reached no process (stored, never announced: what a queue
+            # listener reconnecting at that moment leaves). A's scheduler takes heron out.
+            heron_id = _scalar(env, "SELECT id FROM users WHERE pseudonym = 'steady-heron'")
+            with sam.changed:
+                sam.events.pop("presence", None)
+            _execute(env, "INSERT INTO room_participants (room_id, user_id, updated_at) "
+                          "SELECT r.id, :user, CURRENT_TIMESTAMP FROM rooms r WHERE r.slug = :slug"
+                          " AND NOT EXISTS (SELECT 1 FROM room_participants p"
+                          " WHERE p.room_id = r.id AND p.user_id = :user)",
+                     user=heron_id, slug=ROOM)
+            _execute(env, "UPDATE room_participants SET status = 'removed', "
+                          "updated_at = CURRENT_TIMESTAMP WHERE user_id = :user "
+                          "AND room_id = (SELECT id FROM rooms WHERE slug = :slug)",
+                     user=heron_id, slug=ROOM)
+            assert sam.wait_for("presence", lambda p: p["count"] == 1, timeout=15)
+            later = _send(sam, "Still here for whoever needs it.")
+            assert sam.wait_for("message", lambda m: m["id"] == later["message"]["id"])
+            time.sleep(0.5)
+            assert not [m for m in heron.events.get("message", [])
+                        if m["id"] == later["message"]["id"]]
         finally:
             for listener in (heron, sam, cedar):
                 listener.close()

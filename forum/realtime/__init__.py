@@ -14,5 +14,7 @@ def init_app(app: Flask) -> None:
     """The namespaces' handlers are bound to the shared socketio object at import time;
     presence is counted in Redis when the app has one, so every process sees the same count."""
     from ..services import jobs, presence
+    from . import room_exits
 
     presence.configure(app.config.get("REDIS_URL"), jobs.HOLDER)
+    jobs.register_local("chat.room_exits", room_exits.sweep)

@@ -5,17 +5,23 @@ member may be connected to another one, where python-socketio's rooms are that p
 With a message queue, a reserved event goes through the queue to the member's own audience,
 and each process's client manager (QueueManager) takes that member's connections there out of
 the room instead of delivering the event. Without a queue every connection is in this process.
+
+The queue publishes each event once: a process whose listener is reconnecting at that moment
+misses it, and a join racing the removal can enter the room just after the exit ran. sweep(),
+run by every process's scheduler, takes out whoever this process still holds in a room they
+were removed from, so such a connection stops hearing the room within a tick.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import socketio as python_socketio
 
 from ..extensions import socketio
-from ..services import chat, presence
+from ..services import chat, presence, room_entry
 from .chat import NAMESPACE, _emit_presence
 
 log = logging.getLogger("forum.realtime")
@@ -60,6 +66,33 @@ def _take_out_here(user_audience: Any, payload: Any) -> None:
         log.exception("presence after a room exit failed")
         return
     _emit_presence(slug, audience, count)
+
+
+def sweep(now: datetime | None = None) -> int:
+    """Take this process's connections out of rooms their member was removed from; returns
+    how many members were taken out."""
+    manager = socketio.server.manager
+    # A snapshot: connections come and go on other threads while this runs.
+    audiences = list(manager.rooms.get(NAMESPACE, {}).items())
+    user_of: dict[str, int] = {}
+    # Each connection is also alone in a room named by its own sid, which is skipped.
+    audiences = [(name, members) for name, members in audiences
+                 if isinstance(name, str) and name not in members]
+    for name, members in audiences:
+        if name.startswith("user-") and name[5:].isdigit():
+            for sid in list(members):
+                user_of[sid] = int(name[5:])
+    present: dict[str, set[int]] = {}
+    for name, members in audiences:
+        if name.startswith("room-"):
+            users = {user_of[sid] for sid in list(members) if sid in user_of}
+            if users:
+                present[name[5:]] = users
+    removed = room_entry.removed_among(present)
+    for slug, user_id in removed:
+        _take_out_here(chat.user_audience(user_id), {"room": slug})
+        log.warning("room exit caught late room=%s user_id=%s", slug, user_id)
+    return len(removed)
 
 
 class QueueManager(python_socketio.RedisManager):

@@ -44,12 +44,37 @@ class Job:
 
 
 _JOBS: dict[str, Job] = {}
+# Jobs about one process's own state (its live connections): every process runs them at each
+# tick, without a lease.
+_LOCAL: dict[str, Callable[[datetime], int]] = {}
 
 
 def register(name: str, interval_s: int, run: Callable[[datetime], int]) -> None:
     """Add a job to the registry (re-registering keeps the last run time)."""
     if name not in _JOBS:
         _JOBS[name] = Job(name, interval_s, run)
+
+
+def register_local(name: str, run: Callable[[datetime], int]) -> None:
+    """Add a job that every serving process runs at each tick of its scheduler."""
+    _LOCAL[name] = run
+
+
+def run_local(now: datetime | None = None) -> dict[str, int]:
+    """Run every process-local job once; returns counts per job (a failed job is logged and
+    left out, and does not stop the others)."""
+    now = now or clock.now()
+    done: dict[str, int] = {}
+    for name, run in list(_LOCAL.items()):
+        try:
+            done[name] = run(now)
+        except Exception:
+            db.session.rollback()
+            log.exception("local job failed name=%s", name)
+            continue
+        if done[name]:
+            log.info("local job ran name=%s count=%s", name, done[name])
+    return done
 
 
 def registered() -> list[str]:
@@ -164,6 +189,7 @@ def start_scheduler(app: Flask, interval_s: float | None = None) -> threading.Th
             with app.app_context():
                 try:
                     run_due()
+                    run_local()
                 finally:
                     db.session.remove()
 

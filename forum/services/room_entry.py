@@ -286,6 +286,23 @@ def is_removed(room: Room, user_id: int) -> bool:
     return row is not None and row.status == REMOVED
 
 
+def removed_among(present: dict[str, set[int]]) -> list[tuple[str, int]]:
+    """Of these members in these rooms (slug → user ids), the ones removed for the room's
+    current session, in one query."""
+    users = {uid for ids in present.values() for uid in ids}
+    if not present or not users:
+        return []
+    rows = db.session.execute(
+        select(Room, RoomParticipant.user_id, RoomParticipant.updated_at)
+        .join(RoomParticipant, RoomParticipant.room_id == Room.id)
+        .where(Room.slug.in_(present), RoomParticipant.user_id.in_(users),
+               RoomParticipant.status == REMOVED)
+    ).all()
+    return sorted((room.slug, uid) for room, uid, updated_at in rows
+                  if uid in present[room.slug]
+                  and not room_controls.is_stale(updated_at, room))
+
+
 def _export(user: User) -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(RoomParticipant, Room.slug).join(Room, Room.id == RoomParticipant.room_id)

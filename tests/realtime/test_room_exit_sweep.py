@@ -1,0 +1,138 @@
+"""The backstop for a room exit that never arrived: each process's scheduler takes out of a
+room the connections it still holds there for a member removed from it."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from forum.extensions import db
+from forum.models import RoomParticipant
+from forum.models.room_controls import REMOVED
+from forum.realtime import room_exits
+from forum.services import clock, jobs, room_controls, room_entry
+from tests import chat_support, threads_support
+from tests.chat_support import connect, emit
+
+room = chat_support.room
+screener = threads_support.screener
+SLUG = "coffee-room"
+
+
+def _names(sock) -> list[tuple[str, object]]:
+    return [(r["name"], r["args"]) for r in sock.get_received("/chat")]
+
+
+def _messages(events) -> list[str]:
+    """The words of each message event (its rendered HTML without the markup)."""
+    return [re.sub(r"<[^>]+>", "", (args if isinstance(args, dict) else args[0])["text_html"])
+            .strip() for name, args in events if name == "message"]
+
+
+def _send(sock, text, client_id, slug=SLUG):
+    ack = emit(sock, "send", {"room": slug, "client_id": client_id, "text": text})
+    assert ack["ok"], ack
+    return ack
+
+
+@pytest.fixture
+def lost_exits(monkeypatch):
+    """Every room exit is lost on its way, as when a process's queue listener reconnects."""
+    monkeypatch.setattr(room_exits, "take_out", lambda user_id, slug: None)
+
+
+def test_a_lost_exit_is_caught_by_the_sweep(app, room, member, second_member, facilitator,
+                                            screener, lost_exits):
+    chat_support.make_room("garden", "Garden")
+    host, target, second_tab = connect(app, facilitator), connect(app, member), connect(app, member)
+    other = connect(app, second_member)
+    for sock in (host, target, other, second_tab):
+        assert emit(sock, "join", {"room": SLUG})["ok"]
+    assert emit(target, "join", {"room": "garden"})["ok"]
+    assert emit(other, "join", {"room": "garden"})["ok"]
+    assert emit(host, "remove", {"room": SLUG, "user": member.id}) == {"ok": True}
+    for sock in (host, target, other, second_tab):
+        sock.get_received("/chat")
+
+    # The gap this closes: without the exit, the removed member still hears the room.
+    _send(other, "Before the sweep", "s-1")
+    assert _messages(_names(target)) == ["Before the sweep"]
+    second_tab.get_received("/chat")
+    host.get_received("/chat")
+
+    assert room_exits.sweep() == 1
+    host_got = _names(host)
+    assert ("presence", [{"room": SLUG, "count": 2}]) in host_got
+    _send(other, "After the sweep", "s-2")
+    assert _messages(_names(target)) == []
+    assert _messages(_names(second_tab)) == []
+    assert _messages(_names(host)) == ["After the sweep"]
+    # Only the room they were removed from: the garden still reaches them.
+    _send(other, "In the garden", "s-3", slug="garden")
+    assert _messages(_names(target)) == ["In the garden"]
+    # Nothing left to do: a second sweep takes no one out.
+    assert room_exits.sweep() == 0
+
+
+def test_the_sweep_leaves_members_in_good_standing_alone(app, room, member, second_member,
+                                                         facilitator, screener):
+    host, a, b = connect(app, facilitator), connect(app, member), connect(app, second_member)
+    for sock in (host, a, b):
+        assert emit(sock, "join", {"room": SLUG})["ok"]
+    # Muted is not removed.
+    assert emit(host, "mute", {"room": SLUG, "user": member.id, "minutes": 5})["ok"]
+    assert room_exits.sweep() == 0
+    for sock in (host, a, b):
+        sock.get_received("/chat")
+    _send(b, "Still here together", "g-1")
+    assert _messages(_names(a)) == ["Still here together"]
+    assert _messages(_names(host)) == ["Still here together"]
+
+
+def test_the_scheduler_of_every_process_runs_the_sweep(app, room, member, facilitator,
+                                                       screener, lost_exits):
+    # Process-local: no lease, so a second process's run does not stop this one's.
+    assert "chat.room_exits" in jobs._LOCAL
+    host, target = connect(app, facilitator), connect(app, member)
+    for sock in (host, target):
+        assert emit(sock, "join", {"room": SLUG})["ok"]
+    assert emit(host, "remove", {"room": SLUG, "user": member.id}) == {"ok": True}
+    assert jobs.run_local()["chat.room_exits"] == 1
+    assert jobs.run_local()["chat.room_exits"] == 0
+    target.get_received("/chat")
+    _send(host, "Welcome back, everyone", "h-1")
+    assert _messages(_names(target)) == []
+
+
+def test_a_failing_local_job_does_not_stop_the_others(app, monkeypatch):
+    ran = []
+
+    def broken(now):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(jobs._LOCAL, "test.broken", broken)
+    monkeypatch.setitem(jobs._LOCAL, "test.fine", lambda now: ran.append(now) or 1)
+    done = jobs.run_local()
+    assert "test.broken" not in done and done["test.fine"] == 1 and len(ran) == 1
+
+
+def test_removed_among_reads_only_the_current_session(app, room, member, second_member,
+                                                      monkeypatch):
+    # A removal from an earlier session of a scheduled meeting has lapsed: no sweep for it.
+    now = clock.now()
+    began = now - timedelta(hours=1)
+    monkeypatch.setattr(room_controls, "_SESSION_STARTS",
+                        [lambda r, _now: began if r.id == room.id else None])
+    db.session.add_all([
+        RoomParticipant(room_id=room.id, user_id=member.id, status=REMOVED, updated_at=now),
+        RoomParticipant(room_id=room.id, user_id=second_member.id, status=REMOVED,
+                        updated_at=began - timedelta(days=7)),
+    ])
+    db.session.commit()
+    assert room_entry.removed_among({SLUG: {member.id, second_member.id}}) == [(SLUG, member.id)]
+    # Only those asked about, in the rooms asked about.
+    assert room_entry.removed_among({SLUG: {second_member.id}}) == []
+    assert room_entry.removed_among({"elsewhere": {member.id}}) == []
+    assert room_entry.removed_among({}) == []
