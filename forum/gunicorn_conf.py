@@ -44,8 +44,9 @@ logconfig_dict = {
 
 
 def post_worker_init(worker) -> None:
-    """Start the job scheduler in the worker (job leases keep each run to one process), and
-    settle the start-up heap once the classifier has loaded (forum/serving.py)."""
+    """Start the job scheduler in the worker (job leases keep each due job's run to one
+    process; the room-exit sweep runs in each), and settle the start-up heap once the
+    classifier has loaded (forum/serving.py)."""
     from forum.services import jobs
     from forum.serving import settle_heap
     from forum.wsgi import app

@@ -179,6 +179,7 @@ def test_a_removal_through_one_process_takes_the_member_out_on_the_other(tmp_pat
                           "AND room_id = (SELECT id FROM rooms WHERE slug = :slug)",
                      user=heron_id, slug=ROOM)
             assert sam.wait_for("presence", lambda p: p["count"] == 1, timeout=15)
+            assert heron.wait_for("removed_from_room", lambda r: r["room"] == ROOM)
             later = _send(sam, "Still here for whoever needs it.")
             assert sam.wait_for("message", lambda m: m["id"] == later["message"]["id"])
             time.sleep(0.5)

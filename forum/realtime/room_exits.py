@@ -42,57 +42,72 @@ def take_out(user_id: int, slug: str) -> None:
         _take_out_here(audience, payload)
 
 
-def _take_out_here(user_audience: Any, payload: Any) -> None:
+def _take_out_here(user_audience: Any, payload: Any) -> list[str]:
+    """This process's connections of one member leave the room; returns those that were in."""
     if not isinstance(user_audience, str) or not isinstance(payload, dict):
-        return
+        return []
     slug = payload.get("room")
     if not isinstance(slug, str):
-        return
+        return []
     manager = socketio.server.manager
     audience = f"room-{slug}"
-    sids = [sid for sid, _eio in manager.get_participants(NAMESPACE, user_audience)]
+    sids = [sid for sid, _eio in manager.get_participants(NAMESPACE, user_audience)
+            if audience in manager.get_rooms(sid, NAMESPACE)]
     # Out of the rooms first, which needs nothing but this process: the count below lives
     # in Redis when there is one, and an outage there must not keep anyone in the room.
     for sid in sids:
         for name in (audience, f"hosts-{slug}"):
             socketio.server.leave_room(sid, name, namespace=NAMESPACE)
     if not sids:
-        return
+        return []
     try:
         for sid in sids:
             presence.leave(audience, sid)
         count = presence.count(audience)
     except Exception:  # the count heals as presence entries expire (presence.TTL_S)
         log.exception("presence after a room exit failed")
-        return
+        return sids
     _emit_presence(slug, audience, count)
+    return sids
 
 
 def sweep(now: datetime | None = None) -> int:
-    """Take this process's connections out of rooms their member was removed from; returns
-    how many members were taken out."""
+    """Take this process's connections out of rooms their member was removed from, and tell
+    those connections; returns how many members were taken out."""
     manager = socketio.server.manager
-    # A snapshot: connections come and go on other threads while this runs.
-    audiences = list(manager.rooms.get(NAMESPACE, {}).items())
-    user_of: dict[str, int] = {}
-    # Each connection is also alone in a room named by its own sid, which is skipped.
-    audiences = [(name, members) for name, members in audiences
+    # A copy: connections come and go on other threads while this runs. Each connection is
+    # also alone in a room named by its own sid, which is skipped.
+    audiences = [(name, list(members))
+                 for name, members in manager.rooms.get(NAMESPACE, {}).copy().items()
                  if isinstance(name, str) and name not in members]
-    for name, members in audiences:
+    user_of: dict[str, int] = {}
+    for name, sids in audiences:
         if name.startswith("user-") and name[5:].isdigit():
-            for sid in list(members):
+            for sid in sids:
                 user_of[sid] = int(name[5:])
     present: dict[str, set[int]] = {}
-    for name, members in audiences:
+    for name, sids in audiences:
         if name.startswith("room-"):
-            users = {user_of[sid] for sid in list(members) if sid in user_of}
+            users = {user_of[sid] for sid in sids if sid in user_of}
             if users:
                 present[name[5:]] = users
-    removed = room_entry.removed_among(present)
-    for slug, user_id in removed:
-        _take_out_here(chat.user_audience(user_id), {"room": slug})
-        log.warning("room exit caught late room=%s user_id=%s", slug, user_id)
-    return len(removed)
+    taken = 0
+    for room, user_id in room_entry.removed_among(present):
+        audience = chat.user_audience(user_id)
+        try:
+            taken_out = _take_out_here(audience, {"room": room.slug})
+            if not taken_out:
+                continue  # gone meanwhile
+            # The exit's own notice was most likely lost with it.
+            for sid in taken_out:
+                socketio.emit("removed_from_room", {"room": room.slug, "user": user_id},
+                              to=sid, namespace=NAMESPACE)
+        except Exception:  # one member's exit must not keep the others in their rooms
+            log.exception("late room exit failed room_id=%s user_id=%s", room.id, user_id)
+            continue
+        taken += 1
+        log.warning("room exit caught late room_id=%s user_id=%s", room.id, user_id)
+    return taken
 
 
 class QueueManager(python_socketio.RedisManager):

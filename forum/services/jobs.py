@@ -5,6 +5,8 @@ Several processes may run the scheduler at once (several gunicorn workers, sever
 runs only in the process that wins its lease, a conditional UPDATE of its job_leases row that
 succeeds for one process when the interval has passed and nobody holds the job. The same row-level
 claim works on SQLite and PostgreSQL; a holder that dies mid-run loses the lease after LEASE_S.
+Process-local jobs (the room-exit sweep over this process's own connections) run in every
+process at every tick, without a lease.
 """
 
 from __future__ import annotations
@@ -179,19 +181,24 @@ def _register_defaults() -> None:
 
 
 def start_scheduler(app: Flask, interval_s: float | None = None) -> threading.Thread:
-    """Run due jobs every interval_s seconds (JOBS_TICK_S) in a daemon thread of each
-    serving process; leases keep each run to one process."""
+    """Run process-local jobs and due jobs every interval_s seconds (JOBS_TICK_S) in a daemon
+    thread of each serving process; leases keep each due job's run to one process."""
     stop = threading.Event()
     interval_s = interval_s or float(app.config.get("JOBS_TICK_S", TICK_S))
 
     def loop() -> None:
         while not stop.wait(interval_s):
-            with app.app_context():
+            # Local jobs first: they are quick, and a long due job must not delay them. Nothing
+            # that escapes a run may end the thread, which is the only scheduler this process has.
+            for run in (run_local, run_due):
                 try:
-                    run_due()
-                    run_local()
-                finally:
-                    db.session.remove()
+                    with app.app_context():
+                        try:
+                            run()
+                        finally:
+                            db.session.remove()
+                except Exception:
+                    log.exception("scheduler tick failed")
 
     thread = threading.Thread(target=loop, name="forum-jobs", daemon=True)
     thread.stop = stop  # type: ignore[attr-defined]

@@ -286,21 +286,24 @@ def is_removed(room: Room, user_id: int) -> bool:
     return row is not None and row.status == REMOVED
 
 
-def removed_among(present: dict[str, set[int]]) -> list[tuple[str, int]]:
+def removed_among(present: dict[str, set[int]]) -> list[tuple[Room, int]]:
     """Of these members in these rooms (slug → user ids), the ones removed for the room's
-    current session, in one query."""
+    current session and not facilitating it (who may come back in), as (room, user id)."""
     users = {uid for ids in present.values() for uid in ids}
     if not present or not users:
         return []
     rows = db.session.execute(
-        select(Room, RoomParticipant.user_id, RoomParticipant.updated_at)
+        select(Room, User, RoomParticipant.updated_at)
         .join(RoomParticipant, RoomParticipant.room_id == Room.id)
+        .join(User, User.id == RoomParticipant.user_id)
         .where(Room.slug.in_(present), RoomParticipant.user_id.in_(users),
                RoomParticipant.status == REMOVED)
     ).all()
-    return sorted((room.slug, uid) for room, uid, updated_at in rows
-                  if uid in present[room.slug]
-                  and not room_controls.is_stale(updated_at, room))
+    found = [(room, user.id) for room, user, updated_at in rows
+             if user.id in present[room.slug]
+             and not room_controls.is_stale(updated_at, room)
+             and not can_facilitate(room, user)]
+    return sorted(found, key=lambda pair: (pair[0].slug, pair[1]))
 
 
 def _export(user: User) -> list[dict[str, Any]]:

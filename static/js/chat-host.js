@@ -22,19 +22,33 @@
   var announceError = announceForm.querySelector(".chat-announce-error");
   var openButton = panel.querySelector("[data-action=room_open]");
   var closeButton = panel.querySelector("[data-action=room_close]");
+  var ANSWER_MS = 10000;
 
   // "Done." only once every action sent has been answered, so an earlier action's answer
-  // never reads as the confirmation of one still on its way.
+  // never reads as the confirmation of one still on its way; a refusal stays shown until
+  // everything sent has been answered. With a timeout the callback runs exactly once, also
+  // when the connection drops on the way.
   var pending = 0;
+  var failed = false;
+  var problem = "";
 
   function tool(event, data, done) {
     data.room = slug;
+    if (pending === 0) { failed = false; problem = ""; }
     pending += 1;
-    status.textContent = words.lSaving;
-    socket.emit(event, data, function (ack) {
+    if (!failed) { status.textContent = words.lSaving; }
+    socket.timeout(ANSWER_MS).emit(event, data, function (err, ack) {
       pending -= 1;
-      if (!(ack && ack.ok)) {
-        status.textContent = (ack && ack.message) || "";
+      if (err) {
+        ack = null;
+        failed = true;
+        problem = words.lNotSaved;
+      } else if (!(ack && ack.ok)) {
+        failed = true;
+        problem = (ack && ack.message) || "";
+      }
+      if (failed) {
+        status.textContent = problem;
       } else if (pending === 0) {
         status.textContent = words.lDone;
       }

@@ -4,6 +4,7 @@ room the connections it still holds there for a member removed from it."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from forum.extensions import db
 from forum.models import RoomParticipant
 from forum.models.room_controls import REMOVED
 from forum.realtime import room_exits
-from forum.services import clock, jobs, room_controls, room_entry
+from forum.services import clock, jobs, roles, room_controls, room_entry
 from tests import chat_support, threads_support
 from tests.chat_support import connect, emit
 
@@ -65,6 +66,11 @@ def test_a_lost_exit_is_caught_by_the_sweep(app, room, member, second_member, fa
     assert room_exits.sweep() == 1
     host_got = _names(host)
     assert ("presence", [{"room": SLUG, "count": 2}]) in host_got
+    # Each of the member's connections in the room is told, as the lost exit would have.
+    notice = ("removed_from_room", [{"room": SLUG, "user": member.id}])
+    assert _names(target) == [notice]
+    assert _names(second_tab) == [notice]
+    assert notice not in host_got
     _send(other, "After the sweep", "s-2")
     assert _messages(_names(target)) == []
     assert _messages(_names(second_tab)) == []
@@ -91,19 +97,40 @@ def test_the_sweep_leaves_members_in_good_standing_alone(app, room, member, seco
     assert _messages(_names(host)) == ["Still here together"]
 
 
-def test_the_scheduler_of_every_process_runs_the_sweep(app, room, member, facilitator,
-                                                       screener, lost_exits):
+def test_the_sweep_is_a_local_job_with_no_lease(app, room, member, facilitator, screener,
+                                                lost_exits):
     # Process-local: no lease, so a second process's run does not stop this one's.
-    assert "chat.room_exits" in jobs._LOCAL
     host, target = connect(app, facilitator), connect(app, member)
     for sock in (host, target):
         assert emit(sock, "join", {"room": SLUG})["ok"]
     assert emit(host, "remove", {"room": SLUG, "user": member.id}) == {"ok": True}
     assert jobs.run_local()["chat.room_exits"] == 1
     assert jobs.run_local()["chat.room_exits"] == 0
+    assert "chat.room_exits" not in jobs.registered()  # no lease row, never run_due's
     target.get_received("/chat")
     _send(host, "Welcome back, everyone", "h-1")
     assert _messages(_names(target)) == []
+
+
+def test_the_scheduler_runs_local_jobs_each_tick_and_survives_a_failure(app, monkeypatch):
+    ticks = threading.Semaphore(0)
+
+    def counted(now):
+        ticks.release()
+        return 0
+
+    def escapes(*_args, **_kwargs):
+        raise RuntimeError("database away")
+
+    monkeypatch.setattr(jobs, "_LOCAL", {"test.count": counted})
+    monkeypatch.setattr(jobs, "run_due", escapes)  # as if the lease table were unreachable
+    thread = jobs.start_scheduler(app, interval_s=0.05)
+    try:
+        for _ in range(3):  # a failed due run ends neither the tick's local jobs nor the loop
+            assert ticks.acquire(timeout=5)
+    finally:
+        thread.stop.set()
+        thread.join(timeout=5)
 
 
 def test_a_failing_local_job_does_not_stop_the_others(app, monkeypatch):
@@ -131,8 +158,28 @@ def test_removed_among_reads_only_the_current_session(app, room, member, second_
                         updated_at=began - timedelta(days=7)),
     ])
     db.session.commit()
-    assert room_entry.removed_among({SLUG: {member.id, second_member.id}}) == [(SLUG, member.id)]
+    found = room_entry.removed_among({SLUG: {member.id, second_member.id}})
+    assert [(r.slug, uid) for r, uid in found] == [(SLUG, member.id)]
     # Only those asked about, in the rooms asked about.
     assert room_entry.removed_among({SLUG: {second_member.id}}) == []
     assert room_entry.removed_among({"elsewhere": {member.id}}) == []
     assert room_entry.removed_among({}) == []
+
+
+def test_a_removed_member_who_now_facilitates_is_left_in(app, room, member, make_user, admin,
+                                                        screener):
+    # Removed earlier as a member, then given the moderator role: check_enter lets them back
+    # in, so the sweep must not take them out again at every tick.
+    host_user = make_user("host-hazel", roles_=("facilitator",))
+    host, target = connect(app, host_user), connect(app, member)
+    for sock in (host, target):
+        assert emit(sock, "join", {"room": SLUG})["ok"]
+    assert emit(host, "remove", {"room": SLUG, "user": member.id}) == {"ok": True}
+    roles.check_grant_role(member, "moderator", acting_user=admin)
+    db.session.commit()
+    assert emit(target, "join", {"room": SLUG})["ok"]
+    assert room_entry.removed_among({SLUG: {member.id}}) == []
+    assert room_exits.sweep() == 0
+    target.get_received("/chat")
+    _send(host, "Glad you're with us", "f-1")
+    assert _messages(_names(target)) == ["Glad you're with us"]
