@@ -166,7 +166,7 @@ def test_keyboard_alone_posts_a_reply_and_a_chat_message(new_page, forum_url):
     page.locator(".post", has_text="Keyboard only reply, thank you all.").wait_for(timeout=8000)
 
     page.goto(forum_url + "/rooms/coffee-room")
-    # Joined: the presence count comes with the join's answer.
+    # Joined: a presence count is shown once the server has taken the join.
     expect(page.locator(".chat-presence")).to_have_text(re.compile(r"\d"), timeout=8000)
     _tab_to(page, "el.id === 'chat-text'")
     page.keyboard.type("Typed with the keyboard alone.")
@@ -184,7 +184,7 @@ def test_keyboard_alone_runs_the_facilitator_panel(new_page, forum_url):
     log_in(sam, forum_url, "facilitator-sam")
     sam.goto(forum_url + "/rooms/night-owls")
     expect(sam.locator(".chat-panel")).to_have_count(1)
-    # Joined: the presence count comes with the join's answer.
+    # Joined: a presence count is shown once the server has taken the join.
     expect(sam.locator(".chat-presence")).to_have_text(re.compile(r"\d"), timeout=8000)
     status = sam.locator(".chat-panel-status")
     _tab_to(sam, "el.classList.contains('chat-waiting-toggle')")
