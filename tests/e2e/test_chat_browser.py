@@ -47,6 +47,9 @@ def test_facilitator_runs_a_meeting_with_waiting_room_and_slow_mode(forum_url, n
     sam.goto(room)
     panel = sam.get_by_role("region", name="Facilitator tools")
     panel.wait_for(timeout=8000)
+    # Open or close, never both: the one that does not apply is hidden.
+    expect(panel.get_by_role("button", name=re.compile(r"^(Open|Close) the room$"))
+           ).to_have_count(1)
     sam.locator(".chat-presence", has_text="1").wait_for(timeout=8000)
     sam.get_by_label("Waiting room (let members in one by one)").check()
     sam.locator(".chat-panel-status", has_text="Done.").wait_for(timeout=8000)
