@@ -140,8 +140,8 @@ def on_connect(auth=None):
 def on_disconnect(*_args):
     """Tell each joined room one fewer person is here."""
     for audience in rooms():
-        if audience.startswith("room-"):
-            slug = audience[len("room-"):]
+        slug = chat.slug_of(audience)
+        if slug is not None:
             count = _emit_presence(slug, audience, presence.leave(audience, request.sid),
                                    skip_sid=request.sid)
             if current_user.is_authenticated:

@@ -87,9 +87,9 @@ def _emit_closed(event: events.Event) -> None:
     """Tell the room and those knocking, then take every connection out of the room."""
     _emit("room_closed")(event)
     slug = event.payload["room"]
-    for audience in (f"room-{slug}", f"hosts-{slug}"):
+    for audience in (chat.slug_audience(slug), room_controls.hosts_slug_audience(slug)):
         socketio.close_room(audience, namespace=NAMESPACE)
-    presence.clear(f"room-{slug}")
+    presence.clear(chat.slug_audience(slug))
 
 
 def _emit_removed_member(event: events.Event) -> None:

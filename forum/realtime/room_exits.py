@@ -21,7 +21,7 @@ from typing import Any
 import socketio as python_socketio
 
 from ..extensions import socketio
-from ..services import chat, presence, room_entry
+from ..services import chat, presence, room_controls, room_entry
 from .chat import NAMESPACE, _emit_presence
 
 log = logging.getLogger("forum.realtime")
@@ -50,13 +50,13 @@ def _take_out_here(user_audience: Any, payload: Any) -> list[str]:
     if not isinstance(slug, str):
         return []
     manager = socketio.server.manager
-    audience = f"room-{slug}"
+    audience = chat.slug_audience(slug)
     sids = [sid for sid, _eio in manager.get_participants(NAMESPACE, user_audience)
             if audience in manager.get_rooms(sid, NAMESPACE)]
     # Out of the rooms first, which needs nothing but this process: the count below lives
     # in Redis when there is one, and an outage there must not keep anyone in the room.
     for sid in sids:
-        for name in (audience, f"hosts-{slug}"):
+        for name in (audience, room_controls.hosts_slug_audience(slug)):
             socketio.server.leave_room(sid, name, namespace=NAMESPACE)
     if not sids:
         return []
@@ -82,15 +82,15 @@ def sweep(now: datetime | None = None) -> int:
                  if isinstance(name, str) and name not in members]
     user_of: dict[str, int] = {}
     for name, sids in audiences:
-        if name.startswith("user-") and name[5:].isdigit():
-            for sid in sids:
-                user_of[sid] = int(name[5:])
+        user_id = chat.user_of(name)
+        if user_id is not None:
+            user_of.update(dict.fromkeys(sids, user_id))
     present: dict[str, set[int]] = {}
     for name, sids in audiences:
-        if name.startswith("room-"):
-            users = {user_of[sid] for sid in sids if sid in user_of}
-            if users:
-                present[name[5:]] = users
+        slug = chat.slug_of(name)
+        users = {user_of[sid] for sid in sids if sid in user_of} if slug is not None else None
+        if users:
+            present[slug] = users
     taken = 0
     for room, user_id in room_entry.removed_among(present):
         audience = chat.user_audience(user_id)

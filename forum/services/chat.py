@@ -49,14 +49,33 @@ REMOVED = "chat.removed"
 SUPPORT = "chat.support"
 
 
+_ROOM_PREFIX, _USER_PREFIX = "room-", "user-"
+
+
 def room_audience(room: Room) -> str:
     """The audience name of everyone in a room."""
-    return f"room-{room.slug}"
+    return slug_audience(room.slug)
+
+
+def slug_audience(slug: str) -> str:
+    """The audience name of everyone in the room with this slug (event payloads carry it)."""
+    return _ROOM_PREFIX + slug
 
 
 def user_audience(user_id: int) -> str:
     """The audience name of one member's own connections."""
-    return f"user-{user_id}"
+    return f"{_USER_PREFIX}{user_id}"
+
+
+def slug_of(audience: str) -> str | None:
+    """The room's slug, when this audience is everyone in a room."""
+    return audience[len(_ROOM_PREFIX):] if audience.startswith(_ROOM_PREFIX) else None
+
+
+def user_of(audience: str) -> int | None:
+    """The member's account id, when this audience is one member's own connections."""
+    rest = audience[len(_USER_PREFIX):] if audience.startswith(_USER_PREFIX) else ""
+    return int(rest) if rest.isascii() and rest.isdigit() else None
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,12 @@ _SESSION_STARTS: list[SessionStart] = []
 
 def hosts_audience(room: Room) -> str:
     """The audience of the facilitators' connections in a room (knocks, crisis alerts)."""
-    return f"hosts-{room.slug}"
+    return hosts_slug_audience(room.slug)
+
+
+def hosts_slug_audience(slug: str) -> str:
+    """The facilitators' audience of the room with this slug (event payloads carry it)."""
+    return f"hosts-{slug}"
 
 
 def register_host_rule(rule: HostRule) -> None:

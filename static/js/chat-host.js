@@ -29,25 +29,22 @@
   // everything sent has been answered. With a timeout the callback runs exactly once, also
   // when the connection drops on the way.
   var pending = 0;
-  var failed = false;
-  var problem = "";
+  var problem = null;  // what went wrong since everything sent was last answered
 
   function tool(event, data, done) {
     data.room = slug;
-    if (pending === 0) { failed = false; problem = ""; }
+    if (pending === 0) { problem = null; }
     pending += 1;
-    if (!failed) { status.textContent = words.lSaving; }
+    if (problem === null) { status.textContent = words.lSaving; }
     socket.timeout(ANSWER_MS).emit(event, data, function (err, ack) {
       pending -= 1;
       if (err) {
         ack = null;
-        failed = true;
         problem = words.lNotSaved;
       } else if (!(ack && ack.ok)) {
-        failed = true;
         problem = (ack && ack.message) || "";
       }
-      if (failed) {
+      if (problem !== null) {
         status.textContent = problem;
       } else if (pending === 0) {
         status.textContent = words.lDone;
