@@ -33,6 +33,25 @@ def do_unmute(muter: User, muted_id: int) -> None:
     db.session.commit()
 
 
+def check_unmute(muter: User, pseudonym: str) -> None:
+    """Stop muting the member with this pseudonym; a name not muted (or unknown) changes nothing.
+
+    The form names the pseudonym the member typed, never an account id, so the mute list is
+    no way to map pseudonyms to account ids."""
+    target = find_by_pseudonym(pseudonym)
+    if target is not None:
+        do_unmute(muter, target.id)
+
+
+def collapses(author_id: int | None, anonymous: bool, muted: frozenset[int], *,
+              mine: bool) -> bool:
+    """Is this post collapsed for a viewer who muted `muted`?
+
+    Never when it is anonymous: an anonymous author is nobody to every member-facing rule, and a
+    collapse would tell the viewer that someone they muted wrote it."""
+    return not anonymous and not mine and author_id is not None and author_id in muted
+
+
 def muted_ids(user: User | None) -> frozenset[int]:
     """Ids of the members this member has muted (empty for visitors)."""
     if user is None or not getattr(user, "is_authenticated", False):

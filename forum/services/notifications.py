@@ -53,8 +53,11 @@ def do_notify_for(post: Post) -> None:
     if not post.is_opening and thread.author_id:
         wanted.setdefault(thread.author_id, "reply")
     wanted.pop(post.author_id, None)  # never notify members of their own posts
-    for muter in _muted_by(set(wanted), post.author_id):
-        wanted.pop(muter, None)
+    # An anonymous author is nobody: a mute of the member behind the post must not change who
+    # is told of it, or a missing notification would say who wrote it.
+    if not post.anonymous:
+        for muter in _muted_by(set(wanted), post.author_id):
+            wanted.pop(muter, None)
     for user_id, kind in wanted.items():
         exists = db.session.scalar(
             select(Notification.id).where(

@@ -17,10 +17,10 @@ from .forms import (
     ChangePasswordForm,
     ChangePseudonymForm,
     DeleteAccountForm,
-    EmptyForm,
     MuteForm,
     PasswordConfirmForm,
     PreferencesForm,
+    UnmuteForm,
 )
 from .util import verdict_errors
 
@@ -50,7 +50,7 @@ def _render(errors: dict | None = None, status: int = 200, **forms):
         "delete_form": forms.pop("delete_form", None) or DeleteAccountForm(formdata=None),
         "mute_form": forms.pop("mute_form", None) or MuteForm(formdata=None),
         "preferences": prefs,
-        "unmute_form": EmptyForm(),
+        "unmute_form": UnmuteForm(),
         "muted": mutes.muted_members(current_user),
         "codes_left": accounts.remaining_recovery_codes(current_user),
         "training": roles.training_of(current_user),
@@ -155,7 +155,7 @@ def mute():
             return _render({"mute": exc.reasons["pseudonym"]}, 400, mute_form=form)
         flash(
             _(
-                "%(name)s is muted: their posts and messages are collapsed for you.",
+                "%(name)s is muted: their posts are collapsed for you.",
                 name=target.pseudonym,
             ),
             "success",
@@ -164,12 +164,13 @@ def mute():
     return _render(dict(form.errors), 400, mute_form=form)
 
 
-@bp.post("/mutes/<int:user_id>/delete")
+@bp.post("/mutes/delete")
 @login_required
-def unmute(user_id: int):
-    """Stop muting a member."""
-    if EmptyForm().validate_on_submit():
-        mutes.do_unmute(current_user, user_id)
+def unmute():
+    """Stop muting a member, named by pseudonym."""
+    form = UnmuteForm()
+    if form.validate_on_submit():
+        mutes.check_unmute(current_user, form.pseudonym.data)
         flash(_("Unmuted."), "success")
     return redirect(url_for("account.index"))
 

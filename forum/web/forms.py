@@ -102,6 +102,12 @@ class MuteForm(FlaskForm):
     pseudonym = StringField(_l("Pseudonym to mute"), validators=[InputRequired(), Length(max=64)])
 
 
+class UnmuteForm(FlaskForm):
+    """Unmute a member by pseudonym (never by account id: see services.mutes.check_unmute)."""
+
+    pseudonym = HiddenField(validators=[InputRequired(), Length(max=64)])
+
+
 class EmptyForm(FlaskForm):
     """A CSRF-only form for buttons (log out, unmute, agree)."""
 

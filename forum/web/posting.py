@@ -98,7 +98,7 @@ def post_views(posts: list[Post], *, with_reactions: bool = True) -> list[PostVi
             post=post,
             author=author_label(post, viewer),
             mine=mine,
-            muted=bool(post.author_id in muted and not mine),
+            muted=mutes.collapses(post.author_id, post.anonymous, muted, mine=mine),
             days=None if post.anonymous else days.get(post.author_id),
             note=str(CONTENT_NOTES[post.content_note]) if post.content_note in CONTENT_NOTES
             else None,
@@ -143,7 +143,7 @@ def row_views(rows: list[Any], unread_from: int | None) -> list[RowView]:
             post=row,
             author=thread_page.row_author_label(row, viewer),
             mine=mine,
-            muted=bool(row.author_id in muted and not mine),
+            muted=mutes.collapses(row.author_id, row.anonymous, muted, mine=mine),
             days=thread_page.row_days(row, today),
             note=str(CONTENT_NOTES[row.content_note]) if row.content_note in CONTENT_NOTES
             else None,

@@ -189,6 +189,7 @@ FORM_DATA: dict[str, dict[str, str]] = {
     "account.preferences": {"locale": "", "timezone": "UTC"},
     "account.regenerate_codes": {"password": PASSWORD},
     "account.mute": {"pseudonym": "third-author"},
+    "account.unmute": {"pseudonym": "third-author"},
     "account.delete": {"password": PASSWORD, "posts": "keep", "confirm": "y"},
     "main.agree": {"version": "1"},
     "main.edit_guidelines": {"body": "# Our guidelines\n\nBe kind."},

@@ -64,7 +64,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "POST /account/checkin/withdraw": ACCOUNTS,
     "GET /account/export": ACCOUNTS,
     "POST /account/mutes": ACCOUNTS,
-    "POST /account/mutes/<int:user_id>/delete": ACCOUNTS,
+    "POST /account/mutes/delete": ACCOUNTS,
     "POST /account/password": ACCOUNTS,
     "POST /account/preferences": ACCOUNTS,
     "POST /account/pseudonym": ACCOUNTS,

@@ -35,7 +35,7 @@ STATE_CHANGING = [
     ("/account/preferences", {"locale": "", "timezone": "UTC"}),
     ("/account/recovery-codes", {"password": PASSWORD}),
     ("/account/mutes", {"pseudonym": "morning-cedar"}),
-    ("/account/mutes/1/delete", {}),
+    ("/account/mutes/delete", {"pseudonym": "morning-cedar"}),
     ("/account/delete", {"password": PASSWORD, "posts": "delete", "confirm": "y"}),
     ("/guidelines/agree", {"version": "1"}),
     ("/guidelines/edit", {"body": "# New"}),
