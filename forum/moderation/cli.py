@@ -12,7 +12,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
-from . import get_pipeline
+from . import evaluate, get_pipeline
 from .policy import decide
 from .resources import DEFAULT_RULES_DIR
 from .rules import RuleSet, RuleSetError, load_ruleset
@@ -97,10 +97,16 @@ def _tally(verdicts) -> Counter:
               help="Text or JSONL lines to screen.")
 @click.option("--against", "against", type=click.Path(file_okay=False),
               help="Another rule directory to compare with the current rules.")
-def test_command(corpus, against: str | None) -> None:
+@click.option("--category", "category", default=None,
+              help="With a labelled corpus (expected categories and a dev/test split per line): "
+                   "precision, recall and queue share of this category, rules alone.")
+def test_command(corpus, against: str | None, category: str | None) -> None:
     """Screen a corpus with the current rules (and another directory) and show what changes."""
     pipeline = get_pipeline()
-    parsed = list(_lines(corpus))
+    raw = corpus.readlines()
+    if category:
+        _print_evaluation(raw, category, pipeline.ruleset, against)
+    parsed = list(_lines(raw))
     numbered = [(n, item) for n, item in parsed if not isinstance(item, Exception)]
     unreadable = len(parsed) - len(numbered)
     items = [item for _, item in numbered]
@@ -129,6 +135,29 @@ def test_command(corpus, against: str | None) -> None:
     click.echo(f"\n{len(changed)} line(s) would change:")
     for number, text, before, after in changed:
         click.echo(f"  line {number}: {_short(before)} -> {_short(after)}  {text[:70]!r}")
+
+
+def _print_evaluation(raw: list[bytes], category: str, ruleset: RuleSet,
+                      against: str | None) -> None:
+    """Score the labelled corpus with the current rules (and the other directory)."""
+    try:
+        items = evaluate.parse_labelled(raw)
+    except ValueError as exc:
+        click.echo(f"labelled corpus: {exc}", err=True)
+        sys.exit(1)
+    sets = [("current rules", ruleset)]
+    if against:
+        try:
+            sets.append((f"against {against}", load_ruleset(against)))
+        except RuleSetError as exc:
+            for error in exc.errors:
+                click.echo(str(error), err=True)
+            sys.exit(1)
+    for name, rules in sets:
+        click.echo(f"{name}:")
+        for line in evaluate.report(evaluate.evaluate(rules, items, category), category):
+            click.echo(f"  {line}")
+    click.echo("")
 
 
 def _short(verdict) -> str:

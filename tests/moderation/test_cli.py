@@ -65,7 +65,7 @@ def test_screen_json_lines_and_unreadable_lines(runner):
 
 def test_rules_test_compares_two_rule_directories(runner, rules_copy, tmp_path):
     path = rules_copy / "rules" / "relapse.yml"
-    path.write_text(path.read_text().replace("    action: flag\n    priority: normal",
+    path.write_text(path.read_text().replace("    action: flag\n    priority: low",
                                              "    action: hold\n    priority: high"))
     corpus = tmp_path / "corpus.txt"
     corpus.write_text('I relapsed last night\nI am 90 days sober\n{"text": "kys"}\n{oops\n')

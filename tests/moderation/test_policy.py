@@ -22,7 +22,7 @@ def test_strictest_action_union_and_highest_priority(fake_classifier):
     assert verdict.categories == ("crisis", "pii", "relapse")
     assert verdict.priority == "urgent"
     assert [r.id for r in verdict.reasons] == [
-        "relapse-used-again", "crisis-wants-to-die", "pii-phone"]
+        "relapse-told", "crisis-wants-to-die", "pii-phone"]
     assert all(text[slice(*r.span)] for r in verdict.reasons)
     assert verdict.resources[0] == "988-lifeline"  # the urgent rule's resources come first
     assert "You are not alone" in verdict.message  # the strongest rule speaks to the author

@@ -29,7 +29,10 @@ from .schema import Rule
 
 log = logging.getLogger("forum.moderation")
 
-HIT, UNLESS = 0, 1
+# What an automaton key does: count as a hit, cancel an overlapping hit, or cancel every hit
+# in its sentence or in the whole text.
+HIT, UNLESS, UNLESS_SENTENCE, UNLESS_MESSAGE = 0, 1, 2, 3
+_SENTENCE_END = re.compile(r"[.!?;\n]+")
 TRIPLE = (False, ())  # the automaton value of "aaa".."zzz"
 _DOUBLE = re.compile(r"([^\W\d_])\1+")
 
@@ -72,7 +75,9 @@ def _keys(pattern: str) -> list[tuple[str, bool]]:
 def _rule_entries(rule: Rule, ri: int) -> list[tuple[str, Entry]]:
     """Every automaton key of one rule with its entry."""
     out: list[tuple[str, Entry]] = []
-    for kind, patterns in ((HIT, rule.words + rule.phrases), (UNLESS, rule.unless)):
+    for kind, patterns in ((HIT, rule.words + rule.phrases), (UNLESS, rule.unless),
+                           (UNLESS_SENTENCE, rule.unless_sentence),
+                           (UNLESS_MESSAGE, rule.unless_message)):
         for pattern in dict.fromkeys(patterns):
             keys = _keys(pattern)
             if not keys:
@@ -137,6 +142,18 @@ class _Scope:
         if not found:
             return self.always
         return self.always + [self.regex[i] for i in sorted(found)]
+
+
+def _sentence_of(span: tuple[int, int], ends: list[int], length: int) -> tuple[int, int]:
+    """The sentence around a span, as a span of the original text (ends: its full stops)."""
+    start, stop = 0, length
+    for end in ends:
+        if end < span[0]:
+            start = end + 1
+        elif end >= span[1]:
+            stop = end
+            break
+    return start, stop
 
 
 class Matcher:
@@ -227,6 +244,8 @@ class Matcher:
     ) -> list[RuleHit]:
         spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
         unless: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        context: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        anywhere: set[int] = set()
         maps: dict[int, Mapped] = {}
         for vi in sorted({h[0] for h in word_hits}):
             maps[vi] = self._mapped(compiled, folded, variants[vi], texts[vi], word_hits, vi)
@@ -237,15 +256,26 @@ class Matcher:
                 if variant and not any(i in mapped.collapsed for i in range(start, stop)):
                     continue
                 span = to_original(mapped.folded_span(start, stop), index)
-                (spans if kind == HIT else unless)[ri].append(span)
+                if kind == UNLESS_MESSAGE:
+                    anywhere.add(ri)
+                else:
+                    {HIT: spans, UNLESS: unless, UNLESS_SENTENCE: context}[kind][ri].append(span)
         for ri, span in other_hits:
             spans[ri].append(span)
+        # Sentence ends as positions of the original text (folding keeps punctuation).
+        ends = [to_original((m.start(), m.start() + 1), index)[0]
+                for m in _SENTENCE_END.finditer(folded)] if context else []
+        length = to_original((len(folded) - 1, len(folded)), index)[1] if folded else 0
         hits = []
         for ri in sorted(spans):
+            if ri in anywhere:
+                continue
             rule = self.rules[ri]
             blockers = unless.get(ri, [])
             for rx in compiled.unless_regex.get(ri, ()):
                 blockers.extend(to_original(m.span(), index) for m in rx.finditer(folded))
+            for span in context.get(ri, ()):
+                blockers.append(_sentence_of(span, ends, length))
             kept = [s for s in spans[ri] if not any(s[0] < b[1] and b[0] < s[1] for b in blockers)]
             if kept and rule.applies_to_author(author, now):
                 hits.append(RuleHit(rule, min(kept)))

@@ -14,7 +14,8 @@ from .yamlload import LineDict
 
 RULE_FIELDS = frozenset({
     "id", "category", "description", "words", "phrases", "regex", "unless", "unless_regex",
-    "scope", "action", "priority", "resources", "message", "author", "repeated_text", "enabled",
+    "unless_sentence", "unless_message", "scope", "action", "priority", "resources", "message",
+    "author", "repeated_text", "enabled",
 })
 MATCH_FIELDS = ("words", "phrases", "regex", "repeated_text")
 AUTHOR_FIELDS = frozenset({"min_account_age_days", "max_account_age_days"})
@@ -49,6 +50,9 @@ class Rule:
     regex: tuple[re.Pattern[str], ...] = ()
     unless: tuple[str, ...] = ()
     unless_regex: tuple[re.Pattern[str], ...] = ()
+    # Context: a hit does not count when one of these is said in its sentence, or anywhere.
+    unless_sentence: tuple[str, ...] = ()
+    unless_message: tuple[str, ...] = ()
     resources: tuple[str, ...] = ()
     message: Mapping[str, str] = field(default_factory=dict)
     min_age_days: float | None = None
@@ -239,7 +243,9 @@ def parse_rule(
         words=_phrases(raw, "words", errors, lists),
         phrases=_phrases(raw, "phrases", errors, lists),
         regex=_regexes(raw, "regex", errors), unless=_phrases(raw, "unless", errors, lists),
-        unless_regex=_regexes(raw, "unless_regex", errors), resources=rule_resources,
+        unless_regex=_regexes(raw, "unless_regex", errors),
+        unless_sentence=_phrases(raw, "unless_sentence", errors, lists),
+        unless_message=_phrases(raw, "unless_message", errors, lists), resources=rule_resources,
         message=_message(raw, errors), min_age_days=min_age, max_age_days=max_age,
         repeated_text=_repeated(raw, errors), file=file, line=raw.line,
     )
