@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Text
+from sqlalchemy import JSON, ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -18,5 +18,8 @@ class GuidelinesVersion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     body_md: Mapped[str] = mapped_column(Text)
+    # The same version in other languages, {"es": markdown}; a language left out is shown in
+    # English with a note, so a member never agrees to a text they were not shown.
+    translations: Mapped[dict[str, str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -30,15 +30,32 @@ class CaringTemplate:
     body: str
 
 
-def caring_templates() -> list[CaringTemplate]:
-    """The Markdown templates in moderation_rules/templates/ (first line '# Title')."""
+def _read_template(path: Path) -> CaringTemplate:
+    text = path.read_text(encoding="utf-8").strip()
+    first, _sep, rest = text.partition("\n")
+    return CaringTemplate(path.stem, first.lstrip("# ").strip(), rest.strip())
+
+
+def caring_templates(language: str | None = None) -> list[CaringTemplate]:
+    """The Markdown templates in moderation_rules/templates/ (first line '# Title').
+
+    With a language, each template comes in it where `templates/<language>/<slug>.md` exists
+    (the member reads the message, so it is written in their language), else in English."""
     folder = Path(current_app.config["MODERATION_RULES_DIR"]) / "templates"
+    local = folder / language if language and language.isalpha() else None
     out = []
     for path in sorted(folder.glob("*.md")):
-        text = path.read_text(encoding="utf-8").strip()
-        first, _sep, rest = text.partition("\n")
-        out.append(CaringTemplate(path.stem, first.lstrip("# ").strip(), rest.strip()))
+        translated = local / path.name if local is not None else None
+        out.append(_read_template(translated if translated and translated.is_file() else path))
     return out
+
+
+def member_language(member_id: int | None) -> str | None:
+    """The language a member reads the forum in (their account's choice), if they chose one."""
+    if member_id is None:
+        return None
+    member = db.session.get(User, member_id)
+    return member.locale if member is not None and member.locale else None
 
 
 def _clean(body: str) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import has_request_context
+from flask_babel import get_locale
+
 from .. import moderation
 from ..models import User
 from ..moderation import Verdict, rescreen
@@ -12,8 +15,23 @@ from ..moderation import Verdict, rescreen
 def screen_text(
     text: str, *, scope: str, author: User | None = None, locale: str | None = None
 ) -> Verdict:
-    """Screen member-written text once through the one pipeline and return its verdict."""
-    return moderation.screen(text, scope=scope, author=author, locale=locale)
+    """Screen member-written text once through the one pipeline and return its verdict.
+
+    The locale picks the language of the writer's supportive message (and language-specific
+    rules): the writer's own choice, else the language they are being served in now."""
+    return moderation.screen(text, scope=scope, author=author,
+                             locale=locale or writer_language(author))
+
+
+def writer_language(author: User | None) -> str | None:
+    """The language a writer reads the forum in: their account's choice, else Flask-Babel's
+    choice for this request or Socket.IO event (None outside one)."""
+    if author is not None and getattr(author, "locale", None):
+        return author.locale
+    if not has_request_context():  # jobs and the CLI: no one is being served
+        return None
+    chosen = get_locale()
+    return chosen.language if chosen else None
 
 
 def remember_if_needed(verdict: Verdict | None, kind: str, content_id: int, *, scope: str) -> None:

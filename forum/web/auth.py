@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import ContentRejected, ValidationFailed
 from ..extensions import limiter
 from ..row_ids import parse_row_id
 from ..services import accounts, guidelines
+from ..services.login_throttle import TooManyTries
 from ..services.pseudonyms import suggest_pseudonym
+from . import sessions
 from .forms import EmptyForm, LoginForm, RecoverForm, SignupForm
-from .ratelimit import client_bucket, pseudonym_bucket
-from .util import safe_next_url, verdict_errors
+from .ratelimit import client_bucket, pair_bucket
+from .util import page_language, safe_next_url, verdict_errors
 
 bp = Blueprint("auth", __name__)
+bp.before_app_request(sessions.restore_session)
+bp.after_app_request(sessions.write_cookie)
+
+
+def _wait_message(exc: TooManyTries) -> str:
+    return ngettext("Too many tries: wait %(num)d second, then try again.",
+                    "Too many tries: wait %(num)d seconds, then try again.", exc.retry_after)
 
 
 def _signup_limit() -> str:
@@ -49,6 +59,9 @@ def signup():
                 form.password.data or "",
                 form.password_confirm.data or "",
                 agreed_guidelines_version=agreed,
+                # The language they joined in: messages the team sends later use it too.
+                locale=page_language(),
+                timezone=form.timezone.data,
             )
         except ValidationFailed as exc:
             errors = exc.reasons
@@ -61,8 +74,11 @@ def signup():
         errors = {name: list(msgs) for name, msgs in form.errors.items()}
     form.guidelines_version.data = str(version.id)
     status = 400 if errors else 200
+    body, translated = guidelines.text_for(version, page_language())
     return (
-        render_template("auth/signup.html", form=form, errors=errors, guidelines=version),
+        render_template("auth/signup.html", form=form, errors=errors, guidelines=version,
+                        guidelines_body=body,
+                        untranslated=not translated and page_language() in guidelines.LANGUAGES),
         status,
     )
 
@@ -78,16 +94,20 @@ def suggest():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, key_func=pseudonym_bucket, methods=["POST"])
-@limiter.limit(lambda: "30 per 15 minutes", key_func=client_bucket, methods=["POST"])
+@limiter.limit(_login_limit, key_func=client_bucket, methods=["POST"])
 def login():
-    """Log in with pseudonym and password."""
+    """Log in with pseudonym and password; guesses at one account from one client slow down."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = accounts.authenticate(form.pseudonym.data, form.password.data)
+        try:
+            user = accounts.authenticate(form.pseudonym.data, form.password.data,
+                                         throttle_key=pair_bucket("login"))
+        except TooManyTries as exc:
+            page = render_template("auth/login.html", form=form, error=_wait_message(exc))
+            return page, 429, {"Retry-After": str(exc.retry_after)}
         if user is None:
             error = _("That pseudonym and password don't match. Check both and try again.")
         elif accounts.is_suspended(user):
@@ -97,7 +117,9 @@ def login():
                 until=user.suspended_until.strftime("%Y-%m-%d %H:%M UTC"),
             )
         else:
-            login_user(user, remember=bool(form.remember.data))
+            login_user(user)
+            if form.remember.data:
+                sessions.remember_device(user)
             return redirect(safe_next_url() or url_for("main.index"))
     elif form.is_submitted():
         error = _("Please fill in both your pseudonym and your password.")
@@ -107,17 +129,22 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out (a POST with a CSRF token, so no other site can sign a member out)."""
+    """Log out (a POST with a CSRF token, so no other site can sign a member out).
+
+    The account's sessions end on the server too, on every device, with their remember
+    tokens: a copied cookie opens nothing afterwards.
+    """
     form = EmptyForm()
     if form.validate_on_submit():
+        accounts.do_log_out(current_user._get_current_object())
         logout_user()
+        sessions.forget_device()
         flash(_("You are logged out. Take care."), "info")
     return redirect(url_for("main.index"))
 
 
 @bp.route("/recover", methods=["GET", "POST"])
-@limiter.limit(_recover_limit, key_func=pseudonym_bucket, methods=["POST"])
-@limiter.limit(lambda: "20 per hour", key_func=client_bucket, methods=["POST"])
+@limiter.limit(_recover_limit, key_func=client_bucket, methods=["POST"])
 def recover():
     """Reset a forgotten password with one of the recovery codes."""
     form = RecoverForm()
@@ -125,8 +152,13 @@ def recover():
     if form.validate_on_submit():
         try:
             user = accounts.check_reset_with_recovery_code(
-                form.pseudonym.data, form.code.data, form.password.data, form.password_confirm.data
+                form.pseudonym.data, form.code.data, form.password.data, form.password_confirm.data,
+                throttle_key=pair_bucket("recover"),
             )
+        except TooManyTries as exc:
+            page = render_template("auth/recover.html", form=form,
+                                   errors={"code": [_wait_message(exc)]})
+            return page, 429, {"Retry-After": str(exc.retry_after)}
         except ValidationFailed as exc:
             errors = exc.reasons
         else:

@@ -16,6 +16,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import TextArea
 
+from .meeting_forms import zone_names
+
 
 class SignupForm(FlaskForm):
     """Pseudonym, password, and agreement to the guidelines: nothing else."""
@@ -26,6 +28,8 @@ class SignupForm(FlaskForm):
         _l("Password again"), validators=[InputRequired(), Length(max=256)]
     )
     guidelines_version = HiddenField()
+    # Times are shown in it; preselected from the browser (timezone.js), changeable later.
+    timezone = SelectField(_l("Time zone"), choices=zone_names, default="UTC")
     agree = BooleanField(_l("I have read the community guidelines and agree to them."))
 
 
@@ -77,7 +81,7 @@ class PreferencesForm(FlaskForm):
     """Language and time zone."""
 
     locale = SelectField(_l("Language"), choices=[])
-    timezone = StringField(_l("Time zone"), validators=[InputRequired(), Length(max=64)])
+    timezone = SelectField(_l("Time zone"), choices=zone_names)
 
 
 class DeleteAccountForm(FlaskForm):
@@ -116,3 +120,5 @@ class GuidelinesForm(FlaskForm):
     """Admins edit the guidelines Markdown."""
 
     body = StringField(_l("Guidelines (Markdown)"), widget=TextArea(), validators=[InputRequired()])
+    body_es = StringField(_l("The same guidelines in Spanish (Markdown; left empty, Spanish"
+                             " readers see the English text with a note)"), widget=TextArea())

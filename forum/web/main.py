@@ -22,6 +22,7 @@ from ..extensions import db
 from ..models import Board
 from ..services import chat, guidelines
 from .forms import EmptyForm, GuidelinesForm
+from .util import page_language
 
 bp = Blueprint("main", __name__)
 
@@ -81,8 +82,10 @@ def guidelines_page():
     """The community guidelines, with an agreement button when the member hasn't agreed."""
     version = guidelines.current_version()
     needs = current_user.is_authenticated and guidelines.needs_agreement(current_user)
+    body, translated = guidelines.text_for(version, page_language())
     return render_template(
-        "main/guidelines.html", version=version, needs_agreement=needs, form=EmptyForm()
+        "main/guidelines.html", version=version, needs_agreement=needs, form=EmptyForm(),
+        body=body, untranslated=not translated and page_language() in guidelines.LANGUAGES
     )
 
 
@@ -110,11 +113,14 @@ def edit_guidelines():
         raise PermissionDenied()
     form = GuidelinesForm()
     if not form.is_submitted():
-        form.body.data = guidelines.current_version().body_md
+        current = guidelines.current_version()
+        form.body.data = current.body_md
+        form.body_es.data = (current.translations or {}).get("es", "")
     errors: dict = {}
     if form.validate_on_submit():
         try:
-            guidelines.check_publish(form.body.data, acting_user=current_user)
+            guidelines.check_publish(form.body.data, acting_user=current_user,
+                                     translations={"es": form.body_es.data or ""})
         except ValidationFailed as exc:
             errors = exc.reasons
         else:

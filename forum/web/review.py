@@ -13,6 +13,7 @@ from ..errors import ContentRejected, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ReviewItem, User
 from ..models.review import OPEN, PRIORITIES, STATUSES
+from ..row_ids import query_number
 from ..services import (
     clock,
     duty,
@@ -58,12 +59,15 @@ def queue():
     """The queue: urgent first, then oldest first; filters and counts per category."""
     _moderator_only()
     flt = review_queue.QueueFilter.parse(request.args)
-    page = request.args.get("page", 1, type=int) or 1
+    page = query_number(request.args.get("page")) or 1
     items, total = review_queue.list_queue(flt, page=page, acting_user=current_user)
     now = clock.now()
     trained = review_claims.can_handle_risk(current_user)
+    boards, rooms = review_content.filter_choices()
     return render_template(
         "review/queue.html", items=items, total=total, flt=flt, page=page,
+        previews=review_content.previews(items, acting_user=current_user),
+        places=review_content.places(items), board_choices=boards, room_choices=rooms,
         per_page=review_queue.PAGE_SIZE, counts=review_queue.category_counts(flt.status),
         statuses=STATUSES, priorities=PRIORITIES, now=now, trained=trained,
         target_s=int(ESCALATE_AFTER.total_seconds()), classifier=_classifier(),
@@ -91,33 +95,48 @@ def pulse():
 @bp.get("/review/<int:item_id>")
 @login_required
 def item(item_id: int):
-    """One item: content with highlighted spans, reasons, context and author summary."""
+    """One item: content with highlighted spans, reasons, reports, context and author summary;
+    on items about risk to the author, reaching out comes first and the text stays folded."""
     _moderator_only()
     it = _item(item_id)
     readable = review_claims.can_read(it, current_user)
     now = clock.now()
     if readable and it.is_risk:
         wellbeing.do_record_view(it, current_user, now)
+    care = review_decisions.needs_care(it)
     followup = FollowupForm(formdata=None)
     followup.outcome.choices = [SelectChoice(k, str(v)) for k, v in
                                 review_decisions.FOLLOWUP_OUTCOMES.items()]
+    offered = review_decisions.decisions_for(it)
     decision = DecisionForm(formdata=None)
+    # On a risk item nothing is chosen for the moderator, and editing is a separate, folded
+    # form: its text box would show the whole disclosure unfolded.
+    choices = [c for c in decision.decision.choices
+               if c.value in offered and not (care and c.value == "edit")]
+    placeholder = [SelectChoice("", _("Choose a decision"))] if care else []
+    decision.decision.choices = placeholder + choices
     message_form = MessageForm(formdata=None)
     chosen = request.args.get("template")
-    for template in mod_inbox.caring_templates():
+    # Caring messages start in the language the member reads the forum in.
+    templates = mod_inbox.caring_templates(mod_inbox.member_language(it.author_id))
+    for template in templates:
         if template.slug == chosen:
             message_form.body.data = template.body
     content = review_content.content_of(it) if readable else None
-    if content is not None:
+    editable = "edit" in offered
+    edit_loaded = editable and (not care or request.args.get("edit") == "1")
+    if content is not None and edit_loaded:
         decision.new_text.data = content.text
     return render_template(
-        "review/item.html", item=it, readable=readable, content=content, now=now,
+        "review/item.html", item=it, readable=readable, content=content, now=now, care=care,
+        editable=editable, edit_loaded=edit_loaded,
+        reports=review_content.reports_of(it, acting_user=current_user) if readable else [],
         summary=sanctions.author_summary(it, now) if readable else None,
         can_claim=review_claims.can_claim(it, current_user),
         claimant_id=review_claims.active_claimant(it, now),
         claimant=db.session.get(User, it.claimed_by_id) if it.claimed_by_id else None,
         decision_form=decision, followup_form=followup, message_form=message_form,
-        sanction_form=SanctionForm(formdata=None), templates=mod_inbox.caring_templates(),
+        sanction_form=SanctionForm(formdata=None), templates=templates,
         thread=review_content.thread_of(it) if readable else None,
         break_hint=wellbeing.break_suggestion(current_user, now),
         outcomes=review_decisions.FOLLOWUP_OUTCOMES, classifier=_classifier(),

@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import current_app, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from ..config import FALLBACK_BASE_URL
 from ..errors import ContentRejected
+
+
+def base_url() -> str:
+    """The site's public origin for absolute links: FORUM_BASE_URL, or the `make run` address
+    when it is unset; never the request's Host header, which any client may set."""
+    return current_app.config.get("BASE_URL") or FALLBACK_BASE_URL
+
+
+def site_url(endpoint: str, **values) -> str:
+    """An absolute link to one of the site's pages, for feeds and calendars read elsewhere."""
+    return base_url() + url_for(endpoint, **values)
+
+
+def site_host() -> str:
+    """The host name of base_url(), e.g. for calendar event UIDs."""
+    return urlsplit(base_url()).hostname or "localhost"
 
 
 def safe_next_url() -> str | None:
@@ -25,3 +43,9 @@ def verdict_errors(exc: ContentRejected) -> dict[str, list[str]]:
         "This can't be used here. Please choose something else."
     )
     return {exc.field or "": [message]}
+
+
+def page_language() -> str | None:
+    """The language this page is served in ("en", "es"), as Flask-Babel chose it."""
+    locale = get_locale()
+    return locale.language if locale else None
