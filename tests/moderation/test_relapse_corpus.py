@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from forum.moderation.evaluate import evaluate, load_labelled, parse_labelled
-from forum.moderation.rules import load_ruleset
 from forum.moderation.resources import DEFAULT_RULES_DIR
+from forum.moderation.rules import load_ruleset
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "risk" / "relapse.jsonl"
 
