@@ -65,7 +65,8 @@ def decide(
     message = next((m for hit in by_strength if (m := hit.rule.message_for(locale))), None)
     if message is None:
         strongest = sorted(labels, key=lambda x: _strength(x[0].action, x[0].priority))
-        message = next((lp.message for lp, _ in reversed(strongest) if lp.message), None)
+        message = next((m for lp, _ in reversed(strongest) if (m := lp.message_for(locale))),
+                       None)
     ordered = sorted(hits, key=lambda h: (h.span is None, h.span or (0, 0), h.rule.id))
     reasons = [Reason("rule", h.rule.id, h.rule.category, h.span, None) for h in ordered]
     reasons += [Reason("classifier", lp.label, lp.category, None, score) for lp, score in labels]

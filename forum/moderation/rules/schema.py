@@ -63,13 +63,7 @@ class Rule:
 
     def message_for(self, locale: str | None) -> str | None:
         """The supportive message in the author's language, else English."""
-        if not self.message:
-            return None
-        if locale:
-            for key in (locale, locale.split("-")[0].split("_")[0]):
-                if key in self.message:
-                    return self.message[key]
-        return self.message.get("en") or next(iter(self.message.values()))
+        return message_in(self.message, locale)
 
     @property
     def has_author_condition(self) -> bool:
@@ -158,16 +152,34 @@ def _scopes(raw, errors) -> frozenset[str]:
     return frozenset(SCOPES) if "all" in values else frozenset(v for v in values if v in SCOPES)
 
 
-def _message(raw, errors) -> dict[str, str]:
-    value = raw.get("message")
+def message_in(message: Mapping[str, str], locale: str | None) -> str | None:
+    """A message's text in this locale ("es", "es-MX"), else English, else any."""
+    if not message:
+        return None
+    if locale:
+        for key in (locale, locale.split("-")[0].split("_")[0]):
+            if key in message:
+                return message[key]
+    return message.get("en") or next(iter(message.values()))
+
+
+def parse_message(value: Any) -> dict[str, str] | None:
+    """A `message:` field as {locale: text}: plain text is English; None when malformed."""
     if value is None:
         return {}
     if isinstance(value, str):
         return {"en": value.strip()}
     if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
         return {str(k): v.strip() for k, v in value.items()}
-    errors.add("message", "'message' must be text or a mapping of locale to text")
-    return {}
+    return None
+
+
+def _message(raw, errors) -> dict[str, str]:
+    parsed = parse_message(raw.get("message"))
+    if parsed is None:
+        errors.add("message", "'message' must be text or a mapping of locale to text")
+        return {}
+    return parsed
 
 
 def _author(raw, errors) -> tuple[float | None, float | None]:

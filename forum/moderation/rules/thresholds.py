@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..verdict import ACTION_RANK, ACTIONS, PRIORITIES
-from .schema import RuleError
+from .schema import RuleError, message_in, parse_message
 
 LABEL_FIELDS = frozenset({"threshold", "action", "category", "priority", "message"})
 # A profanity score cannot tell venting from abuse: on its own it may flag, never hold.
@@ -22,7 +23,11 @@ class LabelPolicy:
     action: str
     category: str
     priority: str
-    message: str | None = None
+    message: Mapping[str, str] = field(default_factory=dict)
+
+    def message_for(self, locale: str | None) -> str | None:
+        """The message shown to the writer, in their language where one is written."""
+        return message_in(self.message, locale)
 
 
 @dataclass(frozen=True)
@@ -59,10 +64,13 @@ def _label(name: str, raw: Any, file: str, categories: set[str]) -> tuple[LabelP
         err(f"unknown category {raw.get('category')!r}")
     if raw.get("priority") not in PRIORITIES:
         err(f"'priority' must be one of {', '.join(PRIORITIES)}")
+    message = parse_message(raw.get("message"))
+    if message is None:
+        err("'message' must be text or a mapping of locale to text")
     if errors:
         return None, errors
     return LabelPolicy(name, float(threshold), raw["action"], raw["category"], raw["priority"],
-                       raw.get("message")), []
+                       message), []
 
 
 def parse_classifier(data: Any, file: str, categories: set[str]) -> tuple[ClassifierPolicy, list]:
