@@ -1,9 +1,14 @@
-"""What the queue needs to know about posts and reports: where they live, who wrote them, their
-text with matched spans, the surrounding thread, and how a moderator edits or an author
-resubmits a removed post."""
+"""What the queue shows of the content behind an item: its text with matched spans (every kind
+that can enter the queue), a short preview for the queue's rows, the board or room by name, the
+reasons members gave when reporting a post, the surrounding thread; where posts, reports and
+pseudonyms live and who wrote them; how a moderator edits a post or replaces a pseudonym, and
+how an author resubmits a removed post."""
 
 from __future__ import annotations
 
+import re
+import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +18,32 @@ from sqlalchemy.orm import lazyload
 
 from ..errors import ContentRejected, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Post, PostRevision, Report, ReviewItem, Thread, User
+from ..models import (
+    Board,
+    ChatMessage,
+    Meeting,
+    Post,
+    PostRevision,
+    PseudonymHistory,
+    Report,
+    ReviewItem,
+    Room,
+    SupportRequest,
+    TeamMessage,
+    Thread,
+    User,
+)
 from ..models.threads import HELD, PUBLISHED, REMOVED
-from . import clock, review_queue, screening
+from . import clock, posts, review_claims, review_queue, screening
+from .accounts import find_by_pseudonym
+from .pseudonyms import pseudonym_key, suggest_pseudonym
+from .support_requests import ROOM_PREFIX as SUPPORT_ROOM_PREFIX
 
 CONTEXT_POSTS = 5
+PREVIEW_CHARS = 80
+# Control characters (newlines and tabs aside) and bidirectional overrides, which can make text
+# read differently from what it says.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -78,48 +104,162 @@ def _locate_report(report_id: int) -> tuple[int | None, int | None, int | None]:
     return (report.reporter_id if report else None), None, None
 
 
+def _locate_pseudonym(user_id: int) -> tuple[int | None, int | None, int | None]:
+    # The name is its owner's: caring messages and strikes reach them.
+    return (user_id if db.session.get(User, user_id) is not None else None), None, None
+
+
+def _pairs(rows: Iterable[tuple[int, str | None]]) -> dict[int, str]:
+    return {row_id: text or "" for row_id, text in rows}
+
+
+def _meeting_texts(ids: list[int]) -> dict[int, str]:
+    # Title and description, as the meeting page shows them.
+    rows = db.session.execute(
+        select(Meeting.id, Meeting.title, Meeting.description).where(Meeting.id.in_(ids)))
+    return {row_id: f"{title}\n\n{description or ''}".strip() for row_id, title, description
+            in rows}
+
+
+# kind -> (label, load the texts of these ids in one query)
+_TEXTS: dict[str, tuple[Any, Callable[[list[int]], dict[int, str]]]] = {
+    "post": (_l("Post"), lambda ids: _pairs(db.session.execute(
+        select(Post.id, Post.body_md).where(Post.id.in_(ids))))),
+    "report": (_l("Report reason"), lambda ids: _pairs(db.session.execute(
+        select(Report.id, Report.reason).where(Report.id.in_(ids))))),
+    "chat": (_l("Chat message"), lambda ids: _pairs(db.session.execute(
+        select(ChatMessage.id, ChatMessage.text).where(ChatMessage.id.in_(ids))))),
+    "meeting": (_l("Meeting"), _meeting_texts),
+    "support_note": (_l("Note to a peer supporter"), lambda ids: _pairs(db.session.execute(
+        select(SupportRequest.id, SupportRequest.note).where(SupportRequest.id.in_(ids))))),
+    "pseudonym": (_l("Pseudonym"), lambda ids: _pairs(db.session.execute(
+        select(User.id, User.pseudonym).where(User.id.in_(ids))))),
+    "team_message": (_l("Message to the moderation team"), lambda ids: _pairs(
+        db.session.execute(select(TeamMessage.id, TeamMessage.body)
+                           .where(TeamMessage.id.in_(ids), TeamMessage.from_team.is_(False))))),
+}
+# Spans were found in one text; where texts were screened apart, they don't fit the joined one.
+_SPANS_FIT = frozenset({"post", "report", "chat", "support_note", "pseudonym", "team_message"})
+
+
+def safe_text(text: str | None) -> str:
+    """Member text without control characters or direction overrides (templates escape it)."""
+    return _UNSAFE.sub("", text or "")
+
+
 def content_of(item: ReviewItem) -> Content:
     """The item's text with highlights and the thread's earlier posts (never author names)."""
+    label, load = _TEXTS.get(item.content_kind, (item.content_kind, None))
+    if load is None:
+        return Content(str(label), None, [], [], "")
+    text = load([item.content_id]).get(item.content_id, "")
+    reasons = item.reasons if item.content_kind in _SPANS_FIT else []
+    title, context = None, []
     if item.content_kind == "post":
         post = db.session.get(Post, item.content_id)
-        if post is None:
-            return Content(str(_l("Post")), None, [], [], "")
-        earlier = list(db.session.scalars(
-            select(Post.body_md).where(
-                Post.thread_id == post.thread_id, Post.id < post.id, Post.visible.is_(True)
-            ).order_by(Post.id.desc()).limit(CONTEXT_POSTS)
-        ))
-        title = post.thread.title if post.is_opening else None
-        return Content(str(_l("Post")), title, highlight(post.body_md, item.reasons),
-                       list(reversed(earlier)), post.body_md)
-    if item.content_kind == "report":
-        report = db.session.get(Report, item.content_id)
-        text = report.reason if report else ""
-        return Content(str(_l("Report reason")), None, highlight(text, item.reasons), [], text)
-    if item.content_kind == "chat":
-        from .chat import load_text
+        if post is not None:
+            earlier = list(db.session.scalars(
+                select(Post.body_md).where(
+                    Post.thread_id == post.thread_id, Post.id < post.id, Post.visible.is_(True)
+                ).order_by(Post.id.desc()).limit(CONTEXT_POSTS)
+            ))
+            title = post.thread.title if post.is_opening else None
+            context = list(reversed(earlier))
+    return Content(str(label), title, highlight(text, reasons), context, text)
 
-        text = load_text(item.content_id) or ""
-        return Content(str(_l("Chat message")), None, highlight(text, item.reasons), [], text)
-    if item.content_kind == "meeting":
-        from .meetings import load_text as load_meeting
 
-        # Title and description were screened apart: their spans don't fit the joined text.
-        text = load_meeting(item.content_id) or ""
-        return Content(str(_l("Meeting")), None, highlight(text, []), [], text)
-    if item.content_kind == "support_note":
-        from ..models import SupportRequest
+def previews(items: Iterable[ReviewItem], *, acting_user: User) -> dict[int, str]:
+    """A short one-line preview of each item this moderator may read (one query per kind);
+    items that need crisis-response training the moderator lacks get none."""
+    wanted: dict[str, list[ReviewItem]] = {}
+    for item in items:
+        if item.content_kind in _TEXTS and review_claims.can_read(item, acting_user):
+            wanted.setdefault(item.content_kind, []).append(item)
+    out: dict[int, str] = {}
+    for kind, group in wanted.items():
+        texts = _TEXTS[kind][1]([i.content_id for i in group])
+        for item in group:
+            line = " ".join(safe_text(texts.get(item.content_id)).split())
+            if len(line) > PREVIEW_CHARS:
+                line = line[:PREVIEW_CHARS - 1].rstrip() + "…"
+            out[item.id] = line
+    return out
 
-        request = db.session.get(SupportRequest, item.content_id)
-        text = (request.note if request else None) or ""
-        return Content(str(_l("Note to a peer supporter")), None, highlight(text, item.reasons),
-                       [], text)
-    return Content(item.content_kind, None, [], [], "")
+
+@dataclass(frozen=True)
+class Place:
+    """Where an item's content lives, by name: a board or a room."""
+
+    kind: str  # "board" or "room"
+    slug: str
+    name: str
+
+
+def places(items: Iterable[ReviewItem]) -> dict[int, Place]:
+    """The board or room of each item, by name (two queries for the whole page)."""
+    items = list(items)
+    board_ids = {i.board_id for i in items if i.board_id is not None}
+    room_ids = {i.room_id for i in items if i.room_id is not None}
+    boards = {row.id: row for row in db.session.execute(
+        select(Board.id, Board.slug, Board.name).where(Board.id.in_(board_ids)))} if board_ids \
+        else {}
+    rooms = {row.id: row for row in db.session.execute(
+        select(Room.id, Room.slug, Room.title).where(Room.id.in_(room_ids)))} if room_ids \
+        else {}
+    out: dict[int, Place] = {}
+    for item in items:
+        if item.board_id in boards:
+            row = boards[item.board_id]
+            out[item.id] = Place("board", row.slug, row.name)
+        elif item.room_id in rooms:
+            row = rooms[item.room_id]
+            out[item.id] = Place("room", row.slug, row.title)
+    return out
+
+
+def filter_choices() -> tuple[list[Place], list[Place]]:
+    """Boards and rooms a moderator may filter the queue by (private support rooms aside: they
+    are never listed)."""
+    boards = [Place("board", slug, name) for slug, name in db.session.execute(
+        select(Board.slug, Board.name).order_by(Board.position, Board.name))]
+    rooms = [Place("room", slug, title) for slug, title in db.session.execute(
+        select(Room.slug, Room.title).where(~Room.slug.startswith(SUPPORT_ROOM_PREFIX))
+        .order_by(Room.title).limit(500))]
+    return boards, rooms
+
+
+@dataclass(frozen=True)
+class ReportReason:
+    """What one member said when reporting the content (never who said it). text is None when
+    the reason has its own item that this moderator may not read; own_item_id names it."""
+
+    text: str | None
+    own_item_id: int | None
+
+
+def reports_of(item: ReviewItem, *, acting_user: User) -> list[ReportReason]:
+    """Every report's reason on a post item, oldest first, without the reporters."""
+    if item.content_kind != "post":
+        return []
+    reports = list(db.session.execute(
+        select(Report.id, Report.reason).where(Report.post_id == item.content_id)
+        .order_by(Report.id)))
+    if not reports:
+        return []
+    own = {i.content_id: i for i in db.session.scalars(select(ReviewItem).where(
+        ReviewItem.content_kind == "report",
+        ReviewItem.content_id.in_([r.id for r in reports])))}
+    out = []
+    for report_id, reason in reports:
+        own_item = own.get(report_id)
+        if own_item is not None and not review_claims.can_read(own_item, acting_user):
+            out.append(ReportReason(None, own_item.id))
+        else:
+            out.append(ReportReason(safe_text(reason), own_item.id if own_item else None))
+    return out
 
 
 def _edit_post(post_id: int, new_text: str, acting_user: User) -> None:
-    from .posts import _after_change, render_body
-
     post = db.session.get(Post, post_id)
     if post is None:
         raise NotFound()
@@ -128,10 +268,10 @@ def _edit_post(post_id: int, new_text: str, acting_user: User) -> None:
     was_visible = post.visible
     post.body_md = new_text
     post.edited_at = clock.now()
-    render_body(post)
+    posts.render_body(post)
     post.status = PUBLISHED
     post.hold_message = None
-    _after_change(post, None, was_visible=was_visible)
+    posts._after_change(post, None, was_visible=was_visible)
 
 
 _EDITORS = {"post": _edit_post}
@@ -167,13 +307,11 @@ def removed_posts_of(user: User) -> list[Post]:
 
 def check_resubmit(post_id: int, body: str, *, acting_user: User) -> Post:
     """The author edits a removed post and sends it back to the moderators (held until then)."""
-    from .posts import BODY_MAX, can_post, clean_text, render_body
-
     post = access_removed_own_post(post_id, acting_user)
-    if not can_post(acting_user):
+    if not posts.can_post(acting_user):
         raise NotFound()
-    body = clean_text(body)
-    if not body.strip() or len(body) > BODY_MAX:
+    body = posts.clean_text(body)
+    if not body.strip() or len(body) > posts.BODY_MAX:
         raise ValidationFailed({"body": [str(_l("Please write something first."))]})
     verdict = screening.screen_text(body, scope="post", author=acting_user)
     if verdict.action == "block":
@@ -182,7 +320,7 @@ def check_resubmit(post_id: int, body: str, *, acting_user: User) -> Post:
                                 content_note=post.content_note))
     post.body_md = body
     post.edited_at = clock.now()
-    render_body(post)
+    posts.render_body(post)
     post.status = HELD
     post.hold_message = str(_l("Thank you for editing. A moderator will look at it soon."))
     review_queue.do_enqueue("post", post.id, verdict=verdict if verdict.needs_review else None)
@@ -198,7 +336,31 @@ def thread_of(item: ReviewItem) -> Thread | None:
     return post.thread if post else None
 
 
+def _free_pseudonym() -> str:
+    for _attempt in range(20):
+        name = suggest_pseudonym()
+        if find_by_pseudonym(name) is None:
+            return name
+    return f"member-{secrets.token_hex(6)}"
+
+
+def _remove_pseudonym(user_id: int, reason: str, acting_user: User) -> None:
+    # The name is on every page its owner touches: it is replaced by a friendly free one at
+    # once, kept in the history moderators see, and the owner may choose another.
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    db.session.add(PseudonymHistory(user_id=user.id, pseudonym=user.pseudonym))
+    name = _free_pseudonym()
+    user.pseudonym = name
+    user.pseudonym_key = pseudonym_key(name)
+
+
 def register() -> None:
-    """Tell the queue where posts and reports live and who wrote them."""
+    """Tell the queue where posts, reports and pseudonyms live and who wrote them, and how a
+    pseudonym is replaced."""
     review_queue.register_locator("post", _locate_post)
     review_queue.register_locator("report", _locate_report)
+    review_queue.register_locator("pseudonym", _locate_pseudonym)
+    review_queue.register_handler("pseudonym", lambda _user_id, _acting_user: None,
+                                  _remove_pseudonym)

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import ReviewDecision, ReviewItem, User
-from ..models.review import ESCALATED, OPEN
+from ..models.review import ESCALATED, OPEN, RISK_CATEGORIES
 from . import audit, clock, events, mod_inbox, review_alerts, review_content, review_queue
 from .review_claims import can_handle_risk, ensure_claim
 
@@ -27,6 +27,31 @@ FOLLOWUP_OUTCOMES = {
     "no-response": _l("No response"),
 }
 REASON_MAX = 2000
+# Items about risk to the author: the page offers reaching out first and never a strike.
+CARE_CATEGORIES = RISK_CATEGORIES | {"relapse"}
+
+
+def needs_care(item: ReviewItem) -> bool:
+    """Crisis, method details, an overdose or a relapse: someone may need support first."""
+    return bool(CARE_CATEGORIES.intersection(item.categories or ()))
+
+
+def decisions_for(item: ReviewItem) -> tuple[str, ...]:
+    """The decisions that mean something for this item, in the order the page offers them."""
+    if item.status not in (OPEN, ESCALATED):
+        return ()
+    kind = item.content_kind
+    offered = []
+    if review_content.can_edit(kind):
+        offered.append("edit")
+    offered.append("approve")
+    if review_queue.can_remove(kind):
+        offered.append("remove")
+    if item.status == OPEN:
+        offered.append("escalate")
+    if "report" in (item.sources or []):
+        offered.append("dismiss")
+    return tuple(offered)
 
 
 def _reason(reason: str | None) -> str:
@@ -54,6 +79,28 @@ def _tell_author(item: ReviewItem, text: str, acting_user: User) -> None:
         mod_inbox.do_send_from_team(item.author_id, text, acting_user=None, item=item)
 
 
+def _removal_notice(item: ReviewItem, reason: str) -> str:
+    # Each kind is named for what it is, and only a post can be edited and sent again.
+    kind = item.content_kind
+    if kind == "chat":
+        return str(_l("A moderator removed one of your chat messages. The reason: %(reason)s",
+                      reason=reason))
+    if kind == "meeting":
+        return str(_l("A moderator cancelled one of your meetings. The reason: %(reason)s",
+                      reason=reason))
+    if kind == "support_note":
+        return str(_l("A moderator hid your note to the peer supporters. The reason:"
+                      " %(reason)s", reason=reason))
+    if kind == "pseudonym":
+        member = db.session.get(User, item.content_id)
+        return str(_l("A moderator replaced your pseudonym with %(name)s. The reason:"
+                      " %(reason)s\n\nYou can choose another one on your account page.",
+                      name=member.pseudonym if member else "", reason=reason))
+    return str(_l(
+        "A moderator removed one of your posts. The reason: %(reason)s\n\nYou can edit it"
+        " and send it again from your inbox; it will be looked at once more.", reason=reason))
+
+
 def check_decide(
     item: ReviewItem, decision: str, reason: str, *, acting_user: User,
     new_text: str | None = None, whole_disclosure: bool = False, now: datetime | None = None,
@@ -67,6 +114,9 @@ def check_decide(
         raise ValidationFailed({"decision": [str(_l("Choose a decision."))]})
     if item.status not in (OPEN, ESCALATED):
         raise ValidationFailed({"decision": [str(_l("This item is already closed."))]})
+    if decision not in decisions_for(item):
+        raise ValidationFailed({"decision": [str(_l("That decision doesn't apply to this"
+                                                    " item."))]})
     reason = _reason(reason)
     ensure_claim(item, acting_user, now)
     approve, remove = review_queue._HANDLERS.get(item.content_kind, (None, None))
@@ -83,10 +133,7 @@ def check_decide(
         if remove:
             remove(item.content_id, reason, acting_user)
         review_queue._resolve(item, "removed", reason, acting_user)
-        _tell_author(item, str(_l(
-            "A moderator removed one of your posts. The reason: %(reason)s\n\nYou can edit it"
-            " and send it again from your inbox; it will be looked at once more.",
-            reason=reason)), acting_user)
+        _tell_author(item, _removal_notice(item, reason), acting_user)
     elif decision == "edit":
         text = (new_text or "").replace("\x00", "")
         if not text.strip() or not review_content.can_edit(item.content_kind):
@@ -119,7 +166,7 @@ def check_followup(
     now = now or clock.now()
     if not review_queue.can_review(acting_user):
         raise NotFound()
-    if not item.is_risk or not can_handle_risk(acting_user):
+    if not needs_care(item) or (item.is_risk and not can_handle_risk(acting_user)):
         raise PermissionDenied()
     if outcome not in FOLLOWUP_OUTCOMES:
         raise ValidationFailed({"outcome": [str(_l("Choose an outcome."))]})

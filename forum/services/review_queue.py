@@ -13,14 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, func, or_, select
 
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
-from ..models import ReviewItem, User
+from ..models import Board, ReviewItem, Room, User
 from ..models.review import OPEN, PRIORITY_ORDER, RESOLVED, STATUSES
 from ..moderation.verdict import ACTION_RANK, PRIORITY_RANK
-from ..row_ids import parse_row_id
 from . import audit, clock
 
 log = logging.getLogger("forum.review")
@@ -38,11 +37,17 @@ def register_handler(
     _HANDLERS[kind] = (approve, remove)
 
 
+def can_remove(kind: str) -> bool:
+    """Does removing mean something for this kind of content (a feature said how)?"""
+    return kind in _HANDLERS
+
+
 # kind -> locate(content_id) -> (author_id, board_id, room_id)
 _LOCATORS: dict[str, Callable[[int], tuple[int | None, int | None, int | None]]] = {}
 # Called after an item is created or raised to urgent (review_alerts sets this).
 _ON_URGENT: list[Callable[[ReviewItem], None]] = []
 PAGE_SIZE = 50
+NAME_MAX = 100  # a board or room filter, by address or name
 
 
 def register_locator(
@@ -207,13 +212,14 @@ def do_remove(item: ReviewItem, reason: str, *, acting_user: User) -> None:
 
 @dataclass(frozen=True)
 class QueueFilter:
-    """What the queue page shows: a status and optional category, source, board or room."""
+    """What the queue page shows: a status and optional category, source, board or room (the
+    board and room by address or name, as moderators know them)."""
 
     status: str = OPEN
     category: str | None = None
     source: str | None = None
-    board_id: int | None = None
-    room_id: int | None = None
+    board: str | None = None
+    room: str | None = None
 
     @classmethod
     def parse(cls, args: Any) -> QueueFilter:
@@ -222,12 +228,16 @@ class QueueFilter:
         if status not in STATUSES:
             status = OPEN
 
-        def number(key: str) -> int | None:
-            return parse_row_id(args.get(key, ""))
+        def name(key: str) -> str | None:
+            value = args.get(key)
+            if not isinstance(value, str):
+                return None
+            return value.replace("\x00", "").strip()[:NAME_MAX] or None
 
         category = (args.get("category") or "").strip()[:32] or None
         source = args.get("source") if args.get("source") in ("pipeline", "report") else None
-        return cls(status, category, source, number("board"), number("room"))
+        return cls(status, category, source, name("board"), name("room"))
+
 
 
 def _json_has(column: Any, value: str) -> Any:
@@ -236,16 +246,22 @@ def _json_has(column: Any, value: str) -> Any:
     return cast(column, String).like(f'%"{value}"%')
 
 
+def _named(model: Any, label: Any, value: str) -> Any:
+    # The address, or the name as shown (any case): an unknown one matches nothing.
+    return select(model.id).where(or_(model.slug == value, model.slug == value.lower(),
+                                      func.lower(label) == value.lower()))
+
+
 def _filtered(query: Any, flt: QueueFilter) -> Any:
     query = query.where(ReviewItem.status == flt.status)
     if flt.category:
         query = query.where(_json_has(ReviewItem.categories, flt.category))
     if flt.source:
         query = query.where(_json_has(ReviewItem.sources, flt.source))
-    if flt.board_id is not None:
-        query = query.where(ReviewItem.board_id == flt.board_id)
-    if flt.room_id is not None:
-        query = query.where(ReviewItem.room_id == flt.room_id)
+    if flt.board:
+        query = query.where(ReviewItem.board_id.in_(_named(Board, Board.name, flt.board)))
+    if flt.room:
+        query = query.where(ReviewItem.room_id.in_(_named(Room, Room.title, flt.room)))
     return query
 
 

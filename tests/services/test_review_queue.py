@@ -63,17 +63,17 @@ def test_filters_and_counts(app, moderator, fake_clock):
                                        acting_user=moderator)
     assert items == []
     assert review_queue.category_counts() == {"crisis": 1, "crisis-method": 1, "spam": 1}
-    flt = review_queue.QueueFilter.parse({"status": "bogus", "board": "x", "source": "evil"})
+    flt = review_queue.QueueFilter.parse({"status": "bogus", "board": " ", "source": "evil"})
     assert flt == review_queue.QueueFilter()
 
 
 def test_board_filter_uses_the_posts_board(app, moderator, board, member, screener):
     item = post_item(board, member, "call me on 555", "pii")
     assert item.board_id == board.id and item.author_id == member.id
-    items, _ = review_queue.list_queue(review_queue.QueueFilter(board_id=board.id),
+    items, _ = review_queue.list_queue(review_queue.QueueFilter(board=board.slug),
                                        acting_user=moderator)
     assert [i.id for i in items] == [item.id]
-    items, _ = review_queue.list_queue(review_queue.QueueFilter(board_id=board.id + 99),
+    items, _ = review_queue.list_queue(review_queue.QueueFilter(board=board.slug + "-other"),
                                        acting_user=moderator)
     assert items == []
 
@@ -113,7 +113,7 @@ def test_expired_training_no_longer_counts(app, make_user, fake_clock):
 
     from forum.services import roles
 
-    lapsed = make_user("mod-lapsed", roles_=("moderator",))
+    lapsed = make_user("lapsed-ivy", roles_=("moderator",))
     roles.check_record_training(lapsed, "crisis-response",
                                 completed_on=date.today() - timedelta(days=400),
                                 expires_on=date.today() - timedelta(days=35), acting_user=None)

@@ -94,12 +94,12 @@ def test_claim_and_decide_through_forms(app, board, member, moderator, screener)
     assert post.status == "held" and post.body_md == "Just my story now."
 
 
-def test_risk_remove_over_http_offers_edit_first(app, board, member, trained_moderator,
-                                                 screener):
+def test_risk_remove_over_http_needs_the_whole_disclosure_confirmed(app, board, member,
+                                                                    trained_moderator, screener):
     item = post_item(board, member, "goodbye, here is how", "crisis-method")
     client = client_for(app, trained_moderator)
     page = page_text(client.get(f"/review/{item.id}"))
-    assert page.index("Edit and approve") < page.index("Remove (")
+    assert "Edit and approve: take out only method details" in page
     token = csrf_from(client, f"/review/{item.id}")
     client.post(f"/review/{item.id}/decide", data={
         "csrf_token": token, "decision": "remove", "reason": "method"})
@@ -187,7 +187,7 @@ def test_audit_page_for_admins_and_supervisors(request, app, persona):
 def test_audit_page_filters(app, board, member, moderator, admin, screener):
     item = post_item(board, member, "spam spam", "spam", action="flag")
     review_decisions.check_decide(item, "approve", "fine really", acting_user=moderator)
-    page = page_text(client_for(app, admin).get("/review/audit?action=review.&actor=mod-untrained"))
+    page = page_text(client_for(app, admin).get("/review/audit?action=review.&actor=ash-untrained"))
     assert "review.approve" in page and "fine really" in page
     assert "role.grant" not in page
 
