@@ -7,6 +7,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -16,6 +17,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Keys that must never be used as a real secret: copied from tutorials and examples.
 KNOWN_DEFAULT_KEYS = frozenset({"dev", "secret", "changeme", "change-me", "development", "test"})
+
+# Feeds' links when FORUM_BASE_URL is unset: the address `make run` serves on.
+FALLBACK_BASE_URL = "http://127.0.0.1:5000"
 
 
 class Defaults:
@@ -31,7 +35,10 @@ class Defaults:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    HTTPS = False  # set FORUM_HTTPS=true behind TLS: marks cookies Secure
+    HTTPS = False  # set FORUM_HTTPS=true behind TLS: marks cookies Secure, sends HSTS
+    # The site's public origin (FORUM_BASE_URL, e.g. https://forum.example.org): absolute links
+    # in feeds and calendars are built from it, never from the request's Host header.
+    BASE_URL: str | None = None
     WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
@@ -65,6 +72,42 @@ def _database_uri(app: Flask) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _origin(url: str) -> str | None:
+    """scheme://host[:port] of an http(s) URL with no path, query or credentials, else None."""
+    try:
+        parts = urlsplit(url.strip())
+        port_ok = parts.port is None or parts.port > 0  # a malformed port raises ValueError
+    except ValueError:
+        return None
+    if (
+        not port_ok
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        return None
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _base_url(app: Flask) -> str | None:
+    """The configured public origin, normalized (no trailing slash), or None when unset."""
+    url = app.config.get("BASE_URL")
+    if not url:
+        if app.config.get("HTTPS") and not app.config.get("TESTING"):
+            log.warning("FORUM_BASE_URL is unset: feeds link to %s", FALLBACK_BASE_URL)
+        return None
+    origin = _origin(str(url))
+    if origin is None:
+        raise RuntimeError(
+            "FORUM_BASE_URL must be the site's origin, such as https://forum.example.org"
+            " (scheme and host, maybe a port; no path)."
+        )
+    return origin
 
 
 def _secret_key(app: Flask) -> str:
@@ -109,6 +152,7 @@ def load(app: Flask, overrides: Mapping | None) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"
+    app.config["BASE_URL"] = _base_url(app)
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     if app.config.get("SOCKETIO_MESSAGE_QUEUE") == "auto":

@@ -18,6 +18,7 @@ from sqlalchemy.orm import defaultload, lazyload
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Board, Post, Thread, ThreadRead, User
+from ..row_ids import is_row_id
 
 ANONYMOUS_LABEL = _l("Anonymous member")
 DELETED_LABEL = _l("deleted member")
@@ -127,7 +128,7 @@ class Cursor:
             at = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
         except (ValueError, OverflowError, OSError):
             return None
-        return Cursor(at, thread_id)
+        return Cursor(at, thread_id) if is_row_id(thread_id) else None
 
 
 def list_boards() -> list[Board]:

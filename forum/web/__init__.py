@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..errors import NotFound, PermissionDenied
+from ..row_ids import RowIdConverter
 
+# connect-src 'self' covers the page's own ws:/wss: origin in CSP Level 3 browsers; the site's
+# WebSocket origin is also named when FORUM_BASE_URL is set, for browsers that read 'self'
+# as http(s) only. Never bare ws: wss:, which would let a script talk to any host.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self' ws: wss:; media-src 'self'; object-src 'none'; "
+    "font-src 'self'; connect-src {connect}; media-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+# One year; no includeSubDomains: the forum's operator may not own every sibling host.
+HSTS = "max-age=31536000"
+
+
+def content_security_policy(base_url: str | None) -> str:
+    """The CSP header: connect-src is the site itself and, with a base URL, its WebSocket
+    origin (wss:// for https://, ws:// for http://)."""
+    connect = "'self'"
+    if base_url:
+        parts = urlsplit(base_url)
+        connect += f" {'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
+    return CSP.format(connect=connect)
 
 
 def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Content-Security-Policy", current_app.config["CSP"])
+    if current_app.config.get("HTTPS"):
+        response.headers["Strict-Transport-Security"] = HSTS
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -37,6 +57,9 @@ def _error_page(status: int, title: str, message: str):
 def init_app(app: Flask) -> None:
     """Register blueprints, headers, context and error handlers."""
     from ..moderation import render as render_module
+    # Before any blueprint: each rule picks its converter when it is added to the map.
+    app.url_map.converters["int"] = RowIdConverter
+    app.config["CSP"] = content_security_policy(app.config.get("BASE_URL"))
     from . import (
         account,
         auth,

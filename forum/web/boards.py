@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import limiter
+from ..row_ids import query_number
 from ..services import boards, posts, search, thread_page, threads
 from ..services.posts import HoldNudge
 from .posting import (
@@ -117,7 +118,7 @@ def edit_board(slug: str | None):
 def search_page():
     """Search the posts everyone may see."""
     query = (request.args.get("q") or "").strip()[:200]
-    page = request.args.get("page", 1, type=int) or 1
+    page = query_number(request.args.get("page")) or 1
     results, more = search.search_posts(query, page=page) if query else ([], False)
     return render_template(
         "threads/search.html", q=query, results=post_views(results, with_reactions=False),

@@ -26,7 +26,7 @@ from ..services import (
 from ..services.meetings_time import weekdays_of
 from .forms import EmptyForm
 from .meeting_forms import CancelMeetingForm, MeetingForm
-from .util import verdict_errors
+from .util import site_host, site_url, verdict_errors
 
 bp = Blueprint("meetings", __name__)
 
@@ -44,11 +44,11 @@ def _viewer():
 
 
 def _room_url(meeting) -> str:
-    return url_for("rooms.room", slug=meeting.room.slug, _external=True)
+    return site_url("rooms.room", slug=meeting.room.slug)
 
 
 def _page_url(meeting) -> str:
-    return url_for("meetings.detail", meeting_id=meeting.id, _external=True)
+    return site_url("meetings.detail", meeting_id=meeting.id)
 
 
 @bp.get("/meetings")
@@ -204,7 +204,7 @@ def attendance():
 
 def _calendar(items, filename: str) -> Response:
     body = meetings_feeds.ics(items, room_url=_room_url, page_url=_page_url,
-                              host=request.host.split(":")[0])
+                              host=site_host())
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response

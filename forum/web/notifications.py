@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import ValidationFailed
+from ..row_ids import query_number
 from ..services import milestones, notifications
 from ..services.threads import author_label
 from .forms import EmptyForm
@@ -32,7 +33,7 @@ def init_app(app: Flask) -> None:
 @login_required
 def index():
     """Replies to my threads, quotes of my posts and @mentions, newest first."""
-    items = notifications.list_for(current_user, before=request.args.get("before", type=int))
+    items = notifications.list_for(current_user, before=query_number(request.args.get("before")))
     return render_template(
         "notifications/index.html",
         items=items,

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from ..errors import ContentRejected, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import User
+from ..row_ids import query_number
 from ..services import (
     audit_log,
     clock,
@@ -203,7 +204,7 @@ def delete_shift(shift_id: int):
 def audit_page():
     """The audit log, filtered: admins and supervisors."""
     flt = audit_log.AuditFilter.parse(request.args)
-    page = request.args.get("page", 1, type=int) or 1
+    page = query_number(request.args.get("page")) or 1
     rows, total = audit_log.browse(flt, page=page, acting_user=current_user)
     return render_template("team/audit.html", rows=rows, total=total, flt=flt, page=page,
                            per_page=audit_log.PAGE_SIZE)

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import limiter
-from ..row_ids import parse_row_id
+from ..row_ids import parse_row_id, query_number
 from ..services import notifications, posts, reactions, reports, thread_page, threads
 from ..services.posts import HoldNudge
 from .forms import EmptyForm
@@ -85,8 +85,8 @@ def _thread_context(thread, *, after=None, before=None, reply_form=None, errors=
 def thread(thread_id: int):
     """A thread, twenty posts at a time; held posts only for their author and moderators."""
     the_thread = thread_page.access_thread_head(thread_id, _viewer())
-    after = request.args.get("after", type=int)
-    before = request.args.get("before", type=int)
+    after = query_number(request.args.get("after"))
+    before = query_number(request.args.get("before"))
     return render_template("threads/thread.html", **_thread_context(
         the_thread, after=after, before=before))
 
@@ -112,7 +112,7 @@ def reply(thread_id: int):
     nudge = None
     status = 200
     if request.method == "GET":
-        quote = request.args.get("quote", type=int)
+        quote = query_number(request.args.get("quote"))
         if quote:
             quoted = threads.access_post(quote, current_user)
             if quoted.thread_id == the_thread.id and quoted.visible:

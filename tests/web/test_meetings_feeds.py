@@ -10,11 +10,26 @@ import pytest
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
+from forum.config import FALLBACK_BASE_URL
 from forum.services import meetings
 from tests import meetings_support
 from tests.meetings_support import schedule
 
 fake_clock = meetings_support.fake_clock
+SITE = "https://forum.example.org"
+
+
+@pytest.fixture
+def base_url():
+    """FORUM_BASE_URL for these tests (a test may parametrize it)."""
+    return SITE
+
+
+@pytest.fixture
+def app_config(app_config, base_url):
+    """The test app, told its public origin."""
+    app_config["BASE_URL"] = base_url
+    return app_config
 
 
 @pytest.fixture
@@ -40,7 +55,7 @@ def test_ics_feed_parses_back_and_expands_across_the_clock_change(client, weekly
     start = event.decoded("dtstart")
     assert start == datetime(2026, 10, 13, 19, 0, tzinfo=ZoneInfo("Europe/London"))
     assert event.decoded("duration").total_seconds() == 3600
-    assert str(event["url"]) == f"http://localhost/rooms/{weekly.room.slug}"
+    assert str(event["url"]) == f"{SITE}/rooms/{weekly.room.slug}"
     assert event["rrule"].to_ical().decode() == "FREQ=WEEKLY;BYDAY=TU,TH"
     [zone] = calendar.walk("VTIMEZONE")
     assert str(zone["tzid"]) == "Europe/London"
@@ -88,7 +103,7 @@ def test_meeting_guide_feed_field_by_field(client, weekly, fake_clock, facilitat
         assert entry["time"] == "19:00" and entry["end_time"] == "20:00"
         assert entry["timezone"] == "Europe/London"
         assert entry["types"] == ["ONL", "O", "D", "EN", "BE"]
-        assert entry["conference_url"] == f"http://localhost/rooms/{slug}"
+        assert entry["conference_url"] == f"{SITE}/rooms/{slug}"
         assert entry["attendance_option"] == "online"
         assert entry["notes"].startswith("Share how your week went.")
         assert "Newcomer-friendly" in entry["notes"] and "Text-only welcome" in entry["notes"]
@@ -104,3 +119,23 @@ def test_single_day_meeting_guide_slug_and_spanish(client, fake_clock, facilitat
     assert entry["slug"] == meeting.room.slug == "grupo-de-los-sabados"
     assert entry["day"] == 6 and entry["end_time"] == "00:30"
     assert entry["types"] == ["ONL", "O", "D", "S"]
+
+
+@pytest.mark.parametrize("base_url", [SITE, None], ids=["configured", "unset"])
+def test_feeds_never_link_to_the_requests_host(client, weekly, base_url):
+    """A spoofed Host header must not reach a feed: calendar apps and meeting finders would
+    send members to that host. Without FORUM_BASE_URL, the `make run` address is used."""
+    site = base_url or FALLBACK_BASE_URL
+    host = site.split("://", 1)[1].split(":")[0]
+    spoofed = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    for path in ("/meetings.ics", f"/meetings/{weekly.id}.ics", "/meetings.json"):
+        body = client.get(path, headers=spoofed).get_data(as_text=True)
+        assert "evil.example" not in body, path
+        assert f"{site}/rooms/{weekly.room.slug}" in body.replace("\r\n ", ""), path
+    [event] = Calendar.from_ical(client.get("/meetings.ics", headers=spoofed).get_data()
+                                 ).walk("VEVENT")
+    assert str(event["url"]) == f"{site}/rooms/{weekly.room.slug}"
+    assert str(event["uid"]) == f"meeting-{weekly.id}@{host}"
+    assert f"{site}/meetings/{weekly.id}" in str(event["description"])
+    [entry, _] = json.loads(client.get("/meetings.json", headers=spoofed).get_data())
+    assert entry["conference_url"] == f"{site}/rooms/{weekly.room.slug}"

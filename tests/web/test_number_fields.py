@@ -1,14 +1,16 @@
 """Numbers that arrive as text (hidden fields, query arguments) are checked before a query:
 a digit-like character that int() refuses, or a number past any row id, is treated as no
-number, never as a server error."""
+number, never as a server error. A number past any row in a path, or in a query argument that
+names a row or a page, is a 404 like any other row that does not exist."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
+from forum.errors import NotFound
 from forum.models import Post, User
-from forum.row_ids import ID_MAX, parse_row_id
+from forum.row_ids import ID_MAX, RowIdConverter, parse_row_id, query_number
 from forum.services import guidelines
 from tests import threads_support
 from tests.conftest import PASSWORD, csrf_from, page_text
@@ -61,3 +63,66 @@ def test_review_queue_filters_ignore_odd_numbers(app, trained_moderator, value):
 @pytest.mark.parametrize("value", ["²", str(2**63)])
 def test_audit_filter_ignores_odd_target_ids(app, admin, value):
     assert client_for(app, admin).get(f"/review/audit?target_id={value}").status_code == 200
+
+
+# Past PostgreSQL's integer ids, past SQLite's 64-bit ones, and past both by far.
+PAST_ANY_ROW = [str(ID_MAX + 1), str(2**63), "9" * 20]
+
+
+def test_every_int_in_a_route_stops_at_the_largest_row_id(app):
+    rules = [rule for rule in app.url_map.iter_rules() if "<int:" in rule.rule]
+    assert rules
+    for rule in rules:
+        # Werkzeug keeps each rule's converters once the rule is in the map.
+        for converter in rule._converters.values():
+            assert isinstance(converter, RowIdConverter) and converter.max == ID_MAX, rule
+
+
+@pytest.mark.parametrize("number", PAST_ANY_ROW)
+def test_ids_past_any_row_in_paths_and_queries_are_not_found(app, board, member, admin,
+                                                              trained_moderator, number):
+    thread = new_thread(board, member).post.thread
+    cases = {
+        app.test_client(): [
+            f"/t/{number}", f"/p/{number}", f"/meetings/{number}", f"/meetings/{number}.ics",
+            f"/t/{thread.id}?after={number}", f"/t/{thread.id}?before={number}",
+            f"/search?q=morning&page={number}"],
+        client_for(app, member): [
+            f"/t/{thread.id}/reply?quote={number}", f"/notifications?before={number}",
+            f"/p/{number}/edit", f"/meetings/{number}/edit", f"/support/{number}"],
+        client_for(app, trained_moderator): [f"/review/{number}", f"/review?page={number}"],
+        client_for(app, admin): [f"/review/audit?page={number}",
+                                 f"/review/inbox/{number}"],
+    }
+    for client, paths in cases.items():
+        for path in paths:
+            assert client.get(path).status_code == 404, path
+    # A POST to such a path matches no route: 404 before any form is read.
+    assert client_for(app, member).post(f"/p/{number}/react", data={}).status_code == 404
+
+
+@pytest.mark.parametrize("number", PAST_ANY_ROW)
+def test_a_board_cursor_past_any_thread_is_the_first_page(app, board, member, number):
+    new_thread(board, member)
+    response = app.test_client().get(f"/c/{board.slug}?cursor=1700000000000000-{number}")
+    assert response.status_code == 200
+    assert "A quiet morning" in page_text(response)
+
+
+def test_a_link_to_the_first_post_still_opens_its_thread(app, board, member):
+    post = new_thread(board, member).post
+    response = app.test_client().get(f"/p/{post.id}", follow_redirects=True)
+    assert response.status_code == 200 and "Made it through another day." in page_text(response)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    (None, None), ("", None), ("0", None), ("-3", None), ("²", None), ("abc", None),
+    ("7", 7), (str(ID_MAX), ID_MAX)])
+def test_query_numbers(text, value):
+    assert query_number(text) == value
+
+
+@pytest.mark.parametrize("text", PAST_ANY_ROW)
+def test_query_numbers_past_any_row_are_not_found(text):
+    with pytest.raises(NotFound):
+        query_number(text)

@@ -186,3 +186,53 @@ def test_moderators_see_which_classifier_is_active(app, moderator, member):
     other = app.test_client()
     login(other, member)
     assert "Classifier in use" not in page_text(other.get("/account"))
+
+
+@pytest.fixture
+def configured(app_config, request):
+    """A test client of an app built with the settings given by indirect parametrize."""
+    app_config.update(request.param)
+    return request.getfixturevalue("client")
+
+
+def _connect_src(response) -> list[str]:
+    directives = [d.strip() for d in response.headers["Content-Security-Policy"].split(";")]
+    [connect] = [d for d in directives if d.startswith("connect-src ")]
+    return connect.split()[1:]
+
+
+def test_no_hsts_over_plain_http(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+@pytest.mark.parametrize("configured", [{"HTTPS": True}], indirect=True)
+@pytest.mark.parametrize("path", ["/", "/login", "/healthz", "/nope-not-here"])
+def test_hsts_when_served_over_https(configured, path):
+    assert configured.get(path).headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_csp_connects_to_the_site_itself_only(client):
+    assert _connect_src(client.get("/login")) == ["'self'"]
+
+
+@pytest.mark.parametrize(("configured", "socket_origin"), [
+    ({"BASE_URL": "https://Forum.Example.org/", "HTTPS": True}, "wss://forum.example.org"),
+    ({"BASE_URL": "http://127.0.0.1:8001"}, "ws://127.0.0.1:8001"),
+], indirect=["configured"])
+def test_csp_names_the_sites_own_websocket_origin(configured, socket_origin):
+    sources = _connect_src(configured.get("/login"))
+    assert sources == ["'self'", socket_origin]
+    assert not {"ws:", "wss:", "*", "https:", "http:"} & set(sources)
+
+
+@pytest.mark.parametrize("base_url", [
+    "forum.example.org", "ftp://forum.example.org", "https://forum.example.org/forum",
+    "https://user:pw@forum.example.org", "https://forum.example.org/?a=1",
+    "https://forum.example.org:99999", "https://", "javascript:alert(1)",
+])
+def test_base_url_must_be_an_origin(app_config, base_url):
+    from forum import create_app
+
+    app_config["BASE_URL"] = base_url
+    with pytest.raises(RuntimeError, match="FORUM_BASE_URL"):
+        create_app(app_config)
