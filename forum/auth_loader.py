@@ -33,6 +33,10 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
+def _no_client_identifier() -> str:
+    return ""
+
+
 def init_app(app: Flask) -> None:
     """Configure the login view and its message."""
     login_manager.login_view = "auth.login"
@@ -40,3 +44,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     # Flask-Login's protection hashes the client address into the cookie; we keep none.
     login_manager.session_protection = None
+    # login_user still writes that hash (an unsalted SHA-512 of address and browser, easily
+    # reversed for an IPv4 address) into the session unless asked not to.
+    login_manager._session_identifier_generator = _no_client_identifier
+    # "Keep me logged in" is a rotating device token (web/sessions.py). Flask-Login's own
+    # cookie, the signed session id valid for a year, is never set; under a name of its own it
+    # is never read either, so one left from an earlier release does not log anyone in.
+    app.config["REMEMBER_COOKIE_NAME"] = "forum_legacy_remember"

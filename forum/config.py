@@ -45,9 +45,16 @@ class Defaults:
     LANGUAGES = ("en", "es")
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    # Per client address (as ProxyFix gives it), whatever pseudonyms it tries; guesses at one
+    # account are slowed per address and pseudonym (services/login_throttle.py).
     SIGNUP_RATE_LIMIT = "5 per hour"
-    LOGIN_RATE_LIMIT = "10 per 15 minutes"
-    RECOVER_RATE_LIMIT = "5 per 15 minutes"
+    LOGIN_RATE_LIMIT = "30 per 15 minutes"
+    RECOVER_RATE_LIMIT = "20 per hour"
+    # Reverse proxies in front that set X-Forwarded-For (nginx in docs/deploy.md: 1). 0 trusts
+    # no header, so a directly reachable server cannot be given a made-up address.
+    TRUSTED_PROXIES = 0
+    # "Keep me logged in" lasts this long on a device unused since (each use renews it).
+    REMEMBER_DAYS = 30
     # Chat sends per member (env FORUM_CHAT_RATE_LIMIT), in the same storage as the above.
     CHAT_RATE_LIMIT = "12 per 10 seconds"
     MODERATION_RULES_DIR = str(PROJECT_ROOT / "moderation_rules")

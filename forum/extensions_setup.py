@@ -10,6 +10,7 @@ from flask_babel import get_translations
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import migration_hooks, pool_ping
 from .config import PROJECT_ROOT
@@ -74,6 +75,17 @@ def _install_template_gettext(app: Flask) -> None:
     )
 
 
+def _trust_proxies(app: Flask) -> None:
+    """Read the client's address and scheme from the FORUM_TRUSTED_PROXIES nearest proxies.
+
+    Outermost, so Socket.IO's requests see the same address. With 0 (the default) the headers
+    are ignored: a server reached directly must not take a client's word for its address.
+    """
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
     """Bind every extension to the app."""
     db.init_app(app)
@@ -119,6 +131,7 @@ def init_app(app: Flask) -> None:
         # about a tenth of the server's time per chat message (bench/chat_bench.py).
         async_handlers=False,
     )
+    _trust_proxies(app)
     from . import auth_loader
 
     auth_loader.init_app(app)

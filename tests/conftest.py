@@ -18,6 +18,7 @@ from forum.extensions import db as _db
 from forum.extensions import limiter
 from forum.models import User
 from forum.models.base import utcnow
+from forum.services import login_throttle
 
 PASSWORD = "a calm river at dawn"
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
@@ -112,6 +113,7 @@ def app(app_config):
     with application.app_context():
         _clear_tables()
         limiter.reset()
+        login_throttle.reset()  # wrong-password counts kept in Redis outlive the app
         if REDIS_URL:
             _clear_presence()
         yield application

@@ -31,7 +31,16 @@ from .threads import (
     Thread,
     ThreadRead,
 )
-from .user import ROLES, Mute, PseudonymHistory, RecoveryCode, RoleGrant, TrainingRecord, User
+from .user import (
+    ROLES,
+    Mute,
+    PseudonymHistory,
+    RecoveryCode,
+    RememberToken,
+    RoleGrant,
+    TrainingRecord,
+    User,
+)
 
 __all__ = [
     "Appeal",
@@ -63,6 +72,7 @@ __all__ = [
     "PseudonymHistory",
     "Reaction",
     "RecoveryCode",
+    "RememberToken",
     "Report",
     "ReviewItem",
     "RoleGrant",

@@ -29,7 +29,7 @@ class User(UserMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     guidelines_version: Mapped[int | None] = mapped_column(Integer)
     guidelines_agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Bumped on password change so sessions made with the old password stop working.
+    # Bumped on log-out and password change: every session made before stops working.
     session_generation: Mapped[int] = mapped_column(Integer, default=0)
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -49,7 +49,7 @@ class User(UserMixin, db.Model):
     )
 
     def get_id(self) -> str:
-        """Session id: account id plus generation, so a password change signs others out."""
+        """Session id: account id plus generation, so log-out or a new password ends sessions."""
         return f"{self.id}:{self.session_generation}"
 
     def has_role(self, role: str) -> bool:
@@ -97,6 +97,20 @@ class RecoveryCode(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(255))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RememberToken(db.Model):
+    """"Keep me logged in" on one device: a random secret, stored hashed, replaced at each use."""
+
+    __tablename__ = "remember_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    # The secret before the last rotation, accepted briefly for a browser's parallel requests.
+    previous_hash: Mapped[str | None] = mapped_column(String(64))
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class TrainingRecord(db.Model):

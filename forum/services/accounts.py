@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import PseudonymHistory, RecoveryCode, User
 from ..models.base import utcnow
 from ..moderation import Verdict
-from . import guidelines, review_queue, screening
+from . import guidelines, login_throttle, remember_tokens, review_queue, screening
 from .passwords import dummy_hash, hash_secret, password_problems, verify_secret
 from .pseudonyms import pseudonym_key, pseudonym_problems
 
@@ -118,18 +118,37 @@ def is_suspended(user: User, now: datetime | None = None) -> bool:
     return user.suspended_until is not None and user.suspended_until > (now or utcnow())
 
 
-def authenticate(pseudonym: str, password: str) -> User | None:
-    """The account when pseudonym and password match, else None (in constant-ish time)."""
+def authenticate(pseudonym: str, password: str, *, throttle_key: str | None = None) -> User | None:
+    """The account when pseudonym and password match, else None (in constant-ish time).
+
+    With a throttle_key (one client and this pseudonym, opaque), raises
+    login_throttle.TooManyTries while that pair must wait; only failures make it wait.
+    """
+    if throttle_key is not None:
+        login_throttle.check(throttle_key)
     user = find_by_pseudonym(pseudonym.strip())
     if user is None:
         verify_secret(dummy_hash(), password)  # same work whether or not the name exists
         log.info("login failed reason=unknown-account")
-        return None
-    if not verify_secret(user.password_hash, password):
+    elif not verify_secret(user.password_hash, password):
         log.info("login failed account_id=%s reason=password", user.id)
-        return None
-    log.info("login ok account_id=%s", user.id)
+        user = None
+    if throttle_key is not None:
+        if user is None:
+            login_throttle.record_failure(throttle_key)
+        else:
+            login_throttle.record_success(throttle_key)
+    if user is not None:
+        log.info("login ok account_id=%s", user.id)
     return user
+
+
+def do_log_out(user: User) -> None:
+    """End every session and forget every remembered device of the account."""
+    user.session_generation += 1
+    remember_tokens.do_revoke_all(user)
+    db.session.commit()
+    log.info("logged out account_id=%s", user.id)
 
 
 def check_change_password(user: User, current: str, new: str, confirm: str) -> None:
@@ -153,24 +172,39 @@ def _set_password(user: User, new: str, confirm: str) -> None:
         )
     user.password_hash = hash_secret(new)
     user.session_generation += 1
+    remember_tokens.do_revoke_all(user)
 
 
-def check_reset_with_recovery_code(pseudonym: str, code: str, new: str, confirm: str) -> User:
-    """Reset a forgotten password with one unused recovery code, which is then spent."""
+def check_reset_with_recovery_code(
+    pseudonym: str, code: str, new: str, confirm: str, *, throttle_key: str | None = None
+) -> User:
+    """Reset a forgotten password with one unused recovery code, which is then spent.
+
+    With a throttle_key, a wrong code counts against that pair (login_throttle); a refused
+    new password does not, and a right code clears the count.
+    """
     refused = ValidationFailed(
         {"code": [str(_l("That pseudonym and recovery code don't match an unused code."))]}
     )
+    if throttle_key is not None:
+        login_throttle.check(throttle_key)
     user = find_by_pseudonym(pseudonym.strip())
+    match = None
     if user is None:
         verify_secret(dummy_hash(), code)
-        raise refused
-    normalized = code.strip().lower().replace(" ", "")
-    unused = db.session.scalars(
-        select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
-    ).all()
-    match = next((rc for rc in unused if verify_secret(rc.code_hash, normalized)), None)
-    if match is None:
-        log.info("recovery failed account_id=%s", user.id)
+    else:
+        normalized = code.strip().lower().replace(" ", "")
+        unused = db.session.scalars(select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).all()
+        match = next((rc for rc in unused if verify_secret(rc.code_hash, normalized)), None)
+        if match is None:
+            log.info("recovery failed account_id=%s", user.id)
+    if throttle_key is not None:
+        if match is None:
+            login_throttle.record_failure(throttle_key)
+        else:
+            login_throttle.record_success(throttle_key)
+    if user is None or match is None:
         raise refused
     _set_password(user, new, confirm)
     match.used_at = utcnow()

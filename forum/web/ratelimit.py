@@ -2,7 +2,9 @@
 
 The limiter counts in memory (or Redis with expiry), keyed by an HMAC under a key that rotates
 daily, so a counter cannot be turned back into an address or a name and nothing reaches the
-database.
+database. Behind a reverse proxy the address is the client's only when FORUM_TRUSTED_PROXIES
+says how many proxies set X-Forwarded-For (ProxyFix, extensions_setup.py); otherwise every
+member would share the proxy's one bucket.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ def client_bucket() -> str:
     return "c:" + _opaque(request.remote_addr or "unknown")
 
 
-def pseudonym_bucket() -> str:
-    """The account a log-in or recovery form names, so one account can't be guessed at."""
-    return "p:" + _opaque(pseudonym_key(request.form.get("pseudonym", "").strip())[:64])
+def pair_bucket(kind: str) -> str:
+    """This client and the pseudonym its form names, for slowing guesses at one account
+    (services/login_throttle.py) without refusing the owner on another connection."""
+    name = pseudonym_key(request.form.get("pseudonym", "").strip())[:64]
+    return f"{kind}:" + _opaque(f"{request.remote_addr or 'unknown'}\x00{name}")

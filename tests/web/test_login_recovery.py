@@ -53,26 +53,28 @@ def test_suspended_member_cannot_log_in(client, suspended):
     assert "suspended" in page_text(response)
 
 
-def test_login_rate_limit(app, client, member):
+def test_login_rate_limit_is_per_client(app, client, member):
     token = csrf_from(client, "/login")
     statuses = [
         client.post(
             "/login",
-            data={
-                "pseudonym": member.pseudonym,
-                "password": f"wrong-{i}-xxxx",
-                "csrf_token": token,
-            },
+            data={"pseudonym": f"made-up-{i}", "password": "wrong-xxxx", "csrf_token": token},
         ).status_code
-        for i in range(12)
+        for i in range(31)
     ]
-    assert statuses[:10] == [400] * 10
-    assert statuses[10] == 429
+    assert statuses[:30] == [400] * 30
+    assert statuses[30] == 429
     limited = client.post(
         "/login", data={"pseudonym": member.pseudonym, "password": PASSWORD, "csrf_token": token}
     )
     assert limited.status_code == 429
     assert "Please wait a few minutes" in page_text(limited)
+    # Another client is not in that bucket.
+    elsewhere = app.test_client()
+    response = elsewhere.post("/login", environ_base={"REMOTE_ADDR": "192.0.2.9"}, data={
+        "pseudonym": member.pseudonym, "password": PASSWORD,
+        "csrf_token": csrf_from(elsewhere, "/login")})
+    assert response.status_code == 302
 
 
 def test_signup_rate_limit(client):
