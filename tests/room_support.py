@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from forum.extensions import db
+from forum.models import RoomParticipant
 from forum.services import chat, events, room_controls, room_entry, room_guards
 from tests.chat_support import make_room
 
@@ -38,3 +41,10 @@ def bus(monkeypatch):
 def names(got) -> list[str]:
     """The event names recorded, in order."""
     return [name for name, _payload, _audience in got]
+
+
+def knock_token(room, user) -> str | None:
+    """The token of this member's knock at the room (tests only: hosts never learn whose
+    token is whose)."""
+    return db.session.scalar(select(RoomParticipant.knock_token).where(
+        RoomParticipant.room_id == room.id, RoomParticipant.user_id == user.id))

@@ -48,5 +48,7 @@ class RoomParticipant(db.Model):
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     status: Mapped[str | None] = mapped_column(String(16))
+    # A fresh random token for each knock: hosts admit or decline by it, never by account id.
+    knock_token: Mapped[str | None] = mapped_column(String(32))
     muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,19 +7,29 @@ sender's own connections only (the per-user room user-<id>).
 
 Joining: `join {"room"}` acks `{"ok", "room", "history", "presence", "pinned": message|null,
 "controls": {"room", "open", "locked", "waiting_room", "slow_mode"}, "facilitator": bool}` plus
-`knocks` (facilitators) or `muted_until` (members). With the waiting room on, a member knocks
-instead: `{"ok": true, "room", "waiting": true}`, no history. Locked rooms refuse newcomers
-(`locked`); a member removed this session is refused (`removed`). Facilitator connections also
-join hosts-<slug>.
+`knocks: [{"room", "token", "pseudonym"}]` (facilitators) or `muted_until` (members). With the
+waiting room on, a member knocks instead: `{"ok": true, "room", "waiting": true}`, no history.
+Locked rooms refuse newcomers (`locked`); a member removed this session is refused
+(`removed`). Facilitator connections also join hosts-<slug>.
 
-Facilitator events (each re-checked in forum/services/room_controls.py: members get
+Who facilitates (room_controls.can_facilitate): moderators and admins anywhere, facilitators
+where a host rule lets them (a meeting's host and co-host), never in an anonymous room: there a
+facilitator joins, knocks and is muted like any member.
+
+Nothing this namespace sends (event or ack) carries an account id: a message has its own id and
+the author's name ("Anonymous member" in anonymous rooms); a knock has an opaque token, new for
+each knock, valid in its room until admitted or declined.
+
+Facilitator events (each re-checked in forum/services/room_controls.py: others get
 `forbidden`; each audited; every payload names "room"):
 - `room_open`, `room_close`, `room_lock`, `room_unlock`, `end_meeting` → `{"ok", "controls"}`
 - `waiting_room {"on": bool}`, `slow_mode {"seconds": int}` → `{"ok", "controls"}`
-- `admit {"user": id}`, `decline {"user": id}` → `{"ok", "user"}`
+- `admit {"token"}`, `decline {"token"}` → `{"ok", "token"}`; an unknown, used or other room's
+  token → `not_found`
 - `pin {"message_id"}`, `unpin` → `{"ok", "room", "message": message|null}`
-- `mute {"user": id | "message_id", "minutes": int (0 lifts)}` → `{"ok", "until"}`
-- `remove {"user": id | "message_id"}` → `{"ok"}`
+- `mute {"message_id" | "user": id, "minutes": int (0 lifts)}` → `{"ok", "until"}`
+- `remove {"message_id" | "user": id}` → `{"ok"}`
+  (`user` ids are refused in anonymous rooms: `invalid`; aim at a member by their message)
 - `announce {"text", "client_id"?}` → `{"ok", "state", "message"}` (screened; kind "announcement")
 
 Send refusals beside those of DESIGN.md: `slow_mode` (+ `retry_after`, `seconds`), `muted`
@@ -30,9 +40,10 @@ Server → client:
 - room and knocking members `room_closed {"room", "reason": "closed"|"ended"}`; everyone is
   taken out of the room
 - room `pinned {"room", "message"}`; `message` carries `"kind": "message"|"announcement"`
-- hosts `knock {"room", "user", "pseudonym"}`, `knock_resolved {"room", "user", "admitted"}`
+- hosts `knock {"room", "token", "pseudonym"}` ("Anonymous member" in anonymous rooms),
+  `knock_resolved {"room", "token", "admitted"}`
 - the member only: `admitted {"room"}` (join again), `declined {"room"}`, `muted {"room",
-  "until"}`, `removed_from_room {"room", "user"}`
+  "until"}`, `removed_from_room {"room"}`
 - hosts except the sender: `facilitator_alert {"room", "message_id", "author", "categories",
   "priority"}` after a crisis, crisis-method or overdose message; never the text
 """

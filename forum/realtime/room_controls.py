@@ -49,11 +49,11 @@ _on("pin", ("message_id",), lambda room, p: {"ok": True, **room_controls.check_p
     room, p["message_id"], acting_user=current_user)})
 _on("unpin", (), lambda room, p: {"ok": True, **room_controls.check_unpin(
     room, acting_user=current_user)})
-_on("admit", ("user",), lambda room, p: {"ok": True, "user": room_entry.check_admit(
-    room, p, acting_user=current_user).id})
-_on("decline", ("user",), lambda room, p: {"ok": True, "user": room_entry.check_decline(
-    room, p, acting_user=current_user).id})
-
+# By the knock's token, never an account id (forum/services/room_entry.py).
+_on("admit", ("token",), lambda room, p: {"ok": True, "token": room_entry.check_admit(
+    room, p, acting_user=current_user)})
+_on("decline", ("token",), lambda room, p: {"ok": True, "token": room_entry.check_decline(
+    room, p, acting_user=current_user)})
 
 
 def _mute(room, payload):
@@ -94,9 +94,12 @@ def _emit_closed(event: events.Event) -> None:
 
 def _emit_removed_member(event: events.Event) -> None:
     """Tell the member, take their connections out of the room on every process (the
-    presence count follows)."""
+    presence count follows). Whose they are comes from the audience, never the payload."""
     _emit("removed_from_room")(event)
-    room_exits.take_out(event.payload["user"], event.payload["room"])
+    for audience in event.audience:
+        user_id = chat.user_of(audience)
+        if user_id is not None:
+            room_exits.take_out(user_id, event.payload["room"])
 
 
 def _emit_alert(event: events.Event) -> None:

@@ -100,8 +100,8 @@ def sweep(now: datetime | None = None) -> int:
                 continue  # gone meanwhile
             # The exit's own notice was most likely lost with it.
             for sid in taken_out:
-                socketio.emit("removed_from_room", {"room": room.slug, "user": user_id},
-                              to=sid, namespace=NAMESPACE)
+                socketio.emit("removed_from_room", {"room": room.slug}, to=sid,
+                              namespace=NAMESPACE)
         except Exception:  # one member's exit must not keep the others in their rooms
             log.exception("late room exit failed room_id=%s user_id=%s", room.id, user_id)
             continue

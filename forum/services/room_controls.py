@@ -1,5 +1,6 @@
 """Facilitator tools in a live room: who facilitates, open/close, lock, waiting room toggle,
-pin, slow mode, announcements and ending a session.
+pin, slow mode, announcements and ending a session. Anonymous rooms are hosted by moderators
+and admins only; there a facilitator is a member like any other.
 
 The room's settings live in the database (models/room_controls.py), so every process sees the
 same room. Each tool checks `can_facilitate` here, writes an audit row in its transaction and
@@ -94,11 +95,15 @@ def is_stale(updated_at: datetime | None, room: Room, now: datetime | None = Non
 
 
 def can_facilitate(room: Room, user: User | None) -> bool:
-    """Moderators and admins anywhere; facilitators unless a host rule says otherwise."""
+    """Moderators and admins anywhere; facilitators unless a host rule says otherwise, and
+    never in an anonymous room: who hosts one hears its knocks and crisis alerts, so only
+    moderators (whose reveal of an author is audited) and admins do."""
     if user is None or not getattr(user, "is_authenticated", False) or is_suspended(user):
         return False
     if user.has_role("moderator") or user.has_role("admin"):
         return True
+    if room.anonymous:
+        return False  # before the host rules: a meeting's own host included
     for rule in list(_HOST_RULES):
         answer = rule(room, user)
         if answer is not None:

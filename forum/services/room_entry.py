@@ -3,11 +3,16 @@ knocking, being admitted or declined, muted for some minutes, or removed until t
 
 Facilitators skip the waiting room and the lock. Every facilitator action re-checks
 room_controls.can_facilitate, is audited in its transaction and published after commit.
+
+Hosts never see an account id: each knock carries a fresh random token, stored on the
+member's standing, by which the host admits or declines it; in an anonymous room a member is
+aimed at only through one of their messages. The audit rows (moderators' reveal) keep the id.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +30,8 @@ from .room_controls import audit_room, can_facilitate, hosts_audience, require_f
 log = logging.getLogger("forum.room_entry")
 
 MUTE_MAX_MINUTES = 24 * 60
+KNOCK_TOKEN_BYTES = 16  # 22 characters of urlsafe base64; the column holds 32
+KNOCK_TOKEN_MAX = 32
 
 # Event bus names; forum/realtime/room_controls.py maps them to Socket.IO events.
 KNOCK = "room.knock"                  # hosts: a member is waiting to be let in
@@ -122,8 +129,8 @@ def display_name(room: Room, user: User) -> str:
     return chat.ANONYMOUS_AUTHOR if room.anonymous else user.pseudonym
 
 
-def _knock_payload(room: Room, user: User) -> dict[str, Any]:
-    return {"room": room.slug, "user": user.id, "pseudonym": display_name(room, user)}
+def _knock_payload(room: Room, user: User, token: str) -> dict[str, Any]:
+    return {"room": room.slug, "token": token, "pseudonym": display_name(room, user)}
 
 
 def check_enter(room: Room, *, acting_user: User) -> Entry:
@@ -145,8 +152,11 @@ def check_enter(room: Room, *, acting_user: User) -> Entry:
             "page, and “Talk to someone now” reaches a person at any time.", n=limit)))
     row = _participant_for_update(room, acting_user.id)
     if room_controls.waiting_room_on(room):
+        if row.status != WAITING or not row.knock_token:
+            # One token per knock: a new tab while waiting knocks with the same one.
+            row.knock_token = secrets.token_urlsafe(KNOCK_TOKEN_BYTES)
         row.status = WAITING
-        events.publish(KNOCK, _knock_payload(room, acting_user),
+        events.publish(KNOCK, _knock_payload(room, acting_user, row.knock_token),
                        audience=(hosts_audience(room),))
         db.session.commit()
         return Entry(waiting=True, facilitator=False)
@@ -168,23 +178,41 @@ def may_see_inside(room: Room, user: User) -> bool:
 
 
 def knocks(room: Room) -> list[dict[str, Any]]:
-    """Everyone waiting to be let in, first come first."""
+    """Everyone waiting to be let in, first come first, each named by their knock's token."""
     query = (
-        select(User).join(RoomParticipant, RoomParticipant.user_id == User.id)
-        .where(RoomParticipant.room_id == room.id, RoomParticipant.status == WAITING)
+        select(User, RoomParticipant.knock_token)
+        .join(RoomParticipant, RoomParticipant.user_id == User.id)
+        .where(RoomParticipant.room_id == room.id, RoomParticipant.status == WAITING,
+               RoomParticipant.knock_token.is_not(None))
         .order_by(RoomParticipant.updated_at, RoomParticipant.id)
     )
     began = room_controls.session_began(room)
     if began is not None:
         query = query.where(RoomParticipant.updated_at >= began)
-    rows = db.session.execute(query).scalars()
-    return [_knock_payload(room, u) for u in rows]
+    return [_knock_payload(room, user, token) for user, token in db.session.execute(query)]
+
+
+def _knock(room: Room, token: Any) -> RoomParticipant:
+    """The waiting standing this token names in this room's current session; the same
+    NotFound for a malformed, unknown, resolved or other room's token."""
+    if not isinstance(token, str) or not token or len(token) > KNOCK_TOKEN_MAX:
+        raise NotFound()
+    row = db.session.scalar(select(RoomParticipant).where(
+        RoomParticipant.room_id == room.id, RoomParticipant.knock_token == token,
+        RoomParticipant.status == WAITING))
+    if row is None or room_controls.is_stale(row.updated_at, room):
+        raise NotFound()
+    return row
 
 
 def _target(room: Room, payload: dict[str, Any]) -> User:
-    """The member a tool is aimed at: by account id, or as the author of a message here."""
+    """The member a tool is aimed at: as the author of a message here, or by account id
+    outside anonymous rooms (where an id would tie the messages to an account)."""
     user_id = payload.get("user")
     message_id = payload.get("message_id")
+    if user_id is not None and room.anonymous:
+        raise ValidationFailed({"user": [str(_l(
+            "In an anonymous room, choose the member by one of their messages."))]})
     if user_id is None and message_id is None:
         raise ValidationFailed({"user": [str(_l("Say which member."))]})
     if user_id is None and chat.is_row_id(message_id):
@@ -199,34 +227,38 @@ def _target(room: Room, payload: dict[str, Any]) -> User:
     return user
 
 
-def _resolve_knock(room: Room, payload: dict[str, Any], acting_user: User, admit: bool) -> User:
+def _resolve_knock(room: Room, payload: dict[str, Any], acting_user: User, admit: bool) -> str:
     require_facilitator(room, acting_user)
-    user = _target(room, payload)
-    row = participant(room, user.id)
-    if row is None or row.status != WAITING:
+    row = _knock(room, payload.get("token"))
+    token = row.knock_token
+    user = db.session.get(User, row.user_id)
+    if user is None:
         raise NotFound()
     limit = capacity(room) if admit else None
     if limit is not None and admitted_count(room) >= limit:
         raise RoomFull(str(_l("The session is full (%(n)d people): raise the meeting's capacity"
                               " to let more in.", n=limit)))
     row.status = ADMITTED if admit else DECLINED
+    row.knock_token = None  # used once: the next knock gets a new one
     row.updated_at = clock.now()
     audit_room("admit" if admit else "decline", room, acting_user, user_id=user.id)
     events.publish(ADMITTED_EVENT if admit else DECLINED_EVENT, {"room": room.slug},
                    audience=(chat.user_audience(user.id),))
-    events.publish(KNOCK_RESOLVED, {"room": room.slug, "user": user.id, "admitted": admit},
+    events.publish(KNOCK_RESOLVED, {"room": room.slug, "token": token, "admitted": admit},
                    audience=(hosts_audience(room),))
     db.session.commit()
-    return user
+    return token
 
 
-def check_admit(room: Room, payload: dict[str, Any], *, acting_user: User) -> User:
-    """Let a knocking member in; they are told and may join with the history."""
+def check_admit(room: Room, payload: dict[str, Any], *, acting_user: User) -> str:
+    """Let in the member whose knock has payload["token"]; they are told and may join with
+    the history. Returns the token."""
     return _resolve_knock(room, payload, acting_user, True)
 
 
-def check_decline(room: Room, payload: dict[str, Any], *, acting_user: User) -> User:
-    """Turn a knocking member away for now; they are told and may knock again."""
+def check_decline(room: Room, payload: dict[str, Any], *, acting_user: User) -> str:
+    """Turn away the knock with payload["token"] for now; the member is told and may knock
+    again. Returns the token."""
     return _resolve_knock(room, payload, acting_user, False)
 
 
@@ -265,8 +297,9 @@ def check_remove(room: Room, payload: dict[str, Any], *, acting_user: User) -> U
     row = _participant_for_update(room, user.id)
     row.status = REMOVED
     audit_room("remove", room, acting_user, user_id=user.id)
-    events.publish(REMOVED_EVENT, {"room": room.slug, "user": user.id},
-                   audience=(chat.user_audience(user.id),))
+    # Only the room in the payload: the realtime layer reads whose connections to take out
+    # from the audience.
+    events.publish(REMOVED_EVENT, {"room": room.slug}, audience=(chat.user_audience(user.id),))
     db.session.commit()
     log.info("room remove room_id=%s user_id=%s", room.id, user.id)
     return user

@@ -71,8 +71,18 @@
     return b;
   }
 
+  // A knock is named by its opaque token (never an account id): found by comparing the
+  // dataset, so no token is ever pasted into a selector.
+  function knockItem(token) {
+    var items = knockList.querySelectorAll("li[data-knock]");
+    for (var i = 0; i < items.length; i += 1) {
+      if (items[i].dataset.knock === token) { return items[i]; }
+    }
+    return null;
+  }
+
   function emptyNote() {
-    if (!knockList.querySelector("li[data-user]")) {
+    if (!knockList.querySelector("li[data-knock]")) {
       knockList.textContent = "";
       var li = document.createElement("li");
       li.className = "chat-knocks-empty";
@@ -81,27 +91,29 @@
     }
   }
 
-  function dropKnock(user) {
-    var li = knockList.querySelector('li[data-user="' + user + '"]');
+  function dropKnock(token) {
+    var li = knockItem(token);
     if (li) { li.remove(); }
     emptyNote();
   }
 
   function addKnock(k) {
-    if (k.room !== slug || knockList.querySelector('li[data-user="' + k.user + '"]')) { return; }
+    if (k.room !== slug || typeof k.token !== "string" || knockItem(k.token)) { return; }
     var none = knockList.querySelector(".chat-knocks-empty");
     if (none) { none.remove(); }
     var li = document.createElement("li");
-    li.dataset.user = k.user;
+    li.dataset.knock = k.token;
     var name = document.createElement("span");
     name.className = "chat-knock-name";
     name.textContent = k.pseudonym;
     li.appendChild(name);
     li.appendChild(button(words.lAdmit, "", function () {
-      tool("admit", { user: k.user }, function (ack) { if (ack.ok) { dropKnock(k.user); } });
+      tool("admit", { token: k.token }, function (ack) { if (ack.ok) { dropKnock(k.token); } });
     }));
     li.appendChild(button(words.lDecline, "secondary", function () {
-      tool("decline", { user: k.user }, function (ack) { if (ack.ok) { dropKnock(k.user); } });
+      tool("decline", { token: k.token }, function (ack) {
+        if (ack.ok) { dropKnock(k.token); }
+      });
     }));
     knockList.appendChild(li);
   }
@@ -133,7 +145,9 @@
   chat.hooks.render.push(addMessageTools);
 
   socket.on("knock", addKnock);
-  socket.on("knock_resolved", function (data) { if (data.room === slug) { dropKnock(data.user); } });
+  socket.on("knock_resolved", function (data) {
+    if (data.room === slug) { dropKnock(data.token); }
+  });
   socket.on("room_state", function (data) { if (data.room === slug) { showControls(data); } });
   socket.on("room_closed", function (data) {
     if (data.room !== slug) { return; }

@@ -200,7 +200,7 @@ def test_keyboard_alone_runs_the_facilitator_panel(new_page, forum_url):
     log_in(heron, forum_url, "steady-heron")
     heron.goto(forum_url + "/rooms/night-owls")
     expect(heron.locator(".chat-notice")).to_contain_text("Waiting to be let in", timeout=8000)
-    knock = sam.locator(".chat-knocks li[data-user]")
+    knock = sam.locator(".chat-knocks li[data-knock]")
     expect(knock).to_have_count(1, timeout=8000)
     expect(knock).to_contain_text("steady-heron")
     _tab_to(sam, "el.tagName === 'BUTTON' && el.closest('.chat-knocks') !== null"

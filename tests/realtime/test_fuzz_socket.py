@@ -18,6 +18,7 @@ from forum.services import chat, room_controls, room_entry
 from tests.chat_support import connect, emit, make_room
 from tests.conftest import login
 from tests.fuzz_support import EXAMPLES, json_values, row_counts, values
+from tests.room_support import knock_token
 
 MEMBER_EVENTS = {"join": ("room",), "leave": ("room",), "send": ("room", "client_id", "text"),
                  "sync": ("room", "after_id"), "delete": ("id",)}
@@ -25,8 +26,8 @@ MEMBER_EVENTS = {"join": ("room",), "leave": ("room",), "send": ("room", "client
 TOOLS = {"room_open": ("room",), "room_close": ("room",), "room_lock": ("room",),
          "room_unlock": ("room",), "waiting_room": ("room", "on"),
          "slow_mode": ("room", "seconds"), "end_meeting": ("room",),
-         "pin": ("room", "message_id"), "unpin": ("room",), "admit": ("room", "user"),
-         "decline": ("room", "user"), "mute": ("room", "user", "message_id", "minutes"),
+         "pin": ("room", "message_id"), "unpin": ("room",), "admit": ("room", "token"),
+         "decline": ("room", "token"), "mute": ("room", "user", "message_id", "minutes"),
          "remove": ("room", "user", "message_id"), "announce": ("room", "text", "client_id")}
 FIELDS = {**MEMBER_EVENTS, **TOOLS}
 ROOM = "coffee-room"
@@ -83,7 +84,8 @@ def test_chat_event_answers_every_payload_with_an_ack(app, make_user, member, se
             assert room_entry.check_enter(room, acting_user=knocker).waiting
         room_controls.check_waiting_room(room, False, acting_user=facilitator)
         known = st.sampled_from([sent["message"]["id"], second_member.id, member.id,
-                                 facilitator.id, *(k.id for k in knockers)])
+                                 facilitator.id, *(k.id for k in knockers),
+                                 *(knock_token(room, k) for k in knockers)])
 
     @given(payloads(event, known))
     def send(payload):

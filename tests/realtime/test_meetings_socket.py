@@ -11,6 +11,7 @@ from forum.models import AttendanceMark, MeetingSession
 from tests import chat_support, meetings_support
 from tests.chat_support import connect, emit, received
 from tests.meetings_support import schedule
+from tests.room_support import knock_token
 
 fake_clock = meetings_support.fake_clock
 START = datetime(2026, 10, 20, 18, 0, tzinfo=UTC)  # Tuesday 19:00 in London (BST)
@@ -36,7 +37,8 @@ def test_meeting_room_over_the_socket(app, fake_clock, facilitator, member, seco
     for sock, user in ((first, member), (second, second_member)):
         knocked = emit(sock, "join", {"room": slug})
         assert knocked["ok"] and knocked["waiting"] and "history" not in knocked
-        assert emit(host, "admit", {"room": slug, "user": user.id})["ok"]
+        assert emit(host, "admit", {"room": slug,
+                                    "token": knock_token(meeting.room, user)})["ok"]
     assert emit(first, "join", {"room": slug})["presence"] == 2
     assert emit(second, "join", {"room": slug})["presence"] == 3
     first.get_received("/chat")
@@ -117,9 +119,10 @@ def test_a_meeting_lets_in_no_more_than_its_capacity(app, fake_clock, facilitato
     socks = [connect(app, person) for person in people]
     for sock in socks:
         assert emit(sock, "join", {"room": slug})["waiting"]
-    assert emit(host, "admit", {"room": slug, "user": people[0].id})["ok"]
-    assert emit(host, "admit", {"room": slug, "user": people[1].id})["ok"]
-    full = emit(host, "admit", {"room": slug, "user": people[2].id})
+    tokens = [knock_token(meeting.room, person) for person in people]
+    assert emit(host, "admit", {"room": slug, "token": tokens[0]})["ok"]
+    assert emit(host, "admit", {"room": slug, "token": tokens[1]})["ok"]
+    full = emit(host, "admit", {"room": slug, "token": tokens[2]})
     assert full["ok"] is False and full["error"] == "full" and "2 people" in full["message"]
     # Without the waiting room, a newcomer past the capacity is told so; those let in return.
     room_controls.check_waiting_room(meeting.room, False, acting_user=facilitator)

@@ -95,7 +95,8 @@ def test_waiting_room_and_slow_mode_live(served):
         refused = knocker.call("send", {"room": ROOM, "client_id": "k-0", "text": "hello?"})
         assert refused["error"] == "not_joined" and refused["text"] == "hello?"
 
-        assert host.call("admit", {"room": ROOM, "user": knock["user"]})["ok"]
+        assert "user" not in knock  # a token, never an account id
+        assert host.call("admit", {"room": ROOM, "token": knock["token"]})["ok"]
         assert knocker.next("admitted") == {"room": ROOM}
         assert host.next("knock_resolved")["admitted"] is True
         assert inside.none("admitted")

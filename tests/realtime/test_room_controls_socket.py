@@ -14,6 +14,7 @@ from forum.services import room_controls
 from tests import chat_support, room_support, threads_support
 from tests.chat_support import connect, emit, received
 from tests.conftest import PERSONAS, csrf_from
+from tests.room_support import knock_token
 
 room = chat_support.room
 meeting_room = room_support.meeting_room
@@ -59,8 +60,8 @@ EVENTS = {
     "slow_mode": lambda ctx: {"seconds": 10},
     "pin": lambda ctx: {"message_id": ctx["message_id"]},
     "unpin": lambda ctx: {},
-    "admit": lambda ctx: {"user": ctx["knocker"]},
-    "decline": lambda ctx: {"user": ctx["knocker"]},
+    "admit": lambda ctx: {"token": ctx["token"]},
+    "decline": lambda ctx: {"token": ctx["token"]},
     "mute": lambda ctx: {"user": ctx["target"], "minutes": 5},
     "remove": lambda ctx: {"user": ctx["target"]},
     "announce": lambda ctx: {"text": "Welcome, everyone"},
@@ -82,7 +83,7 @@ def test_each_facilitator_event_per_persona(request, app, room, make_user, scree
     message_id = _sent(target_sock)["id"]
     sock = connect(app, actor)
     ack = emit(sock, event, {"room": SLUG, **EVENTS[event](
-        {"message_id": message_id, "knocker": knocker.id, "target": target.id})})
+        {"message_id": message_id, "token": knock_token(room, knocker), "target": target.id})})
     if persona in FACILITATING:
         assert ack["ok"] is True, ack
     else:
@@ -122,20 +123,21 @@ def test_waiting_room_knock_admit_and_history(app, meeting_room, facilitator, me
 
     ack = emit(knocker, "join", {"room": "tuesday-circle"})
     assert ack == {"ok": True, "room": "tuesday-circle", "waiting": True}
-    assert received(host, "knock") == [
-        {"room": "tuesday-circle", "user": member.id, "pseudonym": "steady-heron"}]
+    (knock,) = received(host, "knock")
+    token = knock["token"]
+    assert knock == {"room": "tuesday-circle", "token": token, "pseudonym": "steady-heron"}
     for sock in (admitted_before, other_host, knocker):
         assert received(sock, "knock") == []
     refused = emit(knocker, "send", {"room": "tuesday-circle", "client_id": "k", "text": "hi"})
     assert refused["error"] == "not_joined" and refused["text"] == "hi"
-    assert emit(host, "join", {"room": "tuesday-circle"})["knocks"][0]["user"] == member.id
+    assert emit(host, "join", {"room": "tuesday-circle"})["knocks"] == [knock]
     drain(host)
 
-    assert emit(host, "admit", {"room": "tuesday-circle", "user": member.id}) == {
-        "ok": True, "user": member.id}
+    assert emit(host, "admit", {"room": "tuesday-circle", "token": token}) == {
+        "ok": True, "token": token}
     assert received(knocker, "admitted") == [{"room": "tuesday-circle"}]
     assert received(host, "knock_resolved") == [
-        {"room": "tuesday-circle", "user": member.id, "admitted": True}]
+        {"room": "tuesday-circle", "token": token, "admitted": True}]
     assert received(admitted_before, "admitted") == [] and other_host.get_received("/chat") == []
     joined = emit(knocker, "join", {"room": "tuesday-circle"})
     assert joined["ok"] and not joined.get("waiting")
@@ -147,8 +149,10 @@ def test_declined_member_is_told_and_may_knock_again(app, meeting_room, facilita
     emit(host, "room_open", {"room": "tuesday-circle"})
     emit(host, "join", {"room": "tuesday-circle"})
     assert emit(knocker, "join", {"room": "tuesday-circle"})["waiting"]
+    (knock,) = received(host, "knock")
     drain(host, knocker)
-    assert emit(host, "decline", {"room": "tuesday-circle", "user": member.id})["ok"]
+    assert emit(host, "decline", {"room": "tuesday-circle", "token": knock["token"]}) == {
+        "ok": True, "token": knock["token"]}
     assert received(knocker, "declined") == [{"room": "tuesday-circle"}]
     assert received(host, "declined") == []
     assert emit(knocker, "join", {"room": "tuesday-circle"})["waiting"]
@@ -204,7 +208,7 @@ def test_remove_takes_the_member_out(crowd, member, screener):
     drain(*crowd.values())
     ack = emit(crowd["host"], "remove", {"room": SLUG, "user": member.id})
     assert ack == {"ok": True}
-    assert received(crowd["member"], "removed_from_room") == [{"room": SLUG, "user": member.id}]
+    assert received(crowd["member"], "removed_from_room") == [{"room": SLUG}]
     host_got = crowd["host"].get_received("/chat")
     assert [r["name"] for r in host_got] == ["presence"]
     assert host_got[0]["args"] == [{"room": SLUG, "count": 2}]
@@ -283,7 +287,8 @@ def test_end_meeting_tells_the_room_and_those_knocking(app, meeting_room, facili
         emit(host, "room_open", {"room": "tuesday-circle"})
         emit(host, "join", {"room": "tuesday-circle"})
         assert emit(inside, "join", {"room": "tuesday-circle"})["waiting"]
-        emit(host, "admit", {"room": "tuesday-circle", "user": second_member.id})
+        emit(host, "admit", {"room": "tuesday-circle",
+                             "token": knock_token(meeting_room, second_member)})
         assert emit(inside, "join", {"room": "tuesday-circle"})["ok"]
         assert emit(knocker, "join", {"room": "tuesday-circle"})["waiting"]
         emit(host, "slow_mode", {"room": "tuesday-circle", "seconds": 60})
@@ -385,9 +390,9 @@ MALFORMED = {
     "pin": [None, {"room": SLUG}, {"room": SLUG, "message_id": "1"},
             {"room": SLUG, "message_id": 99999}],
     "unpin": [None, {"room": 1}],
-    "admit": [None, {"room": SLUG}, {"room": SLUG, "user": "me"},
-              {"room": SLUG, "user": 99999}],
-    "decline": [None, {"room": SLUG}, {"room": SLUG, "user": [1]}],
+    "admit": [None, {"room": SLUG}, {"room": SLUG, "user": 1}, {"room": SLUG, "token": 5},
+              {"room": SLUG, "token": "no-such-knock"}],
+    "decline": [None, {"room": SLUG}, {"room": SLUG, "token": [1]}],
     "mute": [None, {"room": SLUG}, {"room": SLUG, "minutes": 5},
              {"room": SLUG, "user": 1, "minutes": "5"}, {"room": SLUG, "user": 1, "minutes": -1}],
     "remove": [None, {"room": SLUG}, {"room": SLUG, "user": "x"}],

@@ -12,10 +12,11 @@ from forum.errors import ContentRejected, NotFound, PermissionDenied, Validation
 from forum.extensions import db
 from forum.models import AuditEvent, RoomParticipant
 from forum.models.base import utcnow
-from forum.services import chat, room_controls, room_entry
+from forum.services import chat, meetings, room_controls, room_entry
 from tests import chat_support, room_support, threads_support
 from tests.conftest import PERSONAS
-from tests.room_support import names
+from tests.meetings_support import running_meeting_data
+from tests.room_support import knock_token, names
 
 room = chat_support.room
 meeting_room = room_support.meeting_room
@@ -47,10 +48,10 @@ TOOLS = {
     "slow_mode": lambda s, u: room_controls.check_slow_mode(s["room"], 30, acting_user=u),
     "pin": lambda s, u: room_controls.check_pin(s["room"], s["message_id"], acting_user=u),
     "unpin": lambda s, u: room_controls.check_unpin(s["room"], acting_user=u),
-    "admit": lambda s, u: room_entry.check_admit(s["room"], {"user": s["knocker"].id},
-                                                 acting_user=u),
-    "decline": lambda s, u: room_entry.check_decline(s["room"], {"user": s["knocker"].id},
-                                                     acting_user=u),
+    "admit": lambda s, u: room_entry.check_admit(
+        s["room"], {"token": knock_token(s["room"], s["knocker"])}, acting_user=u),
+    "decline": lambda s, u: room_entry.check_decline(
+        s["room"], {"token": knock_token(s["room"], s["knocker"])}, acting_user=u),
     "mute": lambda s, u: room_entry.check_mute(
         s["room"], {"user": s["knocker"].id, "minutes": 5}, acting_user=u),
     "remove": lambda s, u: room_entry.check_remove(s["room"], {"user": s["knocker"].id},
@@ -112,6 +113,81 @@ def test_a_host_rule_decides_for_facilitators_and_members(monkeypatch, room, mee
         room_controls.check_lock(meeting_room, True, acting_user=facilitator)
 
 
+@pytest.fixture
+def anonymous_room(app):
+    """An always-open anonymous room, as the demo's anonymous-share."""
+    return chat_support.make_room("quiet-corner", "Quiet corner", anonymous=True)
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, "suspended"])
+def test_only_moderators_and_admins_host_an_anonymous_room(request, anonymous_room, persona):
+    user = request.getfixturevalue(persona)
+    hosts = {"moderator", "trained_moderator", "admin"}
+    assert room_controls.can_facilitate(anonymous_room, user) is (persona in hosts)
+
+
+@pytest.mark.parametrize("tool", sorted(TOOLS))
+def test_a_facilitator_has_no_tool_in_an_anonymous_room(anonymous_room, facilitator, moderator,
+                                                      make_user, tool, screener):
+    knocker = make_user("quiet-willow")
+    room_controls.check_waiting_room(anonymous_room, True, acting_user=moderator)
+    assert room_entry.check_enter(anonymous_room, acting_user=knocker).waiting
+    sent = chat.check_send(anonymous_room, "Tonight's reading", "pin-me", acting_user=moderator)
+    stage = {"room": anonymous_room, "host": moderator, "knocker": knocker,
+             "message_id": sent.message.id}
+    before = len(_audits(f"room.{tool}"))
+    with pytest.raises(PermissionDenied):
+        TOOLS[tool](stage, facilitator)
+    db.session.rollback()
+    assert len(_audits(f"room.{tool}")) == before
+
+
+def test_in_an_anonymous_room_a_facilitator_knocks_like_any_member(anonymous_room, facilitator,
+                                                                  moderator, bus):
+    room_controls.check_waiting_room(anonymous_room, True, acting_user=moderator)
+    assert room_entry.check_enter(anonymous_room, acting_user=facilitator) == room_entry.Entry(
+        waiting=True, facilitator=False)
+    (knock,) = room_entry.knocks(anonymous_room)
+    assert knock["pseudonym"] == "Anonymous member" and set(knock) == {"room", "token",
+                                                                       "pseudonym"}
+    assert bus[-1] == (room_entry.KNOCK, knock, ("hosts-quiet-corner",))
+    room_entry.check_admit(anonymous_room, {"token": knock["token"]}, acting_user=moderator)
+    assert room_entry.check_enter(anonymous_room, acting_user=facilitator) == room_entry.Entry(
+        waiting=False, facilitator=False)
+
+
+def test_an_anonymous_meeting_room_is_hosted_by_moderators(app, facilitator, moderator,
+                                                          screener):
+    # No form makes a meeting's room anonymous; should an admin mark one so in the database,
+    # its facilitator host hands the room to the moderators rather than hear its knocks.
+    meeting = meetings.check_schedule(running_meeting_data(anonymous="y"),
+                                      acting_user=facilitator)
+    assert meeting.room.anonymous is False  # scheduling never makes an anonymous room
+    assert room_controls.can_facilitate(meeting.room, facilitator)
+    meeting.room.anonymous = True
+    db.session.commit()
+    assert not room_controls.can_facilitate(meeting.room, facilitator)
+    assert room_controls.can_facilitate(meeting.room, moderator)
+    with pytest.raises(PermissionDenied):
+        room_controls.check_lock(meeting.room, True, acting_user=facilitator)
+
+
+def test_an_anonymous_room_takes_no_account_ids(anonymous_room, moderator, member, screener):
+    sent = chat.check_send(anonymous_room, "hello", "m-1", acting_user=member)
+    for check, extra in ((room_entry.check_mute, {"minutes": 5}), (room_entry.check_remove, {})):
+        with pytest.raises(ValidationFailed) as refused:
+            check(anonymous_room, {"user": member.id, **extra}, acting_user=moderator)
+        assert refused.value.reasons == {"user": [
+            "In an anonymous room, choose the member by one of their messages."]}
+    db.session.rollback()
+    assert room_entry.muted_until(anonymous_room, member.id) is None
+    assert room_entry.check_mute(anonymous_room, {"message_id": sent.message.id, "minutes": 5},
+                                 acting_user=moderator) is not None
+    room_entry.check_remove(anonymous_room, {"message_id": sent.message.id},
+                            acting_user=moderator)
+    assert room_entry.is_removed(anonymous_room, member.id)
+
+
 def test_waiting_room_defaults(room, meeting_room, facilitator):
     assert room_controls.waiting_room_on(meeting_room)
     assert not room_controls.waiting_room_on(room)
@@ -123,29 +199,55 @@ def test_waiting_room_defaults(room, meeting_room, facilitator):
 
 def test_knock_admit_and_decline(stage, bus, facilitator, make_user):
     room_, knocker = stage["room"], stage["knocker"]
-    assert room_entry.knocks(room_) == [
-        {"room": room_.slug, "user": knocker.id, "pseudonym": "quiet-willow"}]
+    (knock,) = room_entry.knocks(room_)
+    token = knock["token"]
+    assert knock == {"room": room_.slug, "token": token, "pseudonym": "quiet-willow"}
+    assert isinstance(token, str) and len(token) >= 20 and str(knocker.id) != token
     late = make_user("late-lark")
     assert room_entry.check_enter(room_, acting_user=late).waiting
+    late_token = bus[-1][1]["token"]
+    assert late_token != token
     assert bus[-1] == (room_entry.KNOCK,
-                       {"room": room_.slug, "user": late.id, "pseudonym": "late-lark"},
+                       {"room": room_.slug, "token": late_token, "pseudonym": "late-lark"},
                        ("hosts-tuesday-circle",))
+    # Knocking again while waiting (a second tab) is the same knock, with the same token.
+    assert room_entry.check_enter(room_, acting_user=late).waiting
+    assert bus[-1][1]["token"] == late_token and len(room_entry.knocks(room_)) == 2
     bus.clear()
-    room_entry.check_admit(room_, {"user": knocker.id}, acting_user=facilitator)
+    assert room_entry.check_admit(room_, {"token": token}, acting_user=facilitator) == token
     assert bus == [
         (room_entry.ADMITTED_EVENT, {"room": room_.slug}, (f"user-{knocker.id}",)),
-        (room_entry.KNOCK_RESOLVED, {"room": room_.slug, "user": knocker.id, "admitted": True},
+        (room_entry.KNOCK_RESOLVED, {"room": room_.slug, "token": token, "admitted": True},
          ("hosts-tuesday-circle",)),
     ]
     assert room_entry.check_enter(room_, acting_user=knocker) == room_entry.Entry(False, False)
     bus.clear()
-    room_entry.check_decline(room_, {"user": late.id}, acting_user=facilitator)
+    room_entry.check_decline(room_, {"token": late_token}, acting_user=facilitator)
     assert names(bus) == [room_entry.DECLINED_EVENT, room_entry.KNOCK_RESOLVED]
     assert bus[0][2] == (f"user-{late.id}",)
     assert room_entry.knocks(room_) == []
-    with pytest.raises(NotFound):  # nobody waiting under that id any more
-        room_entry.check_admit(room_, {"user": late.id}, acting_user=facilitator)
+    with pytest.raises(NotFound):  # a used token names nobody any more
+        room_entry.check_admit(room_, {"token": late_token}, acting_user=facilitator)
     assert room_entry.check_enter(room_, acting_user=late).waiting  # may knock again
+    assert bus[-1][1]["token"] not in (token, late_token)  # a new knock, a new token
+
+
+def test_a_wrong_or_foreign_token_is_refused_like_a_missing_one(stage, meeting_room, room,
+                                                               facilitator, make_user):
+    room_, knocker = stage["room"], stage["knocker"]
+    elsewhere = make_user("other-door")
+    room_controls.check_waiting_room(room, True, acting_user=facilitator)
+    assert room_entry.check_enter(room, acting_user=elsewhere).waiting
+    foreign = knock_token(room, elsewhere)
+    for check in (room_entry.check_admit, room_entry.check_decline):
+        for token in (foreign, "x" * 22, "", None, 5, knocker.id, str(knocker.id), ["a"],
+                      "y" * 500):
+            with pytest.raises(NotFound):
+                check(room_, {"token": token}, acting_user=facilitator)
+        with pytest.raises(NotFound):  # the old way, by account id, names nobody
+            check(room_, {"user": knocker.id}, acting_user=facilitator)
+    assert [k["pseudonym"] for k in room_entry.knocks(room_)] == ["quiet-willow"]
+    assert [k["pseudonym"] for k in room_entry.knocks(room)] == ["other-door"]
 
 
 def test_facilitators_skip_the_waiting_room_and_the_lock(stage, facilitator):
@@ -168,11 +270,12 @@ def test_lock_keeps_those_inside_and_refuses_newcomers(room, facilitator, member
 
 def test_remove_until_the_session_ends(stage, bus, facilitator, screener):
     room_, knocker = stage["room"], stage["knocker"]
-    room_entry.check_admit(room_, {"user": knocker.id}, acting_user=facilitator)
+    room_entry.check_admit(room_, {"token": knock_token(room_, knocker)},
+                           acting_user=facilitator)
     bus.clear()
     room_entry.check_remove(room_, {"user": knocker.id}, acting_user=facilitator)
-    assert bus == [(room_entry.REMOVED_EVENT, {"room": room_.slug, "user": knocker.id},
-                    (f"user-{knocker.id}",))]
+    # Whose connections leave is in the audience; the payload the member gets names no one.
+    assert bus == [(room_entry.REMOVED_EVENT, {"room": room_.slug}, (f"user-{knocker.id}",))]
     with pytest.raises(room_entry.RemovedFromRoom):
         room_entry.check_enter(room_, acting_user=knocker)
     with pytest.raises(room_entry.RemovedFromRoom):

@@ -1,6 +1,8 @@
 """The matrix's meeting, support request and check-in objects, and the walk of the facilitator
 tools on /chat: the objects are made through the services, the events are sent in a meeting's
-room whose host is the facilitator persona, so the host rule decides the facilitator's rows."""
+room whose host is the facilitator persona, so the host rule decides the facilitator's rows;
+then again in an anonymous room, which only moderators and admins host, naming members by
+knock token and message id. Whatever a persona receives there is scanned for account ids."""
 
 from __future__ import annotations
 
@@ -8,7 +10,10 @@ from datetime import timedelta
 
 from forum.services import chat, clock, duty, meetings, room_controls, room_entry
 from forum.services import support_requests as support
+from tests.chat_support import make_room
+from tests.e2e.privacy_scan import account_ids_in
 from tests.meetings_support import meeting_data, running_meeting_data
+from tests.room_support import knock_token
 
 CLIENT_ID = "5b0c3f7e-9d4e-4d7a-8f61-00000000beef"
 
@@ -35,6 +40,7 @@ def build_rooms(world, make_user) -> None:
     for knocker in (admit_me, decline_me):
         assert room_entry.check_enter(room, acting_user=knocker).waiting
     room_controls.check_waiting_room(room, False, acting_user=users["facilitator"])
+    _build_anonymous_room(world, make_user)
 
     asker = make_user("needs-a-listener")
     request = support.check_open("Rough evening, could use a friendly voice.",
@@ -42,14 +48,43 @@ def build_rooms(world, make_user) -> None:
     duty.check_set_duty(True, acting_user=users["facilitator"])
     world.ids.update(
         meeting_id=meeting.id, meeting_room=room.slug, meeting_message=message.id,
-        inside_id=inside.id, admit_id=admit_me.id, decline_id=decline_me.id,
-        request_id=request.id,
+        inside_id=inside.id, admit_token=knock_token(room, admit_me),
+        decline_token=knock_token(room, decline_me), request_id=request.id,
+    )
+
+
+def _build_anonymous_room(world, make_user) -> None:
+    """An anonymous room (always open): a member inside with a message, two knocking; the
+    waiting room is then turned off so each persona comes straight in."""
+    room = make_room(ANONYMOUS_ROOM, "Matrix quiet corner", anonymous=True)
+    inside, admit_me, decline_me = (make_user(name) for name in
+                                    ("corner-regular", "corner-ash", "corner-bay"))
+    room_entry.check_enter(room, acting_user=inside)
+    message = chat.check_send(room, "Glad this room is here.",
+                              "0f6d1c8e-2a11-4c55-9a51-000000000003", acting_user=inside).message
+    host = world.users["moderator"]
+    room_controls.check_waiting_room(room, True, acting_user=host)
+    for knocker in (admit_me, decline_me):
+        assert room_entry.check_enter(room, acting_user=knocker).waiting
+    room_controls.check_waiting_room(room, False, acting_user=host)
+    world.ids.update(
+        anonymous_message=message.id, anonymous_admit_token=knock_token(room, admit_me),
+        anonymous_decline_token=knock_token(room, decline_me),
+        anonymous_people=[inside.id, admit_me.id, decline_me.id],
     )
 
 
 ROOM_EVENTS = ("slow_mode", "waiting_room", "room_lock", "room_unlock", "pin", "unpin",
                "announce", "admit", "decline", "mute", "remove", "room_close", "room_open",
                "end_meeting")
+ANONYMOUS_ROOM = "matrix-quiet-corner"
+# The matrix's keys for the walk in the anonymous room: "/chat <event> in an anonymous room".
+IN_ANONYMOUS_ROOM = "in an anonymous room"
+
+
+def anonymous_room_keys() -> list[str]:
+    """The matrix rows of the anonymous room's walk (events that also have their own row)."""
+    return [f"/chat {event} {IN_ANONYMOUS_ROOM}" for event in ("join", *ROOM_EVENTS)]
 
 
 # The facilitator tools in the order a session would use them; closing and ending come last.
@@ -62,10 +97,32 @@ def _steps(ids: dict) -> list[tuple[str, dict]]:
         ("pin", {"message_id": ids["meeting_message"]}),
         ("unpin", {}),
         ("announce", {"text": "Five minutes left, everyone.", "client_id": CLIENT_ID}),
-        ("admit", {"user": ids["admit_id"]}),
-        ("decline", {"user": ids["decline_id"]}),
+        ("admit", {"token": ids["admit_token"]}),
+        ("decline", {"token": ids["decline_token"]}),
         ("mute", {"user": ids["inside_id"], "minutes": 5}),
         ("remove", {"user": ids["inside_id"]}),
+        ("room_close", {}),
+        ("room_open", {}),
+        ("end_meeting", {}),
+    ]
+
+
+# The same session in the anonymous room: members named by knock token and message id only.
+def _anonymous_steps(ids: dict) -> list[tuple[str, dict]]:
+    message = {"message_id": ids["anonymous_message"]}
+    return [
+        ("slow_mode", {"seconds": 10}),
+        ("waiting_room", {"on": False}),
+        ("room_lock", {}),
+        ("room_unlock", {}),
+        ("pin", message),
+        ("unpin", {}),
+        ("announce", {"text": "Welcome to the quiet corner.",
+                      "client_id": CLIENT_ID.replace("beef", "cafe")}),
+        ("admit", {"token": ids["anonymous_admit_token"]}),
+        ("decline", {"token": ids["anonymous_decline_token"]}),
+        ("mute", {**message, "minutes": 5}),
+        ("remove", message),
         ("room_close", {}),
         ("room_open", {}),
         ("end_meeting", {}),
@@ -82,4 +139,27 @@ def walk_room_controls(sock, world, ack_outcome) -> dict[str, str]:
     for event, payload in _steps(ids):
         ack = sock.emit(event, {"room": slug, **payload}, namespace="/chat", callback=True)
         seen[f"/chat {event}"] = ack_outcome(ack)
+    return seen
+
+
+def walk_anonymous_room(sock, world, ack_outcome) -> dict[str, str]:
+    """Join the anonymous room and use every facilitator tool there, for one persona; every
+    ack and event the persona got in the room names no account (AssertionError otherwise)."""
+    ids = world.ids
+    sock.get_received("/chat")  # what the meeting room's walk left behind
+    got = []
+
+    def send(event: str, payload: dict) -> str:
+        ack = sock.emit(event, {"room": ANONYMOUS_ROOM, **payload}, namespace="/chat",
+                        callback=True)
+        got.append(ack)
+        return ack_outcome(ack)
+
+    seen = {f"/chat join {IN_ANONYMOUS_ROOM}": send("join", {})}
+    for event, payload in _anonymous_steps(ids):
+        seen[f"/chat {event} {IN_ANONYMOUS_ROOM}"] = send(event, payload)
+    got += [(r["name"], r["args"]) for r in sock.get_received("/chat")]
+    accounts = {*ids["anonymous_people"], *(u.id for u in world.users.values())}
+    leaks = account_ids_in(got, accounts)
+    assert not leaks, f"account ids in the anonymous room: {leaks}"
     return seen

@@ -13,7 +13,14 @@ from forum.services import boards, chat, duty, guidelines, mutes, review_queue, 
 from tests.chat_support import make_room
 from tests.conftest import PASSWORD, login
 from tests.threads_support import new_reply, new_thread
-from tests.web.authz_rooms import ROOM_EVENTS, build_rooms, meeting_form_data, walk_room_controls
+from tests.web.authz_rooms import (
+    ROOM_EVENTS,
+    anonymous_room_keys,
+    build_rooms,
+    meeting_form_data,
+    walk_anonymous_room,
+    walk_room_controls,
+)
 
 PERSONAS = ("visitor", "member", "muted", "suspended", "facilitator", "moderator", "trained",
             "supervisor", "admin")
@@ -150,6 +157,7 @@ def walk_events(app, client, world: World) -> dict[str, str]:
         for event in ("connect", "join", "sync", "send", "delete", "leave", "disconnect",
                       *ROOM_EVENTS):
             seen[f"/chat {event}"] = "refused"
+        seen.update(dict.fromkeys(anonymous_room_keys(), "refused"))
     else:
         seen["/chat connect"] = "ok"
         seen["/chat join"] = ack_outcome(sock.emit("join", {"room": room}, namespace="/chat",
@@ -167,6 +175,7 @@ def walk_events(app, client, world: World) -> dict[str, str]:
         seen["/chat leave"] = ack_outcome(sock.emit("leave", {"room": room}, namespace="/chat",
                                                     callback=True))
         seen.update(walk_room_controls(sock, world, ack_outcome))
+        seen.update(walk_anonymous_room(sock, world, ack_outcome))
         sock.disconnect(namespace="/chat")
         seen["/chat disconnect"] = "ok" if not sock.is_connected("/chat") else "still-connected"
     mod = socketio.test_client(app, namespace="/mod", flask_test_client=client)

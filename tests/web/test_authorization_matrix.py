@@ -6,7 +6,8 @@ a shape below or row(default, persona=outcome...):
     "GET /meetings": EVERYONE,
     "POST /meetings/<int:meeting_id>/cancel": row("denied", visitor="login", facilitator="ok"),
 A route with an id needs that id in build_world's `ids` (and form data in FORM_DATA when its
-POST needs some); an event needs a step in walk_events.
+POST needs some); an event needs a step in walk_events. The facilitator tools are walked twice:
+in a meeting's room and in an anonymous room ("/chat <event> in an anonymous room" rows).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tests import threads_support
 from tests.web.authz_support import (
     HTTP_OUTCOMES,
     PERSONAS,
+    anonymous_room_keys,
     build_world,
     event_keys,
     log_in_persona,
@@ -53,6 +55,9 @@ DASHBOARD = {**AUTHOR_ONLY, "admin": "ok"}
 # A facilitator tool in the meeting's room: its host, moderators and admins.
 FACILITATION = row("forbidden", visitor="refused", suspended="refused", facilitator="ok",
                    moderator="ok", trained="ok", supervisor="ok", admin="ok")
+# The same tool in an anonymous room: moderators and admins only, a facilitator is a member
+# there (its host hears knocks and crisis alerts).
+ANONYMOUS_FACILITATION = {**FACILITATION, "facilitator": "forbidden"}
 
 MATRIX: dict[str, dict[str, str]] = {
     "GET /": EVERYONE,
@@ -177,6 +182,10 @@ MATRIX: dict[str, dict[str, str]] = {
         "room_lock", "room_open", "room_unlock", "slow_mode", "unpin", "waiting_room")},
     "/chat sync": CHAT,
     "/mod connect": row("refused", moderator="ok", trained="ok", supervisor="ok", admin="ok"),
+    "/chat join in an anonymous room": CHAT,
+    **{f"/chat {event} in an anonymous room": ANONYMOUS_FACILITATION for event in (
+        "admit", "announce", "decline", "end_meeting", "mute", "pin", "remove", "room_close",
+        "room_lock", "room_open", "room_unlock", "slow_mode", "unpin", "waiting_room")},
 }
 
 
@@ -192,7 +201,8 @@ def world(app, make_user, screener):
 
 
 def test_matrix_has_a_row_for_every_route_and_event(app):
-    live = {key for key, _method, _endpoint in route_keys(app)} | set(event_keys())
+    live = ({key for key, _method, _endpoint in route_keys(app)} | set(event_keys())
+            | set(anonymous_room_keys()))
     missing = sorted(live - MATRIX.keys())
     stale = sorted(MATRIX.keys() - live)
     rows = len(MATRIX) * len(PERSONAS)
