@@ -12,7 +12,10 @@ from .base import UTCDateTime, utcnow
 
 # ChatMessage.status values; only published messages are shown to everyone in the room.
 CHAT_PUBLISHED, CHAT_HELD, CHAT_REMOVED, CHAT_DELETED = "published", "held", "removed", "deleted"
-CHAT_STATUSES = (CHAT_PUBLISHED, CHAT_HELD, CHAT_REMOVED, CHAT_DELETED)
+# A risk disclosure whose send was refused (slow mode, a room mute, the rate limit): kept for
+# the review queue only; its writer still has the text and may send it again.
+CHAT_UNSENT = "unsent"
+CHAT_STATUSES = (CHAT_PUBLISHED, CHAT_HELD, CHAT_REMOVED, CHAT_DELETED, CHAT_UNSENT)
 # ChatMessage.kind: what members say, or a facilitator's announcement (shown distinctly).
 KIND_MESSAGE, KIND_ANNOUNCEMENT = "message", "announcement"
 

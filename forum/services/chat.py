@@ -7,6 +7,15 @@ connections). The /chat namespace (forum/realtime/chat.py) emits them.
 allow → published; flag → published and queued; hold → shown to its sender (and moderators in
 the queue) until approved; block → ContentRejected, nothing saved. A risk to the writer also
 sends the writer alone a private `support` event with resources.
+
+Every text is screened before the send guards (slow mode, room mutes, the rate limit) may
+refuse it: a risk disclosure (crisis, crisis-method, overdose) whose send is refused is kept
+as an `unsent` message for the review queue, the facilitators are alerted and the writer gets
+`support`; the refusal still hands the text back. Sent again with the same client_id once the
+guards allow, it is published without a second screening.
+
+The outermost service call owns the transaction: check_send (or an announcement) opens
+send_transaction(), do_send joins it and never commits.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,11 +33,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 
-from ..errors import ContentRejected, NotFound, PermissionDenied, ValidationFailed
+from ..errors import ContentRejected, ForumError, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import ChatMessage, Room, User
 from ..models.base import utcnow
-from ..models.chat import CHAT_DELETED, CHAT_HELD, CHAT_PUBLISHED, CHAT_REMOVED, KIND_MESSAGE
+from ..models.chat import (
+    CHAT_DELETED,
+    CHAT_HELD,
+    CHAT_PUBLISHED,
+    CHAT_REMOVED,
+    CHAT_UNSENT,
+    KIND_MESSAGE,
+)
+from ..models.review import OPEN as REVIEW_OPEN
 from ..moderation.render import render_markdown
 from ..row_ids import ID_MAX, is_row_id
 from . import clock, event_memo, events, review_queue, screening
@@ -104,8 +121,9 @@ class SendResult:
 OpenRule = Callable[[Room, datetime], bool | None]
 AccessRule = Callable[[Room, User | None], bool | None]
 PresenceObserver = Callable[[Room, int, bool, int], None]
-# A guard may refuse a send (raise a ForumError) before it is screened; an observer sees each
-# stored message and its verdict inside the send's transaction.
+# A guard may refuse a send (raise a ForumError) after it is screened; an observer sees each
+# stored message (also a refused risk disclosure kept unsent) and its verdict inside the
+# send's transaction.
 SendGuard = Callable[[Room, User, str], None]
 SentObserver = Callable[[Room, ChatMessage, Any, User], None]
 _OPEN_OVERRIDES: list[OpenRule] = []
@@ -338,11 +356,10 @@ def _resent(previous: ChatMessage, room: Room) -> SendResult:
     """A resend: nothing is stored; a published message goes to the room again. Its first
     broadcast may never have left (a process killed between the commit and the broadcast,
     the ack lost with it); members who have it already keep one copy, since clients show
-    each message id once."""
+    each message id once. The caller's commit sends it."""
     payload = to_dict(previous, room)
     if previous.status == CHAT_PUBLISHED:
         events.publish(MESSAGE, payload, audience=(room_audience(room),))
-        db.session.commit()
     return SendResult(previous, None, duplicate=True, payload=payload)
 
 
@@ -366,11 +383,107 @@ def support_payload(verdict: Any) -> dict[str, Any]:
     }
 
 
+_TURN_KEY = "forum_chat_write_turn"
+
+
+class _WriteTurn:
+    """One send transaction's SQLite write turn: taken at its first write, given back after
+    its commit."""
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self._taken = False
+
+    def take(self) -> None:
+        if not self._taken:
+            self._stack.enter_context(_sqlite_write_turn())
+            self._taken = True
+
+    def give_back(self) -> None:
+        self._stack.close()
+
+
+@contextmanager
+def send_transaction() -> Iterator[None]:
+    """The transaction of a send, owned by the outermost service call (check_send, an
+    announcement): do_send joins it and never commits. It commits when the block ends, and
+    also when a refused send kept a risk disclosure for review (the refusal then goes on to
+    the caller, who rolls back nothing of it). The SQLite write turn do_send takes at its
+    INSERT is given back once the commit is done."""
+    session = db.session()
+    turn = _WriteTurn()
+    session.info[_TURN_KEY] = turn
+    try:
+        try:
+            yield
+        except ForumError as refusal:
+            if getattr(refusal, "kept_for_review", False):
+                session.commit()
+            raise
+        session.commit()
+    finally:
+        session.info.pop(_TURN_KEY, None)
+        turn.give_back()
+
+
+def _take_write_turn() -> None:
+    turn = db.session().info.get(_TURN_KEY)
+    if turn is not None:
+        turn.take()
+
+
+def _store(message: ChatMessage) -> ChatMessage | None:
+    """Store a new row in this send's write turn. When the same client_id raced in from
+    another connection, the transaction is rolled back and the first row is returned: it
+    stands."""
+    db.session.add(message)
+    _take_write_turn()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        author_id, client_id = message.author_id, message.client_id
+        db.session.rollback()
+        first = db.session.scalar(select(ChatMessage).where(
+            ChatMessage.author_id == author_id, ChatMessage.client_id == client_id))
+        if first is None:
+            raise
+        return first
+    return None
+
+
+def _new_message(room: Room, author: User, client_id: str, text: str, kind: str,
+                 status: str) -> ChatMessage:
+    return ChatMessage(room_id=room.id, author_id=author.id, client_id=client_id, text=text,
+                       text_html=str(render_markdown(text)), status=status, kind=kind,
+                       created_at=utcnow())
+
+
+def _refusal(room: Room, user: User, kind: str) -> ForumError | None:
+    """The first send guard's refusal (slow mode, a room mute, removal, the rate limit)."""
+    try:
+        for guard in list(_SEND_GUARDS):
+            guard(room, user, kind)
+    except ForumError as refusal:
+        return refusal
+    return None
+
+
 def check_send(
     room: Room, text: Any, client_id: Any, *, acting_user: User, kind: str = KIND_MESSAGE
 ) -> SendResult:
-    """Say something in a room: validate, screen once, apply the verdict; idempotent by
-    (author, client_id), so a resend returns the first message and stores nothing."""
+    """Say something in a room (do_send) in a transaction of its own."""
+    with send_transaction():
+        return do_send(room, text, client_id, acting_user=acting_user, kind=kind)
+
+
+def do_send(
+    room: Room, text: Any, client_id: Any, *, acting_user: User, kind: str = KIND_MESSAGE
+) -> SendResult:
+    """Validate, screen once, then apply the send guards and the verdict, inside the caller's
+    send_transaction. Idempotent by (author, client_id): a resend returns the first message
+    and stores nothing. The text is screened before any guard refuses it: a risk disclosure
+    is heard (queued, the facilitators alerted, the writer answered with support) even when
+    slow mode, a room mute or the rate limit refuses the send itself."""
     # Only reads until the INSERT: the open rules, host rules and guards share their lookups.
     with event_memo.reading():
         if not can_send(acting_user):
@@ -382,45 +495,76 @@ def check_send(
         if previous is not None:
             if previous.room_id != room.id:
                 raise ValidationFailed({"client_id": [str(_l("Missing message id."))]})
-            return _resent(previous, room)
-        text = clean_text(text)
-        for guard in list(_SEND_GUARDS):
-            guard(room, acting_user, kind)
-    verdict = screening.screen_text(text, scope="chat", author=acting_user)
+            if previous.status != CHAT_UNSENT:
+                return _resent(previous, room)
+            refusal = _refusal(room, acting_user, kind)
+            if refusal is not None:
+                raise refusal  # heard the first time: nothing new to queue or tell
+        else:
+            text = clean_text(text)
+            verdict = screening.screen_text(text, scope="chat", author=acting_user)
+            refusal = _refusal(room, acting_user, kind)
+    if previous is not None:
+        return _send_unsent(previous, room)
+    if refusal is not None:
+        if verdict.is_risk_to_author:
+            refusal.kept_for_review = _keep_unsent(
+                room, _new_message(room, acting_user, client_id, text, kind, CHAT_UNSENT),
+                verdict, acting_user)
+        raise refusal
     if verdict.action == "block":
         raise ContentRejected(verdict, field="text")
-    message = ChatMessage(
-        room_id=room.id, author_id=acting_user.id, client_id=client_id, text=text,
-        text_html=str(render_markdown(text)),
-        status=CHAT_HELD if verdict.action == "hold" else CHAT_PUBLISHED,
-        kind=kind, created_at=utcnow(),
-    )
-    db.session.add(message)
-    with _sqlite_write_turn():
-        try:
-            db.session.flush()
-        except IntegrityError:
-            # The same client_id raced in from another connection: the first one stands.
-            db.session.rollback()
-            previous = _existing(acting_user, client_id)
-            if previous is None:
-                raise
-            return _resent(previous, room)
-        if verdict.needs_review:
-            review_queue.do_enqueue(KIND, message.id, verdict=verdict)
-        payload = to_dict(message, room)
-        if message.status == CHAT_PUBLISHED:
-            events.publish(MESSAGE, payload, audience=(room_audience(room),))
-        if verdict.is_risk_to_author:
-            events.publish(SUPPORT, support_payload(verdict),
-                           audience=(user_audience(acting_user.id),))
-        for observer in list(_SENT_OBSERVERS):
-            observer(room, message, verdict, acting_user)
-        room_id, message_id = room.id, message.id  # the commit expires both rows
-        db.session.commit()
-    log.info("chat message room_id=%s message_id=%s action=%s", room_id, message_id,
+    status = CHAT_HELD if verdict.action == "hold" else CHAT_PUBLISHED
+    message = _new_message(room, acting_user, client_id, text, kind, status)
+    first = _store(message)
+    if first is not None:
+        return _resent(first, room)
+    if verdict.needs_review:
+        review_queue.do_enqueue(KIND, message.id, verdict=verdict)
+    payload = to_dict(message, room)
+    if message.status == CHAT_PUBLISHED:
+        events.publish(MESSAGE, payload, audience=(room_audience(room),))
+    _hear(room, message, verdict, acting_user)
+    log.info("chat message room_id=%s message_id=%s action=%s", room.id, message.id,
              verdict.action)
     return SendResult(message, verdict, payload=payload)
+
+
+def _hear(room: Room, message: ChatMessage, verdict: Any, author: User) -> None:
+    """A risk to the writer: `support` to the writer alone; then the sent observers (the
+    facilitators' alert)."""
+    if verdict.is_risk_to_author:
+        events.publish(SUPPORT, support_payload(verdict), audience=(user_audience(author.id),))
+    for observer in list(_SENT_OBSERVERS):
+        observer(room, message, verdict, author)
+
+
+def _keep_unsent(room: Room, message: ChatMessage, verdict: Any, author: User) -> bool:
+    """A risk disclosure a guard refused: stored unpublished so a moderator can read it in
+    the queue, queued, and heard (_hear). False when the same client_id raced in."""
+    if _store(message) is not None:
+        return False
+    review_queue.do_enqueue(KIND, message.id, verdict=verdict)
+    _hear(room, message, verdict, author)
+    log.info("chat risk message kept after a refused send room_id=%s message_id=%s",
+             room.id, message.id)
+    return True
+
+
+def _send_unsent(message: ChatMessage, room: Room) -> SendResult:
+    """A refused risk disclosure sent again with its client_id once the guards let it
+    through: no second screening; published, or held while its open queue item says hold."""
+    item = review_queue.item_for(KIND, message.id)
+    held = item is not None and item.status == REVIEW_OPEN and item.action == "hold"
+    message.status = CHAT_HELD if held else CHAT_PUBLISHED
+    message.created_at = utcnow()  # slow mode counts from when it was said
+    _take_write_turn()
+    db.session.flush()
+    payload = to_dict(message, room)
+    if message.status == CHAT_PUBLISHED:
+        events.publish(MESSAGE, payload, audience=(room_audience(room),))
+    log.info("chat message sent after a refusal room_id=%s message_id=%s", room.id, message.id)
+    return SendResult(message, None, payload=payload)
 
 
 # SQLite lets one writer in at a time and makes the others poll (sleeping 1, 2, 5, 10 ms...),

@@ -318,16 +318,17 @@ def check_unpin(room: Room, *, acting_user: User) -> dict[str, Any]:
 
 def check_announce(room: Room, text: Any, client_id: Any = None, *,
                    acting_user: User) -> chat.SendResult:
-    """A facilitator announcement: screened like any message, shown distinctly."""
+    """A facilitator announcement: screened like any message, shown distinctly; one audit
+    row per announcement, however often it is resent."""
     require_facilitator(room, acting_user)
     if client_id is None:
         client_id = f"announce-{uuid.uuid4()}"
-    audit_room("announce", room, acting_user)
-    # chat.check_send screens, stores, publishes and commits the audit row with the message.
-    result = chat.check_send(room, text, client_id, acting_user=acting_user,
-                             kind=KIND_ANNOUNCEMENT)
-    if result.duplicate:
-        db.session.rollback()  # a resend: the first announcement's audit row stands
+    # This call owns the transaction: the message and its audit row commit together, once.
+    with chat.send_transaction():
+        result = chat.do_send(room, text, client_id, acting_user=acting_user,
+                              kind=KIND_ANNOUNCEMENT)
+        if not result.duplicate:
+            audit_room("announce", room, acting_user, message_id=result.message.id)
     return result
 
 

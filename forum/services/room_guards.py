@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from ..errors import ForumError
 from ..extensions import db
 from ..models import ChatMessage, Room, User
-from ..models.chat import KIND_MESSAGE
+from ..models.chat import CHAT_UNSENT, KIND_MESSAGE
 from . import chat, clock, events, room_controls, room_entry
 from .local_window import LocalMovingWindow
 
@@ -96,9 +96,10 @@ def check_rate_limit(user: User) -> None:
 
 
 def _last_sent(room: Room, user: User) -> datetime | None:
+    # A refused message kept for review was not said: it does not restart the wait.
     return db.session.scalar(select(func.max(ChatMessage.created_at)).where(
         ChatMessage.room_id == room.id, ChatMessage.author_id == user.id,
-        ChatMessage.kind == KIND_MESSAGE))
+        ChatMessage.kind == KIND_MESSAGE, ChatMessage.status != CHAT_UNSENT))
 
 
 def check_slow_mode(room: Room, user: User) -> None:
@@ -116,7 +117,8 @@ def check_slow_mode(room: Room, user: User) -> None:
 
 
 def guard_send(room: Room, user: User, kind: str) -> None:
-    """The send guard chat.check_send runs before screening."""
+    """The send guard chat.do_send runs after screening (a refused risk disclosure is still
+    heard)."""
     if room_controls.can_facilitate(room, user):
         # Exempt from room mutes and slow mode; the rate limit is per member, whatever the role.
         check_rate_limit(user)
@@ -145,7 +147,9 @@ def alert_payload(room: Room, message: ChatMessage, verdict: Any) -> dict[str, A
 
 def alert_facilitators(room: Room, message: ChatMessage, verdict: Any, user: User) -> None:
     """A crisis, method or overdose disclosure: tell the facilitators in the room (not the
-    sender) so someone can reach out; the sender gets `support`, the queue an urgent item."""
+    sender) so someone can reach out; the sender gets `support`, the queue an urgent item.
+    Also when the send itself was refused (slow mode, a mute): the message id then names a
+    message kept for review, never shown in the room."""
     if verdict is None or ALERT_CATEGORIES.isdisjoint(verdict.categories):
         return
     payload = alert_payload(room, message, verdict)
@@ -154,6 +158,6 @@ def alert_facilitators(room: Room, message: ChatMessage, verdict: Any, user: Use
 
 
 def register() -> None:
-    """Plug the guards and the alert into chat.check_send."""
+    """Plug the guards and the alert into chat.do_send."""
     chat.register_send_guard(guard_send)
     chat.register_sent_observer(alert_facilitators)

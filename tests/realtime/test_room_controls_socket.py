@@ -412,3 +412,57 @@ def test_malformed_payloads_get_an_error_ack(crowd, event, screener):
         if isinstance(data, dict) and isinstance(data.get("text"), str):
             assert ack["text"] == data["text"]
     assert emit(crowd["host"], "room_lock", {"room": SLUG})["ok"]  # the connection still works
+
+
+def _events(sock) -> dict[str, list]:
+    """Every event this client received since the last look, by name (drains them all)."""
+    got: dict[str, list] = {}
+    for r in sock.get_received("/chat"):
+        got.setdefault(r["name"], []).append(r["args"] if isinstance(r["args"], dict)
+                                             else r["args"][0])
+    return got
+
+
+def test_a_resent_announcement_is_audited_once(crowd, screener):
+    from sqlalchemy import func, select
+
+    from forum.models import AuditEvent, ChatMessage
+
+    data = {"room": SLUG, "text": "We start in five minutes", "client_id": "a-1"}
+    first, again = emit(crowd["host"], "announce", data), emit(crowd["host"], "announce", data)
+    assert first["ok"] and again["ok"] and again["message"]["id"] == first["message"]["id"]
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "room.announce")) == 1
+    assert db.session.scalar(select(func.count(ChatMessage.id))) == 1
+
+
+def test_a_crisis_message_in_slow_mode_is_heard_and_handed_back(app, crowd, member,
+                                                                trained_moderator):
+    # The real rule set screens here: this is a disclosure its crisis rules catch.
+    from forum.services import review_queue
+    from tests.threads_support import client_for
+
+    assert emit(crowd["host"], "slow_mode", {"room": SLUG, "seconds": 30})["ok"]
+    _sent(crowd["member"], "hello everyone", "s-1")
+    drain(*crowd.values())
+    text = "I'm going to kill myself tonight"
+    ack = emit(crowd["member"], "send", {"room": SLUG, "client_id": "s-2", "text": text})
+    assert ack["ok"] is False and ack["error"] == "slow_mode" and ack["text"] == text
+    assert 0 < ack["retry_after"] <= 30
+    seen = {name: _events(sock) for name, sock in crowd.items()}
+    (support,) = seen["member"]["support"]
+    assert support["message"] and support["resources"]
+    (alert,) = seen["host"]["facilitator_alert"]
+    assert alert["categories"] == ["crisis"] and alert["priority"] == "urgent"
+    assert alert["author"] == member.pseudonym and "text" not in alert
+    assert "facilitator_alert" not in seen["member"]
+    for name in ("second", "elsewhere"):
+        assert "support" not in seen[name] and "facilitator_alert" not in seen[name]
+    for name in crowd:
+        assert "message" not in seen[name]  # refused: nothing reached the room
+    item = review_queue.item_for("chat", alert["message_id"])
+    assert item is not None and item.priority == "urgent"
+    page = client_for(app, trained_moderator).get(f"/review/{item.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200, html
+    assert "going to" in html and "tonight" in html, html

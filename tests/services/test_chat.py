@@ -9,6 +9,7 @@ from forum.errors import ContentRejected, NotFound, PermissionDenied, Validation
 from forum.extensions import db
 from forum.models import ChatMessage, ReviewItem
 from forum.services import chat, events, review_queue, sanctions
+from forum.services.room_guards import GuardError
 from tests import chat_support, threads_support
 
 room = chat_support.room
@@ -210,3 +211,114 @@ def test_export_and_account_deletion(room, member, second_member, screener):
     assert db.session.scalar(select(func.count(ReviewItem.id))) == 0
     privacy.do_delete_account(second_member, keep_posts=True)
     assert chat.history(room, None)[0]["author"] == "Anonymous member"
+
+
+def test_a_resent_announcement_writes_one_audit_row(room, facilitator, screener, bus):
+    from forum.models import AuditEvent
+    from forum.services import room_controls
+
+    first = room_controls.check_announce(room, "We start in five", "a-1",
+                                         acting_user=facilitator)
+    again = room_controls.check_announce(room, "We start in five", "a-1",
+                                         acting_user=facilitator)
+    assert again.duplicate and again.message.id == first.message.id
+    audits = list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "room.announce")))
+    assert len(audits) == 1 and _count() == 1
+    assert [n for n, _p, _a in bus] == [chat.MESSAGE, chat.MESSAGE]  # the resend goes again
+
+
+@pytest.fixture
+def alerts(monkeypatch):
+    """Every committed facilitator alert, as (payload, audience)."""
+    from forum.services import room_guards
+
+    got: list[tuple[dict, tuple]] = []
+    monkeypatch.setitem(events._SUBSCRIBERS, room_guards.FACILITATOR_ALERT,
+                        [lambda ev: got.append((ev.payload, ev.audience))])
+    return got
+
+
+def _refuse(app, room, facilitator, member, how):
+    """Make the member's next send refused: slow mode after one message, or the rate limit."""
+    from forum.services import room_controls
+
+    if how == "slow_mode":
+        room_controls.check_slow_mode(room, 30, acting_user=facilitator)
+    else:
+        app.config["CHAT_RATE_LIMIT"] = "1 per 10 seconds"
+    chat.check_send(room, "hello all", "c-1", acting_user=member)
+
+
+@pytest.mark.parametrize("how", ["slow_mode", "rate_limited"])
+def test_a_refused_crisis_message_is_still_heard(app, room, facilitator, member, second_member,
+                                                 screener, bus, alerts, how):
+    _refuse(app, room, facilitator, member, how)
+    bus.clear()
+    text = "I can't go on [[flag:crisis]]"
+    with pytest.raises(GuardError) as refused:
+        chat.check_send(room, text, "c-2", acting_user=member)
+    assert refused.value.code == how
+    db.session.rollback()  # as the socket handler does after any refusal
+    kept = db.session.scalar(select(ChatMessage).where(ChatMessage.client_id == "c-2"))
+    assert kept.status == "unsent" and kept.text == text
+    item = review_queue.item_for("chat", kept.id)
+    assert item.priority == "urgent" and item.categories == ["crisis"]
+    # The writer alone gets support; nothing reaches the room.
+    assert [(n, a) for n, _p, a in bus] == [(chat.SUPPORT, (f"user-{member.id}",))]
+    assert [(p["message_id"], p["categories"], a) for p, a in alerts] == [
+        (kept.id, ["crisis"], (f"hosts-{room.slug}",))]
+    assert [m["client_id"] for m in chat.history(room, member)] == ["c-1"]
+    assert [m["client_id"] for m in chat.history(room, second_member)] == ["c-1"]
+    assert [t for t, _s in screener].count(text) == 1
+
+
+def test_a_refused_ordinary_message_stores_nothing(room, facilitator, member, screener, bus,
+                                                   app):
+    _refuse(app, room, facilitator, member, "slow_mode")
+    with pytest.raises(GuardError) as refused:
+        chat.check_send(room, "and another thing", "c-2", acting_user=member)
+    assert refused.value.code == "slow_mode"
+    db.session.rollback()
+    assert _count() == 1 and review_queue.item_for("chat", 2) is None
+
+
+def test_a_kept_crisis_message_is_sent_once_the_wait_is_over(monkeypatch, app, room,
+                                                             facilitator, member, screener,
+                                                             bus, alerts):
+    from datetime import timedelta
+
+    from forum.services import clock
+
+    _refuse(app, room, facilitator, member, "slow_mode")
+    text = "I can't go on [[flag:crisis]]"
+    for _attempt in range(2):  # a resend while still waiting is refused again, heard once
+        with pytest.raises(GuardError) as refused:
+            chat.check_send(room, text, "c-2", acting_user=member)
+        assert refused.value.code == "slow_mode"
+        db.session.rollback()
+    assert len(alerts) == 1 and [n for n, _p, _a in bus].count(chat.SUPPORT) == 1
+    later = clock.now() + timedelta(seconds=31)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    bus.clear()
+    sent = chat.check_send(room, text, "c-2", acting_user=member)
+    assert sent.state == "published" and not sent.duplicate
+    assert [n for n, _p, _a in bus] == [chat.MESSAGE]
+    assert [t for t, _s in screener].count(text) == 1  # screened once, not again on resend
+    assert db.session.scalar(select(func.count(ReviewItem.id))) == 1
+    assert [m["client_id"] for m in chat.history(room, member)] == ["c-1", "c-2"]
+
+
+def test_a_kept_crisis_message_opens_in_the_review_queue(app, room, facilitator, member,
+                                                        trained_moderator, screener):
+    from tests.threads_support import client_for
+
+    _refuse(app, room, facilitator, member, "slow_mode")
+    with pytest.raises(GuardError):
+        chat.check_send(room, "I can't go on [[flag:crisis]]", "c-2", acting_user=member)
+    db.session.rollback()
+    kept = db.session.scalar(select(ChatMessage).where(ChatMessage.client_id == "c-2"))
+    item = review_queue.item_for("chat", kept.id)
+    response = client_for(app, trained_moderator).get(f"/review/{item.id}")
+    assert response.status_code == 200
+    assert "go on [[flag:crisis]]" in response.get_data(as_text=True)
