@@ -42,3 +42,5 @@ class ChatMessage(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=CHAT_PUBLISHED)
     kind: Mapped[str] = mapped_column(String(16), default=KIND_MESSAGE, server_default=KIND_MESSAGE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The pipeline's note (Verdict.auto_note): others see the message folded behind it.
+    auto_note: Mapped[str | None] = mapped_column(String(32))

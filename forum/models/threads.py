@@ -89,6 +89,9 @@ class Post(db.Model):
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     removed_reason: Mapped[str | None] = mapped_column(Text)
     quote_of_id: Mapped[int | None] = mapped_column(Integer)
+    # The note the pipeline chose (Verdict.auto_note) for a crisis or overdose disclosure:
+    # other members see the post behind it unless the writer chose a note of their own.
+    auto_note: Mapped[str | None] = mapped_column(String(32))
 
     thread: Mapped[Thread] = relationship(lazy="joined")
     author = relationship("User", foreign_keys=[author_id], lazy="joined")

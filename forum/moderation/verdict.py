@@ -12,6 +12,11 @@ ACTION_RANK = {name: rank for rank, name in enumerate(ACTIONS)}
 PRIORITY_RANK = {name: rank for rank, name in enumerate(PRIORITIES)}
 # Risk to the writer: routed to a trained human and answered with resources.
 RISK_TO_AUTHOR = frozenset({"crisis", "crisis-method", "overdose"})
+# Readers see a disclosure of these categories behind an automatic content note (first match).
+AUTO_NOTES: tuple[tuple[str, str], ...] = (
+    ("crisis-method", "suicidal-thoughts"), ("crisis", "suicidal-thoughts"),
+    ("overdose", "overdose"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,22 @@ class Verdict:
     def is_risk_to_author(self) -> bool:
         """True when the writer may be at risk (crisis, crisis-method, overdose)."""
         return not RISK_TO_AUTHOR.isdisjoint(self.categories)
+
+    @property
+    def auto_note(self) -> str | None:
+        """The content note readers see this text behind ("suicidal-thoughts", "overdose"),
+        or None when the text needs none."""
+        return next((note for category, note in AUTO_NOTES if category in self.categories),
+                    None)
+
+    @property
+    def support_kind(self) -> str | None:
+        """How the writer is answered: "crisis" (the full panel of crisis lines) for a risk to
+        the writer, "gentle" (a small, kind note with the rule's resources) otherwise when
+        there are resources, None when there is nothing to say."""
+        if self.is_risk_to_author:
+            return "crisis"
+        return "gentle" if self.resources else None
 
     @property
     def is_published(self) -> bool:

@@ -3,7 +3,11 @@
 Handlers are thin: check the payload, call forum/services/chat.py, ack. Every event is answered
 through its ack; errors are {"ok": false, "error": code, "message": ..., "text": original}.
 Messages leave through the event bus after commit: `message` to the room, `support` to the
-sender's own connections only (the per-user room user-<id>).
+sender's own connections only (the per-user room user-<id>): `{"kind": "crisis" | "gentle",
+"resources", "message"}`, the full list of lines for a risk to the writer, a small note for a
+relapse. A `message` carries `note` ("suicidal-thoughts", "overdose" or null): the client
+folds its text behind that content note for everyone but its writer (history and sync leave
+it out of the viewer's own messages).
 
 Joining: `join {"room"}` acks `{"ok", "room", "history", "presence", "pinned": message|null,
 "controls": {"room", "open", "locked", "waiting_room", "slow_mode"}, "facilitator": bool}` plus

@@ -6,7 +6,8 @@ connections). The /chat namespace (forum/realtime/chat.py) emits them.
 
 allow → published; flag → published and queued; hold → shown to its sender (and moderators in
 the queue) until approved; block → ContentRejected, nothing saved. A risk to the writer also
-sends the writer alone a private `support` event with resources.
+sends the writer alone a private `support` event with resources (a relapse: a small, gentle
+one), and a crisis or overdose message carries a content note others read before its text.
 
 Every text is screened before the send guards (slow mode, room mutes, the rate limit) may
 refuse it: a risk disclosure (crisis, crisis-method, overdose) whose send is refused is kept
@@ -270,6 +271,9 @@ def to_dict(message: ChatMessage, room: Room) -> dict[str, Any]:
         "client_id": message.client_id,
         "state": message.status,
         "kind": message.kind or KIND_MESSAGE,
+        # The pipeline's content note (Verdict.auto_note): clients fold the text behind it
+        # for everyone but the writer.
+        "note": message.auto_note,
     }
 
 
@@ -281,7 +285,9 @@ def _visible_to(viewer: User | None) -> Any:
     return published | own_held
 
 
-def _payloads(rows: list[ChatMessage], room: Room) -> list[dict[str, Any]]:
+def _payloads(
+    rows: list[ChatMessage], room: Room, viewer: User | None = None
+) -> list[dict[str, Any]]:
     """The rows as `message` payloads, their authors read in one query first: the session
     keeps rows only while they are referenced, so `authors` is held while the payloads are
     built and each author_name finds its account there (history read up to 50 singly)."""
@@ -291,6 +297,10 @@ def _payloads(rows: list[ChatMessage], room: Room) -> list[dict[str, Any]]:
                if ids and not room.anonymous else [])
     payloads = [to_dict(m, room) for m in rows]
     authors.clear()
+    viewer_id = viewer.id if _is_member(viewer) else None
+    for message, payload in zip(rows, payloads, strict=True):
+        if viewer_id is not None and message.author_id == viewer_id:
+            payload["note"] = None  # the writer reads their own words plainly
     return payloads
 
 
@@ -302,7 +312,7 @@ def history(room: Room, viewer: User | None, limit: int = HISTORY_SIZE) -> list[
         .order_by(ChatMessage.id.desc())
         .limit(limit)
     ))
-    return _payloads(rows[::-1], room)
+    return _payloads(rows[::-1], room, viewer)
 
 
 def messages_since(room: Room, after_id: Any, viewer: User | None) -> list[dict[str, Any]]:
@@ -316,7 +326,7 @@ def messages_since(room: Room, after_id: Any, viewer: User | None) -> list[dict[
         .order_by(ChatMessage.id)
         .limit(SYNC_MAX)
     ))
-    return _payloads(rows, room)
+    return _payloads(rows, room, viewer)
 
 
 def clean_text(text: Any) -> str:
@@ -375,11 +385,23 @@ def support_payload(verdict: Any) -> dict[str, Any]:
 
     # The same language as the caring message below (Flask-Babel's choice for this session).
     language = get_locale().language if get_locale() else None
-    return {
-        "resources": [r.localized(language).to_dict() for r in resources_for(verdict.resources)],
-        "message": verdict.message or str(_l(
+    kind = verdict.support_kind or "crisis"
+    if kind == "crisis":
+        message = verdict.message or str(_l(
             "It sounds like you are going through a lot. You don't have to face this alone: "
-            "these people can help right now.")),
+            "these people can help right now."))
+    elif "relapse" in verdict.categories:
+        message = " ".join((str(_l("Thank you for being honest.")), str(_l(
+            "A relapse doesn’t erase your progress, and many people here have been where you"
+            " are. A peer may check in with you."))))
+    else:
+        message = str(_l("If you want help with drugs or alcohol, these services are free and"
+                         " confidential."))
+    return {
+        # "crisis": the full list of lines; "gentle": a small note (a relapse, say).
+        "kind": kind,
+        "resources": [r.localized(language).to_dict() for r in resources_for(verdict.resources)],
+        "message": message,
     }
 
 
@@ -516,6 +538,7 @@ def do_send(
         raise ContentRejected(verdict, field="text")
     status = CHAT_HELD if verdict.action == "hold" else CHAT_PUBLISHED
     message = _new_message(room, acting_user, client_id, text, kind, status)
+    message.auto_note = verdict.auto_note
     first = _store(message)
     if first is not None:
         return _resent(first, room)
@@ -533,7 +556,7 @@ def do_send(
 def _hear(room: Room, message: ChatMessage, verdict: Any, author: User) -> None:
     """A risk to the writer: `support` to the writer alone; then the sent observers (the
     facilitators' alert)."""
-    if verdict.is_risk_to_author:
+    if verdict.support_kind:
         events.publish(SUPPORT, support_payload(verdict), audience=(user_audience(author.id),))
     for observer in list(_SENT_OBSERVERS):
         observer(room, message, verdict, author)
@@ -542,6 +565,7 @@ def _hear(room: Room, message: ChatMessage, verdict: Any, author: User) -> None:
 def _keep_unsent(room: Room, message: ChatMessage, verdict: Any, author: User) -> bool:
     """A risk disclosure a guard refused: stored unpublished so a moderator can read it in
     the queue, queued, and heard (_hear). False when the same client_id raced in."""
+    message.auto_note = verdict.auto_note
     if _store(message) is not None:
         return False
     review_queue.do_enqueue(KIND, message.id, verdict=verdict)

@@ -40,6 +40,21 @@ CONTENT_NOTES = {
     "grief": _l("Grief and loss"),
     "abuse": _l("Abuse or trauma"),
 }
+# What other members read before a post the pipeline gave a note (Verdict.auto_note).
+AUTO_NOTE_TEXT = {
+    "suicidal-thoughts": _l("This post talks about suicidal thoughts or self-harm. Open when"
+                            " you are ready."),
+    "overdose": _l("This post talks about an overdose or a medical emergency. Open when you"
+                   " are ready."),
+}
+
+
+def auto_note_for(post: Any, *, mine: bool) -> str | None:
+    """The automatic note a viewer reads before this post: none for its writer, and none
+    when the writer chose a note of their own (theirs is shown instead)."""
+    if mine or post.content_note in CONTENT_NOTES or post.auto_note not in AUTO_NOTE_TEXT:
+        return None
+    return str(AUTO_NOTE_TEXT[post.auto_note])
 
 
 class HoldNudge(ForumError):
@@ -194,7 +209,8 @@ def _new_post(thread: Thread, author: User, body: str, *, anonymous: bool, note:
               verdict: Any, is_opening: bool, quote_of_id: int | None = None) -> Post:
     post = Post(
         thread=thread, author_id=author.id, is_opening=is_opening, anonymous=anonymous,
-        body_md=body, content_note=note or None, quote_of_id=quote_of_id,
+        body_md=body, content_note=note or None, auto_note=verdict.auto_note,
+        quote_of_id=quote_of_id,
         status=HELD if verdict.action == "hold" else PUBLISHED,
         hold_message=verdict.message if verdict.action == "hold" else None,
         created_at=utcnow(),
@@ -295,6 +311,7 @@ def check_edit_post(
     was_visible = post.visible
     post.body_md = body
     post.content_note = content_note or None
+    post.auto_note = verdict.auto_note
     post.edited_at = utcnow()
     render_body(post)
     if title_changed:
@@ -379,6 +396,7 @@ def _rescreen_apply(post_id: int, verdict: Any) -> None:
     if post is None or verdict.action == "allow":
         return
     was_visible = post.visible
+    post.auto_note = verdict.auto_note or post.auto_note
     if verdict.action in ("hold", "block") and post.status == PUBLISHED:
         post.status = HELD
         post.hold_message = verdict.message

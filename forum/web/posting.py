@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from ..models import Post
 from ..services import milestones, mutes, reactions, thread_page
-from ..services.posts import CONTENT_NOTES
+from ..services.posts import CONTENT_NOTES, auto_note_for
 from ..services.threads import author_label, is_moderator, is_own
 from .ratelimit import client_bucket
 
@@ -82,6 +82,7 @@ class PostView:
     days: int | None
     note: str | None
     reactions: dict[str, tuple[int, bool]]
+    auto_note: str | None = None  # the pipeline's note, shown folded to other members
 
 
 def post_views(posts: list[Post], *, with_reactions: bool = True) -> list[PostView]:
@@ -102,6 +103,7 @@ def post_views(posts: list[Post], *, with_reactions: bool = True) -> list[PostVi
             days=None if post.anonymous else days.get(post.author_id),
             note=str(CONTENT_NOTES[post.content_note]) if post.content_note in CONTENT_NOTES
             else None,
+            auto_note=auto_note_for(post, mine=mine),
             reactions=counts.get(post.id, {}),
         ))
     return views
@@ -122,6 +124,7 @@ class RowView:
     url: str
     iso: str
     when: str
+    auto_note: str | None = None  # the pipeline's note, shown folded to other members
 
 
 def row_views(rows: list[Any], unread_from: int | None) -> list[RowView]:
@@ -147,6 +150,7 @@ def row_views(rows: list[Any], unread_from: int | None) -> list[RowView]:
             days=thread_page.row_days(row, today),
             note=str(CONTENT_NOTES[row.content_note]) if row.content_note in CONTENT_NOTES
             else None,
+            auto_note=auto_note_for(row, mine=mine),
             reactions=thread_page.row_reactions(row),
             unread=unread_from is not None and row.id > unread_from and not mine,
             url=f"{link}{row.id}",
@@ -203,6 +207,8 @@ def after_posting(result: Any) -> None:
             "post_id": result.post.id,
             "resources": list(verdict.resources),
             "message": verdict.message or "",
+            "risk": verdict.is_risk_to_author,
+            "relapse": "relapse" in verdict.categories,
         }
 
 

@@ -64,6 +64,23 @@
     return li;
   }
 
+  // A crisis or overdose message (the payload's note) is folded behind a content note for
+  // everyone but its writer. The note's words come from the page, never from the payload.
+  function foldBehindNote(box, note, own) {
+    var key = "note" + String(note || "").replace(/(^|-)([a-z])/g, function (m, dash, c) {
+      return c.toUpperCase();
+    });
+    var text = note && !own && Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : "";
+    if (!text) { return; }
+    var details = document.createElement("details");
+    details.className = "content-note auto-note";
+    var summary = document.createElement("summary");
+    summary.textContent = text;
+    details.appendChild(summary);
+    while (box.firstChild) { details.appendChild(box.firstChild); }
+    box.appendChild(details);
+  }
+
   function place(li, id) {
     // Keep the log in id order; messages still pending (no id) stay at the end.
     var children = log.children;
@@ -88,6 +105,7 @@
     li.querySelector(".chat-author").textContent = msg.author;
     // text_html is rendered and sanitized on the server (the same sanitizer as posts).
     li.querySelector(".chat-text").innerHTML = msg.text_html;
+    foldBehindNote(li.querySelector(".chat-text"), msg.note, Boolean(mine));
     li.dataset.id = msg.id;
     li.dataset.clientId = msg.client_id;
     if (msg.kind === "announcement" && !li.classList.contains("chat-announcement")) {
@@ -186,6 +204,9 @@
 
   function showSupport(data) {
     supportBox.textContent = "";
+    // "gentle" (a relapse): a small note, not the crisis-size list.
+    var gentle = data.kind === "gentle";
+    supportBox.classList.toggle("chat-support-gentle", gentle);
     var p = document.createElement("p");
     p.textContent = data.message;
     supportBox.appendChild(p);
@@ -195,7 +216,7 @@
       var name = document.createElement("strong");
       name.textContent = r.name;
       li.appendChild(name);
-      (r.contacts || []).forEach(function (c) {
+      (r.contacts || []).slice(0, gentle ? 1 : undefined).forEach(function (c) {
         li.appendChild(document.createTextNode(" · "));
         if (c.href) {
           var a = document.createElement("a");

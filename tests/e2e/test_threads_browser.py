@@ -36,3 +36,27 @@ def test_phone_number_gets_a_nudge_with_the_text_kept(forum_url, new_page):
     assert "Before you post" in nudge.inner_text()
     assert page.input_value("#body") == "text me at 555-201-3344 if you want to talk"
     assert page.get_by_role("button", name="Post anyway, for a moderator to review").is_visible()
+
+
+def test_a_reader_opens_a_crisis_post_behind_its_note_on_a_phone(forum_url, new_page):
+    writer = new_page()  # 390 x 844, a phone
+    log_in(writer, forum_url, "steady-heron")
+    start_thread(writer, forum_url, "Hard day", "Honestly I just want to die tonight.")
+    writer.wait_for_url("**/t/*")
+    thread_url = writer.url
+    assert writer.get_by_text("Honestly I just want to die tonight.").is_visible()
+    assert writer.locator("details.auto-note").count() == 0  # the writer reads it plainly
+
+    reader = new_page()
+    log_in(reader, forum_url, "morning-cedar")
+    reader.goto(thread_url)
+    note = reader.locator("details.auto-note summary")
+    assert note.inner_text() == ("This post talks about suicidal thoughts or self-harm. "
+                                 "Open when you are ready.")
+    assert note.is_visible()
+    text = reader.get_by_text("Honestly I just want to die tonight.")
+    assert not text.is_visible()
+    note.click()
+    assert text.is_visible()
+    box = note.bounding_box()
+    assert box is not None and box["height"] >= 44 and box["x"] + box["width"] <= 390

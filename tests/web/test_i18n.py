@@ -34,6 +34,7 @@ MEMBER_FACING = [
     "templates/auth/recovery_codes.html", "templates/main/index.html",
     "templates/main/guidelines.html", "templates/boards/board.html",
     "templates/threads/thread.html", "templates/threads/_posts.html",
+    "templates/threads/_support_note.html",
     "templates/threads/_post_form.html", "templates/threads/new.html",
     "templates/threads/reply.html", "templates/threads/report.html",
     "templates/rooms/index.html", "templates/rooms/room.html", "templates/rooms/_host_panel.html",
