@@ -187,22 +187,22 @@ def second_member(make_user) -> User:
 
 @pytest.fixture
 def facilitator(make_user) -> User:
-    return make_user("facilitator-sam", roles_=("facilitator",), training=("facilitation",))
+    return make_user("sam-lantern", roles_=("facilitator",), training=("facilitation",))
 
 
 @pytest.fixture
 def moderator(make_user) -> User:
-    return make_user("mod-untrained", roles_=("moderator",))
+    return make_user("ash-untrained", roles_=("moderator",))
 
 
 @pytest.fixture
 def trained_moderator(make_user) -> User:
-    return make_user("mod-rowan", roles_=("moderator",), training=("crisis-response",))
+    return make_user("rowan-pine", roles_=("moderator",), training=("crisis-response",))
 
 
 @pytest.fixture
 def admin(make_user) -> User:
-    return make_user("admin-jo", roles_=("admin",))
+    return make_user("jo-meadow", roles_=("admin",))
 
 
 @pytest.fixture

@@ -103,15 +103,21 @@ def test_seed_demo_once(runner, db):
 
 def test_create_admin_grant_and_train(runner, db):
     result = runner.invoke(
-        args=["create-admin", "admin-kit", "--password-stdin"], input="a very long admin password\n"
+        args=["create-admin", "kit-harbor", "--password-stdin"],
+        input="a very long admin password\n",
     )
     assert result.exit_code == 0, result.output
-    admin = db.session.scalar(select(User).where(User.pseudonym == "admin-kit"))
+    admin = db.session.scalar(select(User).where(User.pseudonym == "kit-harbor"))
     assert admin.has_role("admin")
     assert result.output.count("-") >= 8  # recovery codes shown to the operator
 
-    weak = runner.invoke(args=["create-admin", "admin-two", "--password-stdin"], input="password\n")
+    weak = runner.invoke(args=["create-admin", "two-harbor", "--password-stdin"],
+                         input="password\n")
     assert weak.exit_code != 0 and "10 characters" in weak.output
+    # Operators follow the member's rule: the badge, not the name, says who is staff.
+    named = runner.invoke(args=["create-admin", "admin-kit", "--password-stdin"],
+                          input="a very long admin password\n")
+    assert named.exit_code != 0 and "reserved" in named.output
 
     runner.invoke(
         args=["create-admin", "river-m", "--password-stdin"], input="another long password\n"

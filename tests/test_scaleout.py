@@ -90,8 +90,8 @@ def test_two_processes_act_as_one_forum(tmp_path):
             assert cedar.wait_for("message", lambda m: m["id"] == said["message"]["id"])
 
             # On-duty trained moderators connected to different processes.
-            rowan_http = so.login(a.url, "mod-rowan")
-            jo_http = so.login(b.url, "admin-jo")
+            rowan_http = so.login(a.url, "rowan-pine")
+            jo_http = so.login(b.url, "jo-meadow")
             _go_on_duty(a, rowan_http)
             _go_on_duty(b, jo_http)
             mod_a = so.Listener(a.url, rowan_http, "/mod")
@@ -142,7 +142,7 @@ def test_a_removal_through_one_process_takes_the_member_out_on_the_other(tmp_pat
     # leave the room, not only hear that it was removed.
     with so.deployment(tmp_path, "forum_scaleout_removal") as (env, (a, b)):
         heron = so.Listener(a.url, so.login(a.url, "steady-heron"), "/chat")
-        sam = so.Listener(a.url, so.login(a.url, "facilitator-sam"), "/chat")
+        sam = so.Listener(a.url, so.login(a.url, "sam-lantern"), "/chat")
         cedar = so.Listener(b.url, so.login(b.url, "morning-cedar"), "/chat")
         try:
             for listener in (heron, sam, cedar):
@@ -225,7 +225,7 @@ def _ids(listener) -> list[int]:
 
 def test_sigkill_of_one_process_loses_nothing_acknowledged(tmp_path):
     with so.deployment(tmp_path, "forum_scaleout_b") as (env, (a, b)):
-        heron_http, sam_http = so.login(a.url, "steady-heron"), so.login(a.url, "facilitator-sam")
+        heron_http, sam_http = so.login(a.url, "steady-heron"), so.login(a.url, "sam-lantern")
         cedar_http = so.login(b.url, "morning-cedar")
         heron = so.Listener(a.url, heron_http, "/chat")
         sam = so.Listener(a.url, sam_http, "/chat")

@@ -42,5 +42,8 @@ class ChatMessage(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=CHAT_PUBLISHED)
     kind: Mapped[str] = mapped_column(String(16), default=KIND_MESSAGE, server_default=KIND_MESSAGE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The staff role the author spoke in (staff_badges), as it was then; NULL for members and
+    # in anonymous rooms.
+    author_badge: Mapped[str | None] = mapped_column(String(16))
     # The pipeline's note (Verdict.auto_note): others see the message folded behind it.
     auto_note: Mapped[str | None] = mapped_column(String(32))

@@ -89,6 +89,9 @@ class Post(db.Model):
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     removed_reason: Mapped[str | None] = mapped_column(Text)
     quote_of_id: Mapped[int | None] = mapped_column(Integer)
+    # The staff role the author wrote in (staff_badges), kept as it was then: a post written
+    # as a member is not moderator guidance later. NULL for members and anonymous posts.
+    author_badge: Mapped[str | None] = mapped_column(String(16))
     # The note the pipeline chose (Verdict.auto_note) for a crisis or overdose disclosure:
     # other members see the post behind it unless the writer chose a note of their own.
     auto_note: Mapped[str | None] = mapped_column(String(32))

@@ -23,6 +23,9 @@ class User(UserMixin, db.Model):
     pseudonym: Mapped[str] = mapped_column(String(32))
     # Case-folded copy so "River" and "river" cannot both exist.
     pseudonym_key: Mapped[str] = mapped_column(String(32), unique=True)
+    # pseudonyms.pseudonym_skeleton: names that look alike share it, so one query finds a
+    # look-alike. Not unique: accounts made before it existed may already share one.
+    pseudonym_skeleton: Mapped[str | None] = mapped_column(String(32), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locale: Mapped[str | None] = mapped_column(String(8))

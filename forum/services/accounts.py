@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..errors import ContentRejected, ValidationFailed
 from ..extensions import db
@@ -17,7 +17,7 @@ from ..models.base import utcnow
 from ..moderation import Verdict
 from . import guidelines, login_throttle, remember_tokens, review_queue, screening
 from .passwords import dummy_hash, hash_secret, password_problems, verify_secret
-from .pseudonyms import pseudonym_key, pseudonym_problems
+from .pseudonyms import pseudonym_key, pseudonym_problems, pseudonym_skeleton
 
 log = logging.getLogger("forum.accounts")
 
@@ -40,13 +40,28 @@ def find_by_pseudonym(pseudonym: str) -> User | None:
     return db.session.scalar(select(User).where(User.pseudonym_key == pseudonym_key(pseudonym)))
 
 
+def _look_alike(pseudonym: str, author: User | None) -> User | None:
+    """Another account whose name is this one or looks like it ("rnod_rowan", "mod-rowan"):
+    one query on the stored key and skeleton."""
+    others = select(User).where(or_(User.pseudonym_key == pseudonym_key(pseudonym),
+                                    User.pseudonym_skeleton == pseudonym_skeleton(pseudonym)))
+    # A member changing only the case or the look of their own name is not taking anyone's.
+    if author is not None:
+        others = others.where(User.id != author.id)
+    return db.session.scalars(others.limit(1)).first()
+
+
 def _check_new_pseudonym(pseudonym: str, *, author: User | None = None):
     """Form, uniqueness, then the moderation pipeline; returns the verdict when accepted."""
     problems = pseudonym_problems(pseudonym)
-    existing = find_by_pseudonym(pseudonym) if not problems else None
-    # A member changing only the case of their own name is not taking someone else's.
-    if existing is not None and (author is None or existing.id != author.id):
-        problems = [str(_l("That pseudonym is taken. Try another, or use the suggestion."))]
+    existing = _look_alike(pseudonym, author) if not problems else None
+    if existing is not None:
+        problems = [
+            str(_l("That pseudonym is taken. Try another, or use the suggestion."))
+            if existing.pseudonym_key == pseudonym_key(pseudonym)
+            else str(_l("That pseudonym looks too much like another member's, so one could"
+                        " be taken for the other. Try another, or use the suggestion."))
+        ]
     if problems:
         raise ValidationFailed({"pseudonym": problems})
     verdict = screening.screen_text(pseudonym, scope="pseudonym", author=author)
@@ -99,6 +114,7 @@ def check_signup(
     user = User(
         pseudonym=pseudonym,
         pseudonym_key=pseudonym_key(pseudonym),
+        pseudonym_skeleton=pseudonym_skeleton(pseudonym),
         password_hash=hash_secret(password),
         guidelines_version=current.id,
         guidelines_agreed_at=now,
@@ -245,6 +261,7 @@ def check_change_pseudonym(user: User, new: str, password: str) -> None:
     db.session.add(PseudonymHistory(user_id=user.id, pseudonym=user.pseudonym))
     user.pseudonym = new
     user.pseudonym_key = pseudonym_key(new)
+    user.pseudonym_skeleton = pseudonym_skeleton(new)
     screening.remember_if_needed(verdict, "pseudonym", user.id, scope="pseudonym")
     db.session.commit()
     log.info("pseudonym changed account_id=%s", user.id)

@@ -49,7 +49,7 @@ from ..models.chat import (
 from ..models.review import OPEN as REVIEW_OPEN
 from ..moderation.render import render_markdown
 from ..row_ids import ID_MAX, is_row_id
-from . import clock, event_memo, events, review_queue, screening
+from . import clock, event_memo, events, review_queue, screening, staff_badges
 from .accounts import is_suspended
 
 log = logging.getLogger("forum.chat")
@@ -271,6 +271,8 @@ def to_dict(message: ChatMessage, room: Room) -> dict[str, Any]:
         "client_id": message.client_id,
         "state": message.status,
         "kind": message.kind or KIND_MESSAGE,
+        # The staff role it was said in (staff_badges); never in an anonymous room.
+        "badge": None if room.anonymous or message.author_id is None else message.author_badge,
         # The pipeline's content note (Verdict.auto_note): clients fold the text behind it
         # for everyone but the writer.
         "note": message.auto_note,
@@ -477,7 +479,7 @@ def _new_message(room: Room, author: User, client_id: str, text: str, kind: str,
                  status: str) -> ChatMessage:
     return ChatMessage(room_id=room.id, author_id=author.id, client_id=client_id, text=text,
                        text_html=str(render_markdown(text)), status=status, kind=kind,
-                       created_at=utcnow())
+                       created_at=utcnow(), author_badge=staff_badges.chat_badge(room, author))
 
 
 def _refusal(room: Room, user: User, kind: str) -> ForumError | None:

@@ -36,12 +36,14 @@ ROOMS = [
         True,
     ),
 ]
+# No name says a role (pseudonyms.ROLE_WORDS): roles change, names stay, and the staff badge
+# beside a name is what tells members who is staff.
 ACCOUNTS = [
     ("steady-heron", ()),
     ("morning-cedar", ()),
-    ("facilitator-sam", ("facilitator",)),
-    ("mod-rowan", ("moderator",)),
-    ("admin-jo", ("admin", "moderator", "supervisor")),
+    ("sam-lantern", ("facilitator",)),
+    ("rowan-pine", ("moderator",)),
+    ("jo-meadow", ("admin", "moderator", "supervisor")),
 ]
 
 
@@ -139,10 +141,11 @@ DEMO_MEETINGS = [
 
 
 def _seed_meetings() -> None:
-    """Two weekly meetings hosted by facilitator-sam, scheduled through the screened service."""
+    """Two weekly meetings hosted by sam-lantern, a facilitator, scheduled through the screened
+    service."""
     from . import clock, meetings
 
-    host = accounts.find_by_pseudonym("facilitator-sam")
+    host = accounts.find_by_pseudonym("sam-lantern")
     if host is None:
         return
     for plan in DEMO_MEETINGS:

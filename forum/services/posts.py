@@ -23,7 +23,7 @@ from ..models.threads import HELD, PUBLISHED, REMOVED
 from ..moderation.render import RENDERER_VERSION, render_markdown
 from ..moderation.verdict import ACTION_RANK, PRIORITY_RANK
 from ..row_ids import is_row_id
-from . import audit, notifications, review_queue, screening
+from . import audit, notifications, review_queue, screening, staff_badges
 from .accounts import is_suspended
 from .threads import can_see_post, is_moderator
 
@@ -213,7 +213,7 @@ def _new_post(thread: Thread, author: User, body: str, *, anonymous: bool, note:
         quote_of_id=quote_of_id,
         status=HELD if verdict.action == "hold" else PUBLISHED,
         hold_message=verdict.message if verdict.action == "hold" else None,
-        created_at=utcnow(),
+        created_at=utcnow(), author_badge=staff_badges.post_badge(author, anonymous=anonymous),
     )
     render_body(post)
     db.session.add(post)

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..models import ChatMessage, Room, RoomControl, RoomParticipant, User
 from ..models.chat import CHAT_PUBLISHED, KIND_ANNOUNCEMENT
 from ..models.room_controls import WAITING
-from . import audit, chat, clock, event_memo, events
+from . import audit, chat, clock, event_memo, events, staff_badges
 from .accounts import is_suspended
 
 log = logging.getLogger("forum.room_controls")
@@ -356,9 +356,11 @@ def do_begin_session(room: Room) -> None:
 
 
 def register() -> None:
-    """Plug the facilitator's open/close override, send guards and alerts into chat."""
+    """Plug the facilitator's open/close override, send guards, alerts and the Facilitator
+    badge into chat."""
     from . import room_entry, room_guards
 
     chat.register_open_override(_open_override)
+    staff_badges.register_facilitator_rule(can_facilitate)
     room_guards.register()
     room_entry.register()

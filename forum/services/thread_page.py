@@ -41,7 +41,7 @@ from .threads import (
 _POST_COLUMNS = (
     Post.id, Post.thread_id, Post.author_id, Post.is_opening, Post.anonymous, Post.body_html,
     Post.renderer_version, Post.content_note, Post.status, Post.visible, Post.hold_message,
-    Post.created_at, Post.edited_at, Post.deleted_at, Post.auto_note,
+    Post.created_at, Post.edited_at, Post.deleted_at, Post.author_badge, Post.auto_note,
 )
 KIND_LIST = tuple(KINDS)
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..models import Post
-from ..services import milestones, mutes, reactions, thread_page
+from ..services import milestones, mutes, reactions, staff_badges, thread_page
 from ..services.posts import CONTENT_NOTES, auto_note_for
 from ..services.threads import author_label, is_moderator, is_own
 from .ratelimit import client_bucket
@@ -82,6 +82,7 @@ class PostView:
     days: int | None
     note: str | None
     reactions: dict[str, tuple[int, bool]]
+    badge: str | None = None
     auto_note: str | None = None  # the pipeline's note, shown folded to other members
 
 
@@ -105,6 +106,8 @@ def post_views(posts: list[Post], *, with_reactions: bool = True) -> list[PostVi
             else None,
             auto_note=auto_note_for(post, mine=mine),
             reactions=counts.get(post.id, {}),
+            badge=staff_badges.badge_label(post.author_badge, anonymous=post.anonymous,
+                                           author_id=post.author_id),
         ))
     return views
 
@@ -124,6 +127,7 @@ class RowView:
     url: str
     iso: str
     when: str
+    badge: str | None
     auto_note: str | None = None  # the pipeline's note, shown folded to other members
 
 
@@ -156,6 +160,8 @@ def row_views(rows: list[Any], unread_from: int | None) -> list[RowView]:
             url=f"{link}{row.id}",
             iso=created.isoformat(),
             when=created.astimezone(tz).strftime(WHEN_FORMAT),
+            badge=staff_badges.badge_label(row.author_badge, anonymous=row.anonymous,
+                                           author_id=row.author_id),
         ))
     return views
 

@@ -81,6 +81,42 @@
     box.appendChild(details);
   }
 
+  // A staff badge beside the author (the payload's badge: admin, moderator or facilitator;
+  // never in an anonymous room). Text from the page's own labels, never from the payload.
+  function setBadge(li, badge) {
+    var tag = li.querySelector(".staff-badge");
+    var key = "badge" + (badge ? badge.charAt(0).toUpperCase() + badge.slice(1) : "");
+    var text = badge && Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : "";
+    if (!text) {
+      if (tag) { tag.parentNode.removeChild(tag); }
+      return;
+    }
+    if (!tag) {
+      tag = document.createElement("span");
+      tag.className = "staff-badge";
+      var who = li.querySelector(".chat-author");
+      who.parentNode.insertBefore(tag, who.nextSibling);
+    }
+    tag.textContent = text;
+  }
+
+  // A crisis or overdose message (the payload's note) is folded behind a content note for
+  // everyone but its writer. The note's words come from the page, never from the payload.
+  function foldBehindNote(box, note, own) {
+    var key = "note" + String(note || "").replace(/(^|-)([a-z])/g, function (m, dash, c) {
+      return c.toUpperCase();
+    });
+    var text = note && !own && Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : "";
+    if (!text) { return; }
+    var details = document.createElement("details");
+    details.className = "content-note auto-note";
+    var summary = document.createElement("summary");
+    summary.textContent = text;
+    details.appendChild(summary);
+    while (box.firstChild) { details.appendChild(box.firstChild); }
+    box.appendChild(details);
+  }
+
   function place(li, id) {
     // Keep the log in id order; messages still pending (no id) stay at the end.
     var children = log.children;
@@ -103,6 +139,7 @@
     var li = mine ? mine.li : buildItem(msg.author);
     if (mine) { delete pending[msg.client_id]; li.classList.add("chat-own"); }
     li.querySelector(".chat-author").textContent = msg.author;
+    setBadge(li, msg.badge);
     // text_html is rendered and sanitized on the server (the same sanitizer as posts).
     li.querySelector(".chat-text").innerHTML = msg.text_html;
     foldBehindNote(li.querySelector(".chat-text"), msg.note, Boolean(mine));

@@ -31,14 +31,14 @@ PAGES = [
     ("rooms", "steady-heron", "/rooms"),
     ("room", "steady-heron", "/rooms/coffee-room"),
     ("account", "steady-heron", "/account"),
-    ("review-queue", "mod-rowan", "/review"),
+    ("review-queue", "rowan-pine", "/review"),
     ("meetings", "steady-heron", "/meetings"),
     ("meeting", "steady-heron", "{meeting}"),
-    ("meeting-host", "facilitator-sam", "{meeting}"),
-    ("new-meeting", "facilitator-sam", "/meetings/new"),
-    ("room-facilitator", "facilitator-sam", "/rooms/coffee-room"),
+    ("meeting-host", "sam-lantern", "{meeting}"),
+    ("new-meeting", "sam-lantern", "/meetings/new"),
+    ("room-facilitator", "sam-lantern", "/rooms/coffee-room"),
     ("support-waiting", "morning-cedar", "{support}"),
-    ("support-requests", "facilitator-sam", "/support/requests"),
+    ("support-requests", "sam-lantern", "/support/requests"),
     ("community-measures", "steady-heron", "/community/measures"),
     ("checkin", "steady-heron", "{checkin}"),
     ("sign-up-es", "es", "/signup"),
@@ -181,7 +181,7 @@ def test_keyboard_alone_runs_the_facilitator_panel(new_page, forum_url):
     # Waiting room on (Space), slow mode on (arrow key in the select), a knocking member let
     # in (Enter on "Let in"), then everything back off: no mouse anywhere.
     sam = new_page(1280, 900)
-    log_in(sam, forum_url, "facilitator-sam")
+    log_in(sam, forum_url, "sam-lantern")
     sam.goto(forum_url + "/rooms/night-owls")
     expect(sam.locator(".chat-panel")).to_have_count(1)
     # Joined: a presence count is shown once the server has taken the join.

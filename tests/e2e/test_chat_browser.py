@@ -43,7 +43,7 @@ def test_two_members_chat_live(forum_url, new_page):
 def test_facilitator_runs_a_meeting_with_waiting_room_and_slow_mode(forum_url, new_page):
     room = forum_url + "/rooms/night-owls"
     sam = new_page()
-    log_in(sam, forum_url, "facilitator-sam")
+    log_in(sam, forum_url, "sam-lantern")
     sam.goto(room)
     panel = sam.get_by_role("region", name="Facilitator tools")
     panel.wait_for(timeout=8000)

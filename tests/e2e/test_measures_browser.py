@@ -58,7 +58,7 @@ def test_check_in_with_the_keyboard_alone(forum_url, new_page):
 def test_dashboard_renders_and_is_reachable_by_keyboard(forum_url, new_page):
     page = new_page(1280, 900)
     errors = _watch_errors(page)
-    log_in(page, forum_url, "admin-jo")
+    log_in(page, forum_url, "jo-meadow")
     page.goto(forum_url + "/admin/measures")
     assert page.get_by_role("heading", name="Community measures", level=1).is_visible()
     assert page.get_by_role("heading", name="Active members").is_visible()

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.live
 
 def test_on_duty_moderator_gets_the_urgent_item_live(forum_url, new_page):
     moderator = new_page(1280, 900)
-    log_in(moderator, forum_url, "mod-rowan")
+    log_in(moderator, forum_url, "rowan-pine")
     moderator.goto(forum_url + "/review")
     if moderator.get_by_role("button", name="Go on duty").count():
         moderator.get_by_role("button", name="Go on duty").click()

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.live
 
 def test_member_reaches_an_on_duty_supporter(forum_url, new_page):
     sam = new_page()
-    log_in(sam, forum_url, "facilitator-sam")
+    log_in(sam, forum_url, "sam-lantern")
     sam.goto(forum_url + "/support/requests")
     sam.get_by_role("button", name="Go on duty").click()
     sam.get_by_text("You are on duty as a peer supporter.").wait_for(timeout=8000)

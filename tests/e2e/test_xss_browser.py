@@ -112,7 +112,7 @@ def test_stored_vectors_run_on_no_page(xss_forum, watch, browser):
     # features' pages (meeting titles...) use too.
     moderator = check_pages(
         browser, [base + "/review"] + [f"{base}/review/{i}" for i in manifest["review_items"]],
-        login=lambda p: log_in(p, base, "admin-jo"))
+        login=lambda p: log_in(p, base, "jo-meadow"))
     assert moderator.pages_checked == len(manifest["review_items"]) + 1
     watch.assert_clean()
     _report("stored", watch, started, review_pages=len(manifest["review_items"]) + 1,

@@ -57,7 +57,7 @@ def seed() -> dict:
     """Store every vector in every kind of text; return the manifest."""
     author = accounts.find_by_pseudonym("steady-heron")
     replier = accounts.find_by_pseudonym("morning-cedar")
-    admin = accounts.find_by_pseudonym("admin-jo")
+    admin = accounts.find_by_pseudonym("jo-meadow")
     board = boards.check_save_board(None, slug=BOARD, name="XSS lab", description="",
                                     position=99, content_note=None, acting_user=admin)
     outcomes: Counter = Counter()
@@ -136,7 +136,7 @@ def _meeting(title: str, description: str) -> dict:
 
 def _seed_meetings(outcomes: Counter) -> dict:
     """A meeting per vector as its title; the vectors joined into a few descriptions."""
-    host = accounts.find_by_pseudonym("facilitator-sam")
+    host = accounts.find_by_pseudonym("sam-lantern")
     # An established facilitator: a brand-new account's links wait for a moderator, and a
     # meeting that would wait is refused, which would keep the link vectors out.
     host.created_at = clock.now() - timedelta(days=90)

@@ -42,7 +42,7 @@ def test_anonymous_cannot_connect(app):
 @pytest.fixture
 def team(app, make_user, moderator, trained_moderator, admin, facilitator, member):
     """Trained on duty, trained off duty, untrained on duty, an admin, a facilitator."""
-    on_duty_trained = make_user("mod-duty-trained", roles_=("moderator",),
+    on_duty_trained = make_user("duty-trained", roles_=("moderator",),
                                 training=("crisis-response",))
     duty.check_set_duty(True, acting_user=on_duty_trained)
     duty.check_set_duty(True, acting_user=moderator)  # untrained, on duty

@@ -77,7 +77,7 @@ class Person:
 
 
 def test_waiting_room_and_slow_mode_live(served):
-    host, inside, knocker = (Person(served, "facilitator-sam"), Person(served, "morning-cedar"),
+    host, inside, knocker = (Person(served, "sam-lantern"), Person(served, "morning-cedar"),
                              Person(served, "steady-heron"))
     try:
         assert host.call("join", {"room": ROOM})["facilitator"] is True

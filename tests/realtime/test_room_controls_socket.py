@@ -75,7 +75,7 @@ def test_each_facilitator_event_per_persona(request, app, room, make_user, scree
                                             persona):
     actor = request.getfixturevalue(persona)
     target, knocker = make_user("target-reed"), make_user("knock-knock")
-    setup = make_user("setup-mod", roles_=("moderator",))
+    setup = make_user("setup-ash", roles_=("moderator",))
     target_sock, knock_sock = connect(app, target), connect(app, knocker)
     assert emit(target_sock, "join", {"room": SLUG})["ok"]
     room_controls.check_waiting_room(room, True, acting_user=setup)

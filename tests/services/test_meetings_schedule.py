@@ -102,7 +102,7 @@ def test_all_problems_are_reported_at_once(fake_clock, facilitator):
 
 
 def test_cohost_must_be_another_facilitator(fake_clock, facilitator, member, make_user):
-    other = make_user("facilitator-ana", roles_=("facilitator",))
+    other = make_user("ana-brook", roles_=("facilitator",))
     with pytest.raises(ValidationFailed) as err:
         schedule(facilitator, cohost=member.pseudonym)
     assert "cohost" in err.value.reasons
@@ -166,7 +166,7 @@ def test_each_text_is_screened_once_and_unchanged_texts_not_again(fake_clock, fa
 
 @pytest.mark.parametrize("persona", [*PERSONAS, "suspended", "cohost"])
 def test_who_may_edit_and_cancel(request, fake_clock, make_user, facilitator, persona):
-    cohost = make_user("facilitator-ana", roles_=("facilitator",))
+    cohost = make_user("ana-brook", roles_=("facilitator",))
     meeting = schedule(facilitator, cohost=cohost.pseudonym)
     user = cohost if persona == "cohost" else request.getfixturevalue(persona)
     allowed = persona in {"facilitator", "cohost", "moderator", "trained_moderator", "admin"}
@@ -190,7 +190,7 @@ def test_who_may_edit_and_cancel(request, fake_clock, make_user, facilitator, pe
 
 def test_another_facilitator_may_not_edit(fake_clock, facilitator, make_user):
     meeting = schedule(facilitator)
-    other = make_user("facilitator-ana", roles_=("facilitator",))
+    other = make_user("ana-brook", roles_=("facilitator",))
     with pytest.raises(PermissionDenied):
         meetings.check_edit(meeting, meeting_data(), acting_user=other)
     with pytest.raises(PermissionDenied):
@@ -275,7 +275,7 @@ def test_demo_seeds_two_meetings_hosted_by_facilitator_sam(runner):
     assert [(m.format, m.rrule) for m in rows] == [
         ("check-in", "FREQ=WEEKLY;BYDAY=MO,WE,FR"), ("topic", "FREQ=WEEKLY;BYDAY=SA")]
     assert {m.host_id for m in rows} == {
-        db.session.scalar(select(User.id).where(User.pseudonym == "facilitator-sam"))}
+        db.session.scalar(select(User.id).where(User.pseudonym == "sam-lantern"))}
     assert all(m.room.always_open is False for m in rows)
 
 

@@ -121,7 +121,7 @@ def test_end_current_session_of_a_plain_room_is_not_found(app, facilitator, fake
 
 
 def test_hosts_of_room(fake_clock, facilitator, make_user, app):
-    cohost = make_user("facilitator-ana", roles_=("facilitator",))
+    cohost = make_user("ana-brook", roles_=("facilitator",))
     meeting = schedule(facilitator, cohost=cohost.pseudonym)
     assert meetings.hosts_of_room(meeting.room) == {facilitator.id, cohost.id}
     assert meetings.hosts_of_room(chat_support.make_room()) is None

@@ -82,7 +82,7 @@ def test_edit_and_approve_redacts_a_phone_number(app, board, member, moderator, 
 
 def test_escalate_goes_to_supervisors(app, board, member, moderator, make_user, admin,
                                       screener):
-    supervisor = make_user("mod-super", roles_=("moderator", "supervisor"))
+    supervisor = make_user("super-ivy", roles_=("moderator", "supervisor"))
     item = post_item(board, member, "is this hate?", "hate")
     review_decisions.check_decide(item, "escalate", "not sure", acting_user=moderator)
     assert item.status == ESCALATED and item.claimed_by_id is None

@@ -172,7 +172,7 @@ def test_members_cannot_go_on_duty(member, second_member):
 def test_suspended_supporter_cannot_accept(make_user, member, db):
     from forum.models.base import utcnow
 
-    paused = make_user("paused-facilitator", roles_=("facilitator",))
+    paused = make_user("paused-host", roles_=("facilitator",))
     on_duty(paused)
     paused.suspended_until = utcnow() + timedelta(days=1)
     db.session.commit()

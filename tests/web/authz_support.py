@@ -56,13 +56,13 @@ def build_world(make_user) -> World:
     users["member"] = make_user("steady-heron")
     users["muted"] = make_user("quiet-willow")
     users["suspended"] = make_user("paused-member")
-    users["facilitator"] = make_user("facilitator-sam", roles_=("facilitator",),
+    users["facilitator"] = make_user("sam-lantern", roles_=("facilitator",),
                                      training=("facilitation",))
-    users["moderator"] = make_user("mod-untrained", roles_=("moderator",))
-    users["trained"] = make_user("mod-rowan", roles_=("moderator",), training=("crisis-response",))
+    users["moderator"] = make_user("ash-untrained", roles_=("moderator",))
+    users["trained"] = make_user("rowan-pine", roles_=("moderator",), training=("crisis-response",))
     users["supervisor"] = make_user("lead-alex", roles_=("moderator", "supervisor"),
                                     training=("crisis-response",))
-    users["admin"] = make_user("admin-jo", roles_=("admin",))
+    users["admin"] = make_user("jo-meadow", roles_=("admin",))
 
     board = boards.check_save_board(
         None, slug="daily-check-ins", name="Daily check-ins", description="How are you today?",

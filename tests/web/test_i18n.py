@@ -52,6 +52,7 @@ MEMBER_FACING = [
     "forum/web/forms.py", "forum/web/thread_forms.py", "forum/web/crisis.py",
     "forum/web/auth.py", "forum/web/account.py", "forum/web/__init__.py",
     "forum/services/accounts.py", "forum/services/passwords.py", "forum/services/posts.py",
+    "forum/services/pseudonyms.py", "forum/services/staff_badges.py",
     "forum/services/chat.py", "forum/realtime/chat.py", "forum/services/reactions.py",
     "forum/services/reports.py",
     "forum/web/meetings.py", "forum/web/meeting_forms.py", "forum/services/meetings.py",

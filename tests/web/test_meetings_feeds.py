@@ -34,7 +34,7 @@ def app_config(app_config, base_url):
 
 @pytest.fixture
 def weekly(fake_clock, facilitator, make_user):
-    cohost = make_user("facilitator-ana", roles_=("facilitator",))
+    cohost = make_user("ana-brook", roles_=("facilitator",))
     return schedule(facilitator, weekdays=["TU", "TH"], cohost=cohost.pseudonym)
 
 
@@ -43,7 +43,7 @@ def _calendar(client, path: str) -> Calendar:
     assert response.status_code == 200
     assert response.mimetype == "text/calendar"
     body = response.get_data(as_text=True)
-    assert "facilitator-sam" not in body and "facilitator-ana" not in body  # no host names
+    assert "sam-lantern" not in body and "ana-brook" not in body  # no host names
     return Calendar.from_ical(body)
 
 
@@ -92,7 +92,7 @@ def test_meeting_guide_feed_field_by_field(client, weekly, fake_clock, facilitat
     response = client.get("/meetings.json")
     assert response.mimetype == "application/json"
     body = response.get_data(as_text=True)
-    assert "facilitator-sam" not in body and "facilitator-ana" not in body
+    assert "sam-lantern" not in body and "ana-brook" not in body
     entries = json.loads(body)
     assert [e["name"] for e in entries] == ["Tuesday check-in circle"] * 2  # one-offs left out
     tuesday, thursday = entries

@@ -132,3 +132,67 @@ def test_suggest_gives_a_valid_free_pseudonym(client):
     for _ in range(5):
         name = client.get("/signup/suggest").get_json()["pseudonym"]
         assert pseudonym_problems(name) == []
+
+
+# Names that pass for staff, for the system or for another member's name.
+IMPERSONATING = [
+    "Anonymous-member", "Anonymous_member", "mod_rowan", "rnod-rowan", "moderator-rowan",
+    "Moderator_team", "admin_jo", "facilitator_sam", "Deleted-member-1", "AnonymousMember",
+    "m0d-rowan", "equipo-ana", "moderadora-luz", "miembro-anonimo",
+]
+
+
+@pytest.mark.parametrize("pseudonym", IMPERSONATING)
+def test_names_that_claim_a_role_or_a_label_are_refused(client, db, pseudonym):
+    response = _signup(client, pseudonym=pseudonym)
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "names can't include words such as moderator" in page
+    # The form keeps what was typed and the ticked agreement.
+    assert f'value="{pseudonym}"' in page
+    assert re.search(r'<input[^>]*checked[^>]*name="agree"|<input[^>]*name="agree"[^>]*checked',
+                     page)
+    assert db.session.scalar(select(User.id)) is None
+
+
+def test_a_reserved_name_is_refused_in_spanish(client, db):
+    csrf = csrf_from(client, "/signup")
+    response = client.post("/signup", headers={"Accept-Language": "es-ES,es;q=0.9"}, data={
+        "pseudonym": "mod_rowan", "password": PASSWORD, "password_confirm": PASSWORD,
+        "agree": "y", "guidelines_version": str(guidelines.current_version().id),
+        "csrf_token": csrf,
+    })
+    assert response.status_code == 400
+    assert "no puede incluir palabras como moderador" in page_text(response)
+
+
+@pytest.mark.parametrize("pseudonym", ["Steady_Heron", "steady-her0n", "_steady--heron",
+                                       "rnorning-cedar", "MORNlNG-CEDAR"])
+def test_a_look_alike_of_an_existing_name_is_refused(client, member, second_member, db,
+                                                     pseudonym):
+    response = _signup(client, pseudonym=pseudonym)
+    assert response.status_code == 400
+    assert "looks too much like another member's" in page_text(response)
+    assert db.session.scalar(select(db.func.count(User.id))) == 2
+
+
+@pytest.mark.parametrize("pseudonym", ["modest-river", "teamwork", "steady-herons",
+                                       "steady-heron-2", "moderation-fan"])
+def test_innocent_names_near_a_role_word_or_a_member_are_accepted(client, member, db,
+                                                                  pseudonym):
+    response = _signup(client, pseudonym=pseudonym)
+    assert response.status_code == 200, page_text(response)
+    user = db.session.scalar(select(User).where(User.pseudonym == pseudonym))
+    assert user is not None and user.pseudonym_skeleton
+
+
+def test_renaming_to_a_role_or_a_look_alike_is_refused(client, member, second_member):
+    from tests.conftest import login
+
+    login(client, member)
+    for name, message in (("moderator-heron", "names can't include words such as moderator"),
+                          ("rnorning_cedar", "looks too much like another member's")):
+        response = client.post("/account/pseudonym", data={
+            "pseudonym": name, "password": PASSWORD,
+            "csrf_token": csrf_from(client, "/account")})
+        assert response.status_code == 400 and message in page_text(response)

@@ -166,7 +166,7 @@ def test_accept_room_and_close_over_http(app, member, facilitator, moderator, se
     status = asker.get(f"/support/{request_id}/status").get_json()
     assert status["status"] == "accepted" and status["room_url"] == room_path
     waiting = page_text(asker.get(f"/support/{request_id}"))
-    assert "facilitator-sam is with you now." in waiting and room_path in waiting
+    assert "sam-lantern is with you now." in waiting and room_path in waiting
     for client in (asker, helper):
         assert "Private conversation" in page_text(client.get(room_path))
     third = _client(app, second_member)

@@ -255,7 +255,7 @@ def test_posting_is_rate_limited_per_account(app_config, make_user):
     with application.app_context():
         from forum.services import boards
 
-        admin = make_user("limit-admin", roles_=("admin",))
+        admin = make_user("limit-jo", roles_=("admin",))
         the_board = boards.check_save_board(None, slug="limits", name="Limits", description="",
                                             position=0, content_note=None, acting_user=admin)
         client = client_for(application, admin)
