@@ -7,7 +7,8 @@ sender's own connections only (the per-user room user-<id>): `{"kind": "crisis" 
 "resources", "message"}`, the full list of lines for a risk to the writer, a small note for a
 relapse. A `message` carries `note` ("suicidal-thoughts", "overdose" or null): the client
 folds its text behind that content note for everyone but its writer (history and sync leave
-it out of the viewer's own messages).
+it out of the viewer's own messages). It carries `badge` ("admin", "moderator", "facilitator"
+or null, never in an anonymous room): the staff role its author spoke in, shown by the client.
 
 Joining: `join {"room"}` acks `{"ok", "room", "history", "presence", "pinned": message|null,
 "controls": {"room", "open", "locked", "waiting_room", "slow_mode"}, "facilitator": bool}` plus
