@@ -6,6 +6,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -89,6 +90,7 @@ def check_signup(
     *,
     agreed_guidelines_version: int | None,
     locale: str | None = None,
+    timezone: str | None = None,
 ) -> SignupResult:
     """Validate and create an account from a pseudonym and a password, nothing else."""
     pseudonym = pseudonym.strip()
@@ -108,6 +110,8 @@ def check_signup(
         errors["agree"] = [
             str(_l("Please read the community guidelines and tick the box to agree."))
         ]
+    if timezone is not None and not is_time_zone(timezone):
+        errors["timezone"] = [str(_l("Choose a time zone from the list."))]
     if errors:
         raise ValidationFailed(errors)
     now = utcnow()
@@ -119,6 +123,7 @@ def check_signup(
         guidelines_version=current.id,
         guidelines_agreed_at=now,
         locale=locale,
+        timezone=timezone or "UTC",
     )
     db.session.add(user)
     db.session.flush()
@@ -127,6 +132,17 @@ def check_signup(
     db.session.commit()
     log.info("account created account_id=%s", user.id)
     return SignupResult(user=user, recovery_codes=codes)
+
+
+def is_time_zone(name: object) -> bool:
+    """Is this the name of a time zone (IANA, e.g. Europe/Madrid) this system knows?"""
+    if not isinstance(name, str) or not name or len(name) > 64 or "\x00" in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
 
 
 def is_suspended(user: User, now: datetime | None = None) -> bool:
@@ -269,6 +285,8 @@ def check_change_pseudonym(user: User, new: str, password: str) -> None:
 
 def set_preferences(user: User, *, locale: str | None, timezone: str) -> None:
     """Save language and time zone preferences."""
+    if not is_time_zone(timezone):
+        raise ValidationFailed({"timezone": [str(_l("Choose a time zone from the list."))]})
     user.locale = locale or None
     user.timezone = timezone
     db.session.commit()
