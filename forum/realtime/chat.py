@@ -1,7 +1,9 @@
 """The /chat namespace (DESIGN.md 3.4): only logged-in members may connect.
 
 Handlers are thin: check the payload, call forum/services/chat.py, ack. Every event is answered
-through its ack; errors are {"ok": false, "error": code, "message": ..., "text": original}.
+through its ack; errors are {"ok": false, "error": code, "message": ..., "text": original}, the
+original cut to TEXT_MAX characters with any lone surrogate replaced by U+FFFD (a payload
+string holding one is refused as `invalid` before any query).
 Messages leave through the event bus after commit: `message` to the room, `support` to the
 sender's own connections only (the per-user room user-<id>): `{"kind": "crisis" | "gentle",
 "resources", "message"}`, the full list of lines for a risk to the writer, a small note for a
@@ -68,6 +70,7 @@ from ..errors import ContentRejected, ForumError, ValidationFailed
 from ..extensions import db, socketio
 from ..models import Room
 from ..services import chat, events, presence, room_controls, room_entry
+from ..text_input import all_encodable, shown_back
 
 log = logging.getLogger("forum.realtime")
 NAMESPACE = "/chat"
@@ -113,12 +116,15 @@ def _payload(data: Any, *keys: str) -> dict[str, Any] | None:
 
 def _handle(data: Any, keys: tuple[str, ...], action) -> dict[str, Any]:
     """Validate the payload's shape, run the action, turn every failure into an error ack."""
-    text = data.get("text") if isinstance(data, dict) else None
-    if not isinstance(text, str):
-        text = None
+    # What a refusal sends back: never longer than a message may be, always encodable.
+    text = shown_back(data.get("text") if isinstance(data, dict) else None, chat.TEXT_MAX)
     payload = _payload(data, *keys)
     if payload is None:
         return _error("invalid", _("That message was malformed."), text)
+    if not all_encodable(payload.values()):
+        # A lone surrogate no database can store: refused here, before any query.
+        return _error("invalid", _("This has a character that can't be sent (often part of a"
+                                   " broken emoji). Please remove it and try again."), text)
     try:
         return action(payload)
     except ForumError as exc:

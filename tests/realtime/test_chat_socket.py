@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
 import pytest
 
 from forum.extensions import socketio
-from forum.services import review_queue, sanctions
+from forum.models import ChatMessage
+from forum.services import chat, review_queue, sanctions
 from tests import chat_support, threads_support
 from tests.chat_support import connect, emit, received
 
@@ -171,7 +175,7 @@ def test_malformed_events_get_error_acks(app, room, member, screener, event, dat
     assert ack["ok"] is False and ack["error"] == code and ack["message"]
     assert set(ack) == {"ok", "error", "message", "text"}
     original = data.get("text") if isinstance(data, dict) else None
-    assert ack["text"] == (original if isinstance(original, str) else None)
+    assert ack["text"] == (original[:chat.TEXT_MAX] if isinstance(original, str) else None)
 
 
 @pytest.mark.parametrize("event,data", [
@@ -248,3 +252,37 @@ def test_anonymous_room_shows_anonymous_member(app, member, second_member, scree
     ack = emit(a, "send", {"room": "anonymous-share", "client_id": "x", "text": "hi"})
     assert ack["message"]["author"] == "Anonymous member"
     assert received(b, "message")[0]["author"] == "Anonymous member"
+
+
+@pytest.mark.parametrize(("data", "shown"), [
+    ({"room": "coffee-room", "client_id": "s-1", "text": "hi \ud800 there"}, "hi \ufffd there"),
+    ({"room": "coffee-room", "client_id": "s-\udfff", "text": "hi"}, "hi"),
+    ({"room": "coffee-\ud83d", "client_id": "s-1", "text": "\ud83d"}, "\ufffd"),
+])
+def test_a_lone_surrogate_is_refused_before_any_query(app, db, room, member, screener, caplog,
+                                                       data, shown):
+    """JSON can carry half an emoji ("\\ud800"), which no database can store: a plain refusal
+    with the text back (made sendable), not a server error with a traceback."""
+    sock = connect(app, member)
+    assert emit(sock, "join", {"room": "coffee-room"})["ok"]
+    screener.clear()
+    with caplog.at_level(logging.INFO):
+        ack = emit(sock, "send", data)
+    assert ack == {"ok": False, "error": "invalid", "text": shown, "message": ack["message"]}
+    assert "character" in ack["message"]
+    json.dumps(ack, ensure_ascii=False).encode("utf-8")  # the ack itself is encodable
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert screener == [] and db.session.query(ChatMessage).count() == 0
+    assert emit(sock, "send", {"room": "coffee-room", "client_id": "s-2", "text": "hi"})["ok"]
+
+
+@pytest.mark.parametrize("data", [
+    {"room": "coffee-room", "client_id": "big", "text": "word " * 10_000},
+    {"room": "coffee-room", "text": "word " * 10_000},  # malformed as well
+])
+def test_a_refusal_sends_back_at_most_a_message(app, room, member, screener, data):
+    sock = connect(app, member)
+    assert emit(sock, "join", {"room": "coffee-room"})["ok"]
+    ack = emit(sock, "send", data)
+    assert ack["ok"] is False and ack["error"] == "invalid"
+    assert ack["text"] == data["text"][:chat.TEXT_MAX]
