@@ -27,10 +27,17 @@
   var lastId = 0;
   var byId = {};
   var pending = {};   // client_id -> {text, li}, until the server acknowledges
+  // The last refused text and its client_id: sent again unchanged, it keeps that id, so a
+  // risk message the server kept for review when it was refused is not screened twice.
+  var refused = null;
   var joined = false;
   var shut = false;   // closed, ended or removed: stop rejoining until the page is reloaded
   var waitUntil = 0;  // slow mode: when this member may send again (ms)
   var waitTimer = null;
+  var mutedUntil = 0; // a facilitator's mute in this room: Send stays off until then (ms)
+  var muteTimer = null;
+  // The member's own time zone (their account's), named beside every time shown.
+  var zone = page.dataset.timezone || "UTC";
   // chat-host.js hooks in here: it sees each join ack and each rendered message.
   var hooks = { join: [], render: [] };
 
@@ -167,7 +174,28 @@
   function setFormEnabled(on) {
     if (!form) { return; }
     textarea.disabled = !on;
-    sendButton.disabled = !on;
+    // While muted the text may still be written, not sent.
+    sendButton.disabled = !on || mutedUntil > Date.now();
+  }
+
+  function endMute() {
+    if (muteTimer) { window.clearTimeout(muteTimer); }
+    muteTimer = null;
+    var wasMuted = mutedUntil > 0;
+    mutedUntil = 0;
+    if (sendButton) { sendButton.disabled = !joined || shut; }
+    if (wasMuted) { say(""); }
+  }
+
+  function applyMute(until) {
+    var end = until ? Date.parse(until) : NaN;
+    if (isNaN(end) || end <= Date.now()) { endMute(); return; }
+    mutedUntil = end;
+    if (sendButton) { sendButton.disabled = true; }
+    say(words.lMuted.replace("{time}", localTime(until)));
+    if (muteTimer) { window.clearTimeout(muteTimer); }
+    // The server lifts it at that moment too; a timer can wait at most about 24 days.
+    muteTimer = window.setTimeout(endMute, Math.min(end - Date.now() + 500, 2147483647));
   }
 
   function showPinned(msg) {
@@ -228,10 +256,12 @@
       if (failed) { failed.li.remove(); }
       if (textarea && ack && typeof ack.text === "string" && !textarea.value) {
         textarea.value = ack.text;
+        refused = { id: clientId, text: ack.text };
       }
       showError(ack || {});
       if (ack && ack.error === "slow_mode") { startWait(ack.retry_after || slowMode); }
       if (ack && ack.error === "rate_limited" && ack.retry_after) { startWait(ack.retry_after); }
+      if (ack && ack.error === "muted" && ack.until) { applyMute(ack.until); }
     });
   }
 
@@ -302,7 +332,7 @@
       if (presenceEvents === presenceAtJoin) { showPresence(ack.presence); }
       showPinned(ack.pinned);
       showControls(ack.controls);
-      if (ack.muted_until) { say(words.lMuted.replace("{time}", localTime(ack.muted_until))); }
+      if (ack.muted_until) { applyMute(ack.muted_until); } else if (mutedUntil) { endMute(); }
       ack.history.forEach(render);
       hooks.join.forEach(function (fn) { fn(ack); });
       if (since) {
@@ -320,7 +350,21 @@
 
   function localTime(iso) {
     var when = new Date(iso);
-    return isNaN(when) ? iso : when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (isNaN(when)) { return iso; }
+    var parts = {};
+    var shownZone = zone;
+    var format;
+    try {
+      format = new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric",
+        month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    } catch (e) {  // a zone this browser does not know
+      shownZone = "UTC";
+      format = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", year: "numeric",
+        month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    }
+    format.formatToParts(when).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" +
+      parts.minute + " " + shownZone;
   }
 
   socket.on("connect", function () {
@@ -354,7 +398,7 @@
   });
   socket.on("muted", function (data) {
     if (data.room !== slug) { return; }
-    say(data.until ? words.lMuted.replace("{time}", localTime(data.until)) : "");
+    applyMute(data.until);
   });
   socket.on("removed_from_room", function (data) {
     if (data.room !== slug) { return; }
@@ -382,7 +426,8 @@
       var text = textarea.value;
       if (!text.trim()) { return; }
       if (errorBox) { errorBox.textContent = ""; }
-      var clientId = newClientId();
+      var clientId = refused && refused.text === text ? refused.id : newClientId();
+      refused = null;
       var li = buildItem(labels.you);
       li.querySelector(".chat-text").textContent = text;
       setState(li, "pending");

@@ -91,3 +91,48 @@ def test_facilitator_runs_a_meeting_with_waiting_room_and_slow_mode(forum_url, n
     sam.get_by_role("button", name="End the meeting").click()
     heron.locator(".chat-notice", has_text="The meeting has ended").wait_for(timeout=8000)
     assert heron.locator("#chat-text").is_disabled()
+
+
+def test_a_crisis_message_in_slow_mode_is_answered_and_kept_and_a_mute_stops_send(forum_url,
+                                                                                  new_page):
+    room = forum_url + "/rooms/coffee-room"
+    sam = new_page()
+    log_in(sam, forum_url, "sam-lantern")
+    sam.goto(room)
+    sam.get_by_role("region", name="Facilitator tools").wait_for(timeout=8000)
+    heron = new_page()  # a phone: 390 x 844
+    log_in(heron, forum_url, "steady-heron")
+    heron.goto(room)
+    sam.locator(".chat-presence", has_text="2").wait_for(timeout=8000)
+    heron.fill("#chat-text", "Evening, all.")
+    heron.get_by_role("button", name="Send").click()
+    said = sam.locator(".chat-log li", has_text="Evening, all.")
+    said.wait_for(timeout=8000)
+    message_id = int(said.get_attribute("data-id"))
+
+    sam.get_by_label("Slow mode").select_option("300")
+    heron.locator(".chat-slow", has_text="one message every 300 seconds").wait_for(timeout=8000)
+    text = "I'm going to kill myself tonight"
+    heron.fill("#chat-text", text)
+    heron.get_by_role("button", name="Send").click()
+    heron.locator(".chat-error", has_text="Slow mode is on").wait_for(timeout=8000)
+    expect(heron.locator(".chat-support")).to_be_visible(timeout=8000)
+    assert heron.locator(".chat-support li").count() >= 1  # the crisis lines
+    assert heron.input_value("#chat-text") == text  # nothing lost
+    sam.locator(".chat-alert", has_text="steady-heron").wait_for(timeout=8000)
+    assert sam.locator(".chat-log li", has_text="kill myself").count() == 0
+
+    def mute(minutes):
+        sam.evaluate("([id, minutes]) => window.forumChat.socket.emit('mute', "
+                     "{room: 'coffee-room', message_id: id, minutes: minutes}, () => {})",
+                     [message_id, minutes])
+
+    mute(5)
+    # The end of the mute in the member's zone (UTC for the demo accounts), 24-hour, named.
+    heron.locator(".chat-notice", has_text=re.compile(
+        r"until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")).wait_for(timeout=8000)
+    expect(heron.get_by_role("button", name="Send")).to_be_disabled()
+    assert heron.input_value("#chat-text") == text  # still there to send later
+    mute(0)
+    expect(heron.get_by_role("button", name="Send")).to_be_enabled(timeout=8000)
+    sam.get_by_label("Slow mode").select_option("0")
