@@ -121,6 +121,14 @@ def upcoming_shifts(limit: int = 20, now: datetime | None = None) -> list[Shift]
     ))
 
 
+def next_shift_start(now: datetime | None = None) -> datetime | None:
+    """When the next shift that has not begun yet starts, if one is scheduled."""
+    now = now or clock.now()
+    return db.session.scalar(
+        select(Shift.starts_at).where(Shift.starts_at > now).order_by(Shift.starts_at).limit(1)
+    )
+
+
 @dataclass(frozen=True)
 class DutyStatus:
     """What the header tells members: someone on duty now, or when the next shift starts."""

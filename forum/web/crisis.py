@@ -1,12 +1,16 @@
-"""The /crisis page: crisis lines, emergency numbers, treatment and meetings, by country."""
+"""The /crisis page: crisis lines, emergency numbers, treatment and meetings, by country; and
+the crisis panel a member's own post leads back to (/p/<id>/support), whose every sentence
+about people says who is on duty at that moment."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
 
-from ..moderation.resources import INTERNATIONAL, Resource, load_resources
+from ..moderation.resources import INTERNATIONAL, Resource, load_resources, resources_for
+from ..services import crisis_support
 
 bp = Blueprint("crisis", __name__)
 
@@ -63,4 +67,37 @@ def index():
         country_names=COUNTRY_NAMES,
         kind_names=KIND_NAMES,
         contact_names=CONTACT_NAMES,
+    )
+
+
+def viewer_zone() -> str:
+    """The name of the time zone the viewer's times are shown in (visitors: UTC)."""
+    return str(get_timezone())
+
+
+def _language() -> str:
+    return get_locale().language if get_locale() else "en"
+
+
+def panel_context(resource_ids, *, risk: bool) -> dict:
+    """What the crisis panel shows: the lines named for this post and, as they are right now,
+    the moderators on duty for a crisis post and the peer supporters on duty."""
+    language = _language()
+    return {
+        "items": [r.localized(language) for r in resources_for(resource_ids or [])],
+        "risk": risk,
+        "moderators": crisis_support.moderator_cover() if risk else None,
+        "supporters": crisis_support.supporter_cover(current_user),
+        "zone": viewer_zone(),
+    }
+
+
+@bp.get("/p/<int:post_id>/support")
+@login_required
+def post_support(post_id: int):
+    """The crisis panel of the member's own post, again (its author only; others get 404)."""
+    found = crisis_support.access_post_support(post_id, viewer=current_user)
+    return render_template(
+        "crisis/post.html", post=found.post,
+        panel=panel_context(found.resource_ids, risk=found.risk),
     )

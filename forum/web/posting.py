@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import Flask, current_app, flash, session, url_for
-from flask_babel import get_locale, get_timezone, ngettext
+from flask_babel import get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,7 @@ from ..models import Post
 from ..services import milestones, mutes, reactions, staff_badges, thread_page
 from ..services.posts import CONTENT_NOTES, auto_note_for
 from ..services.threads import author_label, is_moderator, is_own
+from .crisis import panel_context
 from .ratelimit import client_bucket
 
 DEFAULTS = {
@@ -209,10 +210,10 @@ def after_posting(result: Any) -> None:
         flash(_("Your post is waiting for a moderator. Only you and the moderators can see it"
                 " for now."), "info")
     if verdict.is_risk_to_author or verdict.resources:
+        # The rule's own message is not kept: it may promise a moderator who is not on duty.
         session["support"] = {
             "post_id": result.post.id,
             "resources": list(verdict.resources),
-            "message": verdict.message or "",
             "risk": verdict.is_risk_to_author,
             "relapse": "relapse" in verdict.categories,
         }
@@ -223,13 +224,8 @@ def pop_support(post_ids: set[int]) -> dict | None:
     support = session.get("support")
     if support and support.get("post_id") in post_ids:
         session.pop("support", None)
-        from ..moderation.resources import resources_for
-
-        support = dict(support)
-        language = get_locale().language if get_locale() else None
-        support["items"] = [r.localized(language)
-                            for r in resources_for(support.get("resources") or [])]
-        return support
+        return dict(panel_context(support.get("resources"), risk=bool(support.get("risk"))),
+                    post_id=support["post_id"], relapse=bool(support.get("relapse")))
     return None
 
 

@@ -1,5 +1,7 @@
-"""Talk to someone now (/support): the member's request and waiting page, the on-duty
-supporters' list and accept button, withdraw and close. The live part is static/js/support.js
+"""Talk to someone now (/support): the confirmation page the header links to, the member's
+request and waiting page, the on-duty supporters' list and accept button, withdraw and close.
+Both member pages say how many peer supporters are on duty at that moment; with none, they say
+so at once and show the crisis and overdose lines first. The live part is static/js/support.js
 over the /chat namespace; the pages work without it."""
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -25,10 +28,10 @@ from wtforms.validators import InputRequired, Length, Optional
 from ..errors import ContentRejected, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import limiter
 from ..models.support import SUPPORT_ACCEPTED, SUPPORT_OPEN
-from ..services import clock, duty
+from ..services import clock, crisis_support, duty
 from ..services import support_requests as support
 from ..services.support_rooms import fallback_resources, note_resources
-from .crisis import CONTACT_NAMES, KIND_NAMES
+from .crisis import CONTACT_NAMES, KIND_NAMES, viewer_zone
 from .posting import account_bucket
 
 bp = Blueprint("support", __name__)
@@ -70,7 +73,7 @@ def init_app(app: Flask) -> None:
             return support.can_support(current_user)
 
         return {"supporter_on_duty": supporter_on_duty, "support_waiting": support_waiting,
-                "can_support": can_support}
+                "can_support": can_support, "viewer_zone": viewer_zone}
 
 
 def support_limit() -> str:
@@ -84,11 +87,17 @@ def _flash_errors(exc: ValidationFailed) -> None:
             flash(message, "error")
 
 
+def _localized(resources: list) -> list:
+    language = get_locale().language if get_locale() else None
+    return [r.localized(language) for r in resources]
+
+
 @bp.route("/support", methods=["GET", "POST"])
 @login_required
 @limiter.limit(support_limit, key_func=account_bucket, methods=["POST"])
 def start():
-    """Open a private support request (or return to the open one)."""
+    """Ask before paging anyone (the header's link lands here); the POST opens the request
+    (or returns to the open one)."""
     form = RequestForm()
     errors: dict = {}
     if request.method == "GET":
@@ -110,20 +119,28 @@ def start():
     else:
         errors = form.errors
     status = 400 if errors else 200
+    cover = crisis_support.supporter_cover(current_user)
     return render_template("support/start.html", form=form, errors=errors,
-                           suspended=not support.can_request(current_user)), status
+                           suspended=not support.can_request(current_user), cover=cover,
+                           zone=viewer_zone(),
+                           lines=[] if cover.on_duty else _localized(fallback_resources()),
+                           kind_names=KIND_NAMES, contact_names=CONTACT_NAMES), status
 
 
 def _show_context(req) -> dict:
     now = clock.now()
     mine = req.requester_id == current_user.id
     room = support.room_of(req)
+    waiting = mine and req.status == SUPPORT_OPEN
     return {
         "req": req, "mine": mine, "room": room, "form": ActionForm(formdata=None),
         "past_deadline": support.past_deadline(req, now),
         "seconds_left": support.seconds_left(req, now),
-        "fallback": fallback_resources() if mine else [],
-        "note_resources": note_resources(req) if mine else [],
+        # Counted as the page is made: the waiting text never promises people who are not there.
+        "cover": crisis_support.supporter_cover(current_user, now) if waiting else None,
+        "zone": viewer_zone(),
+        "fallback": _localized(fallback_resources()) if mine else [],
+        "note_resources": _localized(note_resources(req)) if mine else [],
         "supporter_name": support.person_name(req.accepted_by_id) if req.accepted_by_id else None,
         "requester_name": support.person_name(req.requester_id),
         "kind_names": KIND_NAMES, "contact_names": CONTACT_NAMES,

@@ -18,7 +18,15 @@ from flask_login import current_user, login_required
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import limiter
 from ..row_ids import parse_row_id, query_number
-from ..services import notifications, posts, reactions, reports, thread_page, threads
+from ..services import (
+    crisis_support,
+    notifications,
+    posts,
+    reactions,
+    reports,
+    thread_page,
+    threads,
+)
 from ..services.posts import HoldNudge
 from .forms import EmptyForm
 from .posting import (
@@ -64,6 +72,10 @@ def _thread_context(thread, *, after=None, before=None, reply_form=None, errors=
         "symbols": reactions.SYMBOLS,
         "can_post": posts.can_post(viewer) and thread.visible,
         "is_moderator": viewer_is_moderator(),
+        # The author's own posts that have a crisis panel: only they get its link.
+        "support_posts": crisis_support.posts_with_support(
+            [p.id for p in page.posts if viewer is not None and p.author_id == viewer.id],
+            viewer),
     }
     return {
         "ctx": ctx,

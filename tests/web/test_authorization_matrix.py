@@ -123,6 +123,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "GET /p/<int:post_id>/report": ACCOUNTS,
     "POST /p/<int:post_id>/report": ACCOUNTS,
     "GET /p/<int:post_id>/resubmit": AUTHOR_ONLY,
+    "GET /p/<int:post_id>/support": AUTHOR_ONLY,  # the crisis panel of one's own post
     "POST /p/<int:post_id>/resubmit": AUTHOR_ONLY,
     "POST /p/<int:post_id>/reveal": {**TEAM, "member": "denied", "muted": "denied",
                                      "facilitator": "denied", "admin": "denied"},

@@ -1,24 +1,32 @@
-"""Talk to someone now over HTTP: the header button, the waiting page, accept, the private
-room, withdraw, close, the 3-minute fallback, the note's verdict, limits, export and erasure."""
+"""Talk to someone now over HTTP: the header link and the page that asks first, what the pages
+say about who is on duty (nobody, one, several, the next shift), the waiting page, accept, the
+private room, withdraw, close, the 3-minute fallback, the note's verdict, limits, export and
+erasure."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import ChatMessage, Room, SupportRequest, User
-from forum.services import chat
+from forum.services import accounts, chat, duty
 from forum.services import support_requests as support
+from forum.web.posting import WHEN_FORMAT
 from tests import review_support, threads_support
 from tests.conftest import PASSWORD, csrf_from, login, page_text
-from tests.talk_support import on_duty
+from tests.talk_support import audience_of, on_duty, support_bus
 
 screener = threads_support.screener
 fake_clock = review_support.fake_clock
+bus = support_bus
+NOBODY = "No peer supporter is on duty right now"
+SPANISH = {"Accept-Language": "es-ES,es;q=0.9"}
 
 
 def _client(app, user):
@@ -56,22 +64,58 @@ def _fallback_shown(page: str) -> bool:
     return "hidden" not in tag.group(0)
 
 
-def test_header_button_for_logged_in_members_only(app, client, member):
+def _nobody_box(page: str) -> str:
+    """The 'nobody on duty' box: from its start to the form or status line after it."""
+    start = page.find('<div class="support-fallback support-nobody"')
+    assert start >= 0, "no 'nobody on duty' box on the page"
+    end = min(i for i in (page.find("<form", start), page.find('class="support-state"', start),
+                          page.find('<p class="support-duty"', start)) if i > 0)
+    return page[start:end]
+
+
+def test_header_link_for_logged_in_members_only(app, client, member):
     assert "Talk to someone now" not in page_text(client.get("/"))
     page = page_text(_client(app, member).get("/crisis"))
-    assert re.search(r'<form method="post" action="/support"[^>]*>\s*<input type="hidden" '
-                     r'name="csrf_token"', page)
+    header = page[:page.index("</header>")]
+    # A plain link, no form: a stray tap (or a page without JavaScript) only opens the question.
+    assert re.search(r'<a class="[^"]*talk-now[^"]*" href="/support">Talk to someone now</a>',
+                     header)
+    assert 'action="/support"' not in header
     assert page.index("Get help now") < page.index("Talk to someone now")
 
 
-def test_press_opens_one_request_and_a_second_press_returns_to_it(app, member):
+def test_the_header_link_asks_first_and_only_the_post_pages_anyone(app, member, facilitator,
+                                                                  bus):
+    on_duty(facilitator)
+    client = _client(app, member)
+    page = page_text(client.get("/support"))
+    # The page asks: a plain form that posts with its CSRF token.
+    form = re.search(r'<form method="post" action="/support"[^>]*>(.*?)</form>', page, re.S)
+    assert form and 'name="csrf_token"' in form.group(1)
+    assert "Send my request" in form.group(1)
+    assert db.session.scalar(select(func.count(SupportRequest.id))) == 0
+    assert [name for name, _payload, _aud in bus] == []
+    # Without its token the post is refused and nobody is paged.
+    assert client.post("/support", data={}).status_code == 400
+    assert db.session.scalar(select(func.count(SupportRequest.id))) == 0
+    assert bus == []
+    token = csrf_from(client, "/support")
+    request_id = _request_id(client.post("/support", data={"csrf_token": token}))
+    assert [(name, set(aud)) for name, _payload, aud in bus] == [
+        (support.REQUESTED, audience_of(facilitator))]
+    # Without JavaScript the redirect is the waiting page itself.
+    assert "1 peer supporter is on duty now" in page_text(client.get(f"/support/{request_id}"))
+
+
+def test_press_opens_one_request_and_a_second_press_returns_to_it(app, member, facilitator):
+    on_duty(facilitator)
     client = _client(app, member)
     first = _request_id(_press(client))
     again = _press(client)
     assert _request_id(again) == first
     assert db.session.scalar(select(func.count(SupportRequest.id))) == 1
     page = page_text(client.get(f"/support/{first}"))
-    assert "We are letting the peer supporters on duty know" in page
+    assert "1 peer supporter is on duty now. We are letting them know." in page
     assert "Withdraw my request" in page
     assert client.get("/support").headers["Location"].endswith(f"/support/{first}")
 
@@ -111,7 +155,8 @@ def test_plain_request_shows_no_crisis_box(app, member):
     assert "You don’t have to wait to get help" not in page
 
 
-def test_fallback_after_three_minutes(app, member, fake_clock):
+def test_fallback_after_three_minutes(app, member, facilitator, fake_clock):
+    on_duty(facilitator)
     client = _client(app, member)
     request_id = _request_id(_press(client))
     fake_clock.advance(seconds=170)
@@ -314,3 +359,90 @@ def test_a_member_pressing_accept_gets_not_found_and_nothing_changes(app, member
     response = _post(other, f"/support/{request_id}/accept", page="/account")
     assert response.status_code == 404
     assert db.session.get(SupportRequest, request_id).status == "open"
+
+
+# What the pages say about who is on duty, as it is at that moment.
+
+
+def test_nobody_on_duty_is_said_at_once_with_the_lines_first(app, member, moderator):
+    client = _client(app, member)
+    ask = page_text(client.get("/support"))
+    assert NOBODY in ask and "No shift is scheduled right now." in ask
+    assert ask.index(NOBODY) < ask.index("988 Suicide & Crisis Lifeline") < ask.index(
+        "Send my request")
+    request_id = _request_id(_press(client))
+    page = page_text(client.get(f"/support/{request_id}"))
+    box = _nobody_box(page)
+    # Shown now, not after 3 minutes, and before everything else on the page.
+    assert "hidden" not in box[:box.index(">")]
+    assert "988 Suicide & Crisis Lifeline" in box and "Never Use Alone" in box
+    assert "No shift is scheduled right now." in box
+    assert "whoever comes on duty will see it" in box
+    assert page.index(NOBODY) < page.index('class="support-state"')
+    assert "We are letting" not in page
+    assert "No moderator is on duty right now." in page  # the header agrees
+    assert "Withdraw my request" in page
+    # The request stays open for whoever comes on duty.
+    assert db.session.get(SupportRequest, request_id).status == "open"
+    on_duty(moderator)
+    helper = page_text(_client(app, moderator).get("/support/requests"))
+    assert f'action="/support/{request_id}/accept"' in helper
+    assert "1 peer supporter is on duty now" in page_text(client.get(f"/support/{request_id}"))
+
+
+def test_a_supporter_asking_does_not_count_themself(app, facilitator):
+    on_duty(facilitator)
+    client = _client(app, facilitator)
+    assert NOBODY in page_text(client.get("/support"))
+    page = page_text(client.get(f"/support/{_request_id(_press(client))}"))
+    assert NOBODY in page and "1 peer supporter" not in page
+
+
+def test_suspended_supporters_on_duty_are_not_counted(app, member, facilitator):
+    on_duty(facilitator)
+    facilitator.suspended_until = support.clock.now() + timedelta(days=1)
+    db.session.commit()
+    assert NOBODY in page_text(_client(app, member).get("/support"))
+
+
+def test_one_and_several_supporters_on_duty_are_counted(app, member, facilitator, moderator,
+                                                        fake_clock):
+    client = _client(app, member)
+    on_duty(facilitator)
+    assert "1 peer supporter is on duty now." in page_text(client.get("/support"))
+    on_duty(moderator)
+    assert "2 peer supporters are on duty now." in page_text(client.get("/support"))
+    request_id = _request_id(_press(client))
+    page = page_text(client.get(f"/support/{request_id}"))
+    assert "2 peer supporters are on duty now. We are letting them know." in page
+    assert NOBODY not in page
+    # The 3-minute fallback stays for when people are on duty but nobody answers.
+    assert not _fallback_shown(page)
+    fake_clock.advance(seconds=180)
+    assert _fallback_shown(page_text(client.get(f"/support/{request_id}")))
+
+
+def test_the_next_shift_is_named_in_the_members_time_zone(app, member, admin):
+    zone = "America/Los_Angeles"
+    accounts.set_preferences(member, locale="en", timezone=zone)
+    start = (support.clock.now() + timedelta(days=2)).replace(hour=9, minute=0, second=0,
+                                                              microsecond=0)
+    duty.check_add_shift(start, start + timedelta(hours=8), moderator=None, acting_user=admin)
+    local = start.astimezone(ZoneInfo(zone)).strftime(WHEN_FORMAT)
+    client = _client(app, member)
+    ask = page_text(client.get("/support"))
+    assert f"The next shift starts {local} ({zone})." in ask
+    page = page_text(client.get(f"/support/{_request_id(_press(client))}"))
+    assert f"The next shift starts {local} ({zone})." in _nobody_box(page)
+    # The header names the same zone, not UTC.
+    assert f"The next shift starts {local} ({zone})." in page[:page.index("</header>") + 400]
+
+
+def test_the_duty_text_is_in_spanish(app, member, facilitator):
+    client = _client(app, member)
+    ask = page_text(client.get("/support", headers=SPANISH))
+    assert "Ahora mismo no hay ningún compañero de apoyo de guardia" in ask
+    assert "Enviar mi petición" in ask
+    on_duty(facilitator)
+    page = page_text(client.get(f"/support/{_request_id(_press(client))}", headers=SPANISH))
+    assert "1 compañero de apoyo está de guardia ahora." in page
