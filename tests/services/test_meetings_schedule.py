@@ -108,7 +108,7 @@ def test_cohost_must_be_another_facilitator(fake_clock, facilitator, member, mak
     assert "cohost" in err.value.reasons
     with pytest.raises(ValidationFailed):
         schedule(facilitator, cohost=facilitator.pseudonym)
-    meeting = schedule(facilitator, cohost="FACILITATOR-ANA")
+    meeting = schedule(facilitator, cohost="ANA-BROOK")
     assert meeting.cohost_id == other.id
 
 
