@@ -41,6 +41,9 @@ Facilitator events (each re-checked in forum/services/room_controls.py: others g
 
 Send refusals beside those of DESIGN.md: `slow_mode` (+ `retry_after`, `seconds`), `muted`
 (+ `until`), `rate_limited` (+ `retry_after`, CHAT_RATE_LIMIT), `removed`; all with the text back.
+The text is screened first: a crisis, crisis-method or overdose text refused this way still
+brings the writer `support` and the room's hosts a `facilitator_alert`, and is queued for
+review; sent again with the same client_id once allowed, it is not screened a second time.
 
 Server → client:
 - room `room_state`: the controls above, after open, lock, waiting room and slow mode changes
