@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import get_locale, get_timezone, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -48,8 +49,9 @@ from ..models.chat import (
 )
 from ..models.review import OPEN as REVIEW_OPEN
 from ..moderation.render import render_markdown
+from ..moderation.resources import resources_for
 from ..row_ids import ID_MAX, is_row_id
-from . import clock, event_memo, events, review_queue, screening, staff_badges
+from . import clock, duty, event_memo, events, review_queue, screening, staff_badges
 from .accounts import is_suspended
 
 log = logging.getLogger("forum.chat")
@@ -379,19 +381,18 @@ def _publish_message(message: ChatMessage, room: Room) -> None:
     events.publish(MESSAGE, to_dict(message, room), audience=(room_audience(room),))
 
 
-def support_payload(verdict: Any) -> dict[str, Any]:
-    """The private `support` event: resources and a caring message."""
-    from flask_babel import get_locale
-
-    from ..moderation.resources import resources_for
-
+def support_payload(verdict: Any, now: datetime | None = None) -> dict[str, Any]:
+    """The private `support` event: resources, a caring message and, for a risk to the
+    writer, what is true right now about the people who may read it."""
     # The same language as the caring message below (Flask-Babel's choice for this session).
     language = get_locale().language if get_locale() else None
     kind = verdict.support_kind or "crisis"
+    people = None
     if kind == "crisis":
         message = verdict.message or str(_l(
             "It sounds like you are going through a lot. You don't have to face this alone: "
             "these people can help right now."))
+        people = people_now(now)
     elif "relapse" in verdict.categories:
         message = " ".join((str(_l("Thank you for being honest.")), str(_l(
             "A relapse doesn’t erase your progress, and many people here have been where you"
@@ -404,7 +405,26 @@ def support_payload(verdict: Any) -> dict[str, Any]:
         "kind": kind,
         "resources": [r.localized(language).to_dict() for r in resources_for(verdict.resources)],
         "message": message,
+        "people": people,
     }
+
+
+def people_now(now: datetime | None = None) -> str:
+    """One true sentence about who may read a crisis disclosure now: trained moderators on
+    duty, else the next shift in the writer's time zone, else nobody scheduled."""
+    cover = duty.moderator_cover(now)
+    if cover.on_duty:
+        return ngettext("%(num)d trained moderator is on duty now and has been told.",
+                        "%(num)d trained moderators are on duty now and have been told.",
+                        cover.on_duty)
+    if cover.next_shift is not None:
+        zone = get_timezone()
+        return gettext(
+            "No trained moderator is on duty right now. The next moderator shift starts"
+            " %(when)s (%(zone)s). Please don’t wait for it: the lines below answer now.",
+            when=cover.next_shift.astimezone(zone).strftime("%Y-%m-%d %H:%M"), zone=str(zone))
+    return gettext("No trained moderator is on duty right now, and no shift is scheduled."
+                   " Please reach one of the lines below now.")
 
 
 _TURN_KEY = "forum_chat_write_turn"

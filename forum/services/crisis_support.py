@@ -22,33 +22,17 @@ from ..extensions import db
 from ..models import Post, ReviewItem, User
 from ..moderation.verdict import RISK_TO_AUTHOR
 from . import duty
-from .review_claims import can_handle_risk
 from .support_requests import supporter_ids_on_duty
 from .threads import is_own
 
 POST_KIND = "post"
 
 
-@dataclass(frozen=True)
-class Cover:
-    """Who can answer now: how many are on duty; when nobody is, the next shift (or None)."""
-
-    on_duty: int
-    next_shift: datetime | None
-
-
-def supporter_cover(requester: User | None, now: datetime | None = None) -> Cover:
+def supporter_cover(requester: User | None, now: datetime | None = None) -> duty.Cover:
     """Peer supporters on duty now who could answer this member (never the member themself)."""
     exclude = (requester.id,) if requester is not None and requester.id else ()
     count = len(supporter_ids_on_duty(exclude=exclude))
-    return Cover(count, None if count else duty.next_shift_start(now))
-
-
-def moderator_cover(now: datetime | None = None) -> Cover:
-    """Moderators on duty now who may act on a crisis post (current training), else the next
-    shift."""
-    count = sum(1 for user in duty.on_duty_users() if can_handle_risk(user))
-    return Cover(count, None if count else duty.next_shift_start(now))
+    return duty.Cover(count, None if count else duty.next_shift_start(now))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import DutyPeriod, RoleGrant, Shift, User
 from . import audit, clock
+from .review_claims import can_handle_risk
 from .review_queue import can_review
 
 
@@ -171,3 +172,18 @@ def _header_status(now: datetime) -> DutyStatus:
         select(Shift.starts_at).where(Shift.starts_at > now).order_by(Shift.starts_at).limit(1)
     )
     return DutyStatus(on, nxt)
+
+
+@dataclass(frozen=True)
+class Cover:
+    """Who can answer now: how many are on duty; when nobody is, the next shift (or None)."""
+
+    on_duty: int
+    next_shift: datetime | None
+
+
+def moderator_cover(now: datetime | None = None) -> Cover:
+    """Moderators on duty now who may act on a crisis disclosure (current training), else the
+    next shift: what a member in crisis may truthfully be told about people."""
+    count = sum(1 for user in on_duty_users() if can_handle_risk(user))
+    return Cover(count, None if count else next_shift_start(now))

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..moderation.resources import INTERNATIONAL, Resource, load_resources, resources_for
-from ..services import crisis_support
+from ..services import crisis_support, duty
 
 bp = Blueprint("crisis", __name__)
 
@@ -86,7 +86,7 @@ def panel_context(resource_ids, *, risk: bool) -> dict:
     return {
         "items": [r.localized(language) for r in resources_for(resource_ids or [])],
         "risk": risk,
-        "moderators": crisis_support.moderator_cover() if risk else None,
+        "moderators": duty.moderator_cover() if risk else None,
         "supporters": crisis_support.supporter_cover(current_user),
         "zone": viewer_zone(),
     }

@@ -71,23 +71,6 @@
     return li;
   }
 
-  // A crisis or overdose message (the payload's note) is folded behind a content note for
-  // everyone but its writer. The note's words come from the page, never from the payload.
-  function foldBehindNote(box, note, own) {
-    var key = "note" + String(note || "").replace(/(^|-)([a-z])/g, function (m, dash, c) {
-      return c.toUpperCase();
-    });
-    var text = note && !own && Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : "";
-    if (!text) { return; }
-    var details = document.createElement("details");
-    details.className = "content-note auto-note";
-    var summary = document.createElement("summary");
-    summary.textContent = text;
-    details.appendChild(summary);
-    while (box.firstChild) { details.appendChild(box.firstChild); }
-    box.appendChild(details);
-  }
-
   // A staff badge beside the author (the payload's badge: admin, moderator or facilitator;
   // never in an anonymous room). Text from the page's own labels, never from the payload.
   function setBadge(li, badge) {
@@ -277,6 +260,14 @@
     var p = document.createElement("p");
     p.textContent = data.message;
     supportBox.appendChild(p);
+    // Who may read it now (on duty, the next shift, or nobody): worked out by the server as
+    // it answered, so the page promises nothing that isn't true.
+    if (data.people) {
+      var people = document.createElement("p");
+      people.className = "chat-support-people";
+      people.textContent = data.people;
+      supportBox.appendChild(people);
+    }
     var ul = document.createElement("ul");
     (data.resources || []).forEach(function (r) {
       var li = document.createElement("li");
@@ -348,6 +339,8 @@
     });
   }
 
+  // The forum's one time format (the server's "when": 2026-03-01 18:05, 24-hour) in the
+  // member's zone, with the zone named.
   function localTime(iso) {
     var when = new Date(iso);
     if (isNaN(when)) { return iso; }

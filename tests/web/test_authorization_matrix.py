@@ -182,11 +182,11 @@ MATRIX: dict[str, dict[str, str]] = {
         "admit", "announce", "decline", "end_meeting", "mute", "pin", "remove", "room_close",
         "room_lock", "room_open", "room_unlock", "slow_mode", "unpin", "waiting_room")},
     "/chat sync": CHAT,
-    "/mod connect": row("refused", moderator="ok", trained="ok", supervisor="ok", admin="ok"),
     "/chat join in an anonymous room": CHAT,
     **{f"/chat {event} in an anonymous room": ANONYMOUS_FACILITATION for event in (
         "admit", "announce", "decline", "end_meeting", "mute", "pin", "remove", "room_close",
         "room_lock", "room_open", "room_unlock", "slow_mode", "unpin", "waiting_room")},
+    "/mod connect": row("refused", moderator="ok", trained="ok", supervisor="ok", admin="ok"),
 }
 
 
