@@ -1,6 +1,7 @@
 """Sanctions, fair and visible: warn, mute (no posting or chatting for a time) and suspend (no
 login for a time). Each is a strike the member sees with its reason; one appeal within 20 days,
-decided by a different moderator. Relapse talk never earns a strike."""
+decided by a different moderator. A disclosure of risk or relapse never earns a strike: the
+person is reached out to instead."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Appeal, ReviewItem, Sanction, User
+from ..models.review import RISK_CATEGORIES
 from . import audit, clock, event_memo, mod_inbox
 from .review_claims import can_read
 from .review_queue import can_review
@@ -22,8 +24,14 @@ log = logging.getLogger("forum.sanctions")
 KINDS = {"warn": _l("Warning"), "mute": _l("Mute"), "suspend": _l("Suspension")}
 APPEAL_WINDOW = timedelta(days=20)
 MAX_DAYS = 365
-# Categories that describe the author's own struggle, never a breach of the guidelines.
-NEVER_A_STRIKE = frozenset({"relapse"})
+# Risk to the author (crisis, method, overdose) and relapse describe the person's own struggle,
+# never a breach of the guidelines: what they call for is reaching out, not a strike.
+NEVER_A_STRIKE = RISK_CATEGORIES | {"relapse"}
+# Harm aimed at other members. When a disclosure also attacks someone ("I want to die, and so
+# should you"), the team must still be able to protect the person attacked: the strike then
+# answers the attack only, and the page puts reaching out first. Sourcing is not here: beside a
+# relapse or a crisis it is almost always the author looking for drugs, their own struggle.
+HARM_TO_OTHERS = frozenset({"harassment", "hate"})
 
 
 def active(user_id: int, kind: str | None = None, now: datetime | None = None) -> list[Sanction]:
@@ -48,6 +56,13 @@ def is_muted(user: User, now: datetime | None = None) -> bool:
     return any(m.ends_at is not None and m.ends_at > now for m in mutes)
 
 
+def can_strike_over(item: ReviewItem) -> bool:
+    """May a strike be given over this item? Never over a disclosure of risk to the author or a
+    relapse, unless the same item also harms another member (harassment, hate)."""
+    categories = set(item.categories or ())
+    return categories.isdisjoint(NEVER_A_STRIKE) or not categories.isdisjoint(HARM_TO_OTHERS)
+
+
 def check_sanction(
     member: User, kind: str, reason: str, *, acting_user: User, days: int = 0,
     item: ReviewItem | None = None, now: datetime | None = None,
@@ -67,9 +82,13 @@ def check_sanction(
     reason = (reason or "").replace("\x00", "").strip()
     if not reason:
         raise ValidationFailed({"reason": [str(_l("Please give the reason the member will see."))]})
-    if item is not None and set(item.categories or ()) and set(item.categories) <= NEVER_A_STRIKE:
+    if item is not None and not can_strike_over(item):
+        if NEVER_A_STRIKE.intersection(item.categories) == {"relapse"}:
+            raise ValidationFailed({"kind": [str(_l(
+                "Talking about a relapse never earns a strike. Consider a caring message"
+                " instead."))]})
         raise ValidationFailed({"kind": [str(_l(
-            "Talking about a relapse never earns a strike. Consider a caring message instead."))]})
+            "A strike isn't the tool for a risk disclosure: reach out instead."))]})
     ends_at = None
     if kind != "warn":
         if not 1 <= days <= MAX_DAYS:

@@ -129,7 +129,7 @@ def item(item_id: int):
         decision.new_text.data = content.text
     return render_template(
         "review/item.html", item=it, readable=readable, content=content, now=now, care=care,
-        editable=editable, edit_loaded=edit_loaded,
+        strikable=sanctions.can_strike_over(it), editable=editable, edit_loaded=edit_loaded,
         reports=review_content.reports_of(it, acting_user=current_user) if readable else [],
         summary=sanctions.author_summary(it, now) if readable else None,
         can_claim=review_claims.can_claim(it, current_user),

@@ -13,11 +13,18 @@ from forum.extensions import db
 from forum.models import Post, ReviewDecision, TeamMessage
 from forum.models.review import ESCALATED, RESOLVED
 from forum.models.threads import HELD, PUBLISHED, REMOVED
-from forum.services import mod_inbox, posts, review_claims, review_decisions, sanctions
+from forum.services import (
+    mod_inbox,
+    posts,
+    review_claims,
+    review_decisions,
+    review_queue,
+    sanctions,
+)
 from forum.services.review_content import check_resubmit, content_of, highlight
 from tests import review_support, threads_support
 from tests.conftest import PERSONAS
-from tests.review_support import audit_actions, post_item
+from tests.review_support import audit_actions, post_item, verdict
 
 # The shared fixtures, by assignment (a plugin import would be collected twice).
 board = threads_support.board
@@ -160,8 +167,6 @@ def test_caring_templates_load(app):
 
 
 def test_member_messages_to_team_are_screened_and_risk_is_queued(app, member, screener):
-    from forum.services import review_queue
-
     mod_inbox.check_member_message("I need help [[hold:crisis]]", acting_user=member)
     message = db.session.scalar(select(TeamMessage))
     item = review_queue.item_for("team_message", message.id)
@@ -180,8 +185,6 @@ def test_content_has_context_and_no_author(app, board, member, second_member, sc
     thread = new_thread(board, member, body="first post here").post.thread
     new_reply(thread, second_member, body="second reply here")
     bad = new_reply(thread, member, body="bad reply [[flag:harassment]]").post
-    from forum.services import review_queue
-
     content = content_of(review_queue.item_for("post", bad.id))
     assert content.context == ["first post here", "second reply here"]
 
@@ -209,6 +212,30 @@ def test_relapse_talk_never_earns_a_strike(app, board, member, moderator, screen
     with pytest.raises(ValidationFailed):
         sanctions.check_sanction(member, "warn", "relapse", item=item, acting_user=moderator)
     assert sanctions.strikes_of(member) == []
+
+
+@pytest.mark.parametrize("category", ["crisis", "crisis-method", "overdose"])
+def test_risk_disclosure_never_earns_a_strike(app, board, member, trained_moderator, screener,
+                                              category):
+    item = post_item(board, member, "I can't go on", category)
+    review_queue.do_enqueue("post", item.content_id, verdict=verdict("spam", action="flag"))
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as refused:
+        sanctions.check_sanction(member, "mute", "Be kind", days=1, item=item,
+                                 acting_user=trained_moderator)
+    assert "isn't the tool for a risk disclosure" in refused.value.reasons["kind"][0]
+    assert sanctions.strikes_of(member) == []
+
+
+def test_harassment_beside_a_disclosure_may_still_earn_a_strike(app, board, member,
+                                                                trained_moderator, screener):
+    item = post_item(board, member, "you should die too", "harassment")
+    review_queue.do_enqueue("post", item.content_id, verdict=verdict("crisis"))
+    db.session.commit()
+    assert set(item.categories) == {"harassment", "crisis"}
+    strike = sanctions.check_sanction(member, "warn", "No wishing harm on others", item=item,
+                                      acting_user=trained_moderator)
+    assert sanctions.strikes_of(member) == [strike]
 
 
 @pytest.mark.parametrize("persona", ["member", "second_member", "facilitator"])

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import Post, Report
 from forum.models.review import OPEN
-from forum.services import boards, chat, reports, review_queue
+from forum.services import boards, chat, reports, review_queue, sanctions
 from tests import chat_support, threads_support
 from tests.conftest import csrf_from, page_text
-from tests.review_support import post_item
+from tests.review_support import post_item, verdict
 from tests.threads_support import client_for, new_thread
 
 board = threads_support.board
@@ -123,6 +123,36 @@ def test_other_items_keep_edit_first_and_the_strike_form(app, board, member, mod
     assert re.match(r'\s*<option[^>]*value="edit"', select)
     assert f"/review/{item.id}/sanction" in html
     assert "Reach out first" not in html
+
+
+def test_a_hand_made_strike_on_a_risk_item_is_refused(app, board, member, trained_moderator,
+                                                     screener):
+    item = post_item(board, member, "I can't go on", "crisis")
+    review_queue.do_enqueue("post", item.content_id, verdict=verdict("spam", action="flag"))
+    db.session.commit()
+    client = client_for(app, trained_moderator)
+    token = csrf_from(client, f"/review/{item.id}")
+    response = client.post(f"/review/{item.id}/sanction", data={
+        "csrf_token": token, "kind": "mute", "days": "3", "reason": "Be kind"},
+        follow_redirects=True)
+    assert "A strike isn't the tool for a risk disclosure: reach out instead." in page_text(
+        response)
+    assert sanctions.strikes_of(member) == []
+
+
+def test_harassment_beside_a_disclosure_keeps_the_strike_after_reaching_out(
+        app, board, member, trained_moderator, screener):
+    item = post_item(board, member, "you should die too", "harassment", action="flag")
+    review_queue.do_enqueue("post", item.content_id, verdict=verdict("crisis"))
+    db.session.commit()
+    client = client_for(app, trained_moderator)
+    text = page_text(client.get(f"/review/{item.id}"))
+    assert text.index("Reach out first") < text.index("Give a strike")
+    assert "answers only the harm done to another member" in text
+    token = csrf_from(client, f"/review/{item.id}")
+    client.post(f"/review/{item.id}/sanction", data={
+        "csrf_token": token, "kind": "warn", "reason": "No wishing harm on others"})
+    assert [s.reason for s in sanctions.strikes_of(member)] == ["No wishing harm on others"]
 
 
 def test_queue_rows_show_a_short_folded_preview_and_where(app, board, member, room,
