@@ -14,6 +14,7 @@ from flask import Flask, current_app
 
 from . import evaluate, get_pipeline
 from .policy import decide
+from .rescreen import run_rescreen
 from .resources import DEFAULT_RULES_DIR
 from .rules import RuleSet, RuleSetError, load_ruleset
 from .verdict import ACTIONS, SCOPES
@@ -193,8 +194,6 @@ def screen_command() -> None:
 @click.option("--limit", type=int, default=None, help="Screen at most this many items.")
 def rescreen_command(limit: int | None) -> None:
     """Screen again what was stored while the classifier was unavailable."""
-    from .rescreen import run_rescreen
-
     counts = run_rescreen(limit)
     click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
 

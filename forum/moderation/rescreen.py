@@ -10,6 +10,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ..extensions import db
+from ..models.screening import PendingRescreen
+from . import get_pipeline
 from .verdict import Verdict
 
 log = logging.getLogger("forum.moderation")
@@ -23,16 +26,8 @@ def register_source(kind: str, load: Loader, apply: Applier) -> None:
     _sources[kind] = (load, apply)
 
 
-def _model():
-    from ..extensions import db
-    from ..models.screening import PendingRescreen
-
-    return db, PendingRescreen
-
-
 def remember(kind: str, content_id: int, scope: str) -> Any:
     """Queue content for `flask rescreen` (adds to the session; the caller commits)."""
-    db, PendingRescreen = _model()
     for pending in db.session.new:  # already queued in this transaction
         if (isinstance(pending, PendingRescreen) and pending.content_kind == kind
                 and pending.content_id == content_id):
@@ -49,9 +44,6 @@ def remember(kind: str, content_id: int, scope: str) -> Any:
 
 def run_rescreen(limit: int | None = None) -> dict[str, int]:
     """Screen queued content again; stop early while the classifier is still unavailable."""
-    from . import get_pipeline
-
-    db, PendingRescreen = _model()
     query = db.select(PendingRescreen).order_by(PendingRescreen.id)
     if limit:
         query = query.limit(limit)

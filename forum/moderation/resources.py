@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from flask import current_app, has_app_context
+
 from .rules.schema import RuleError
 from .rules.yamlload import LineDict, YamlError, load_yaml
 
@@ -163,8 +165,6 @@ def resources_for(
 
 def _current_resources() -> Mapping[str, Resource]:
     """The resources of the running app's rule set, else the repository's."""
-    from flask import current_app, has_app_context
-
     if has_app_context() and "moderation" in current_app.extensions:
         return current_app.extensions["moderation"].ruleset.resources
     return load_resources()

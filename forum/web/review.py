@@ -26,7 +26,14 @@ from ..services import (
     wellbeing,
 )
 from ..services.review_alerts import ESCALATE_AFTER
-from .review_forms import DecisionForm, DutyForm, FollowupForm, MessageForm, SanctionForm
+from .review_forms import (
+    DecisionForm,
+    DutyForm,
+    FollowupForm,
+    MessageForm,
+    ResubmitForm,
+    SanctionForm,
+)
 
 bp = Blueprint("review", __name__)
 
@@ -270,8 +277,6 @@ def set_duty():
 @login_required
 def resubmit(post_id: int):
     """The author edits a removed post and sends it back to the moderators."""
-    from .review_forms import ResubmitForm
-
     post = review_content.access_removed_own_post(post_id, current_user)
     form = ResubmitForm()
     errors: dict = {}
