@@ -12,10 +12,12 @@ from ..extensions import limiter
 from ..row_ids import parse_row_id
 from ..services import accounts, guidelines
 from ..services.login_throttle import TooManyTries
+from ..services.meetings_time import zone
 from ..services.pseudonyms import suggest_pseudonym
 from . import sessions
 from .forms import EmptyForm, LoginForm, RecoverForm, SignupForm
 from .ratelimit import client_bucket, pair_bucket
+from .times import zoned_datetime
 from .util import page_language, safe_next_url, verdict_errors
 
 bp = Blueprint("auth", __name__)
@@ -114,7 +116,8 @@ def login():
             error = _(
                 "This account is suspended until %(until)s. Your account page will show the"
                 " reason when the suspension ends.",
-                until=user.suspended_until.strftime("%Y-%m-%d %H:%M UTC"),
+                # The account's own zone: the password has just shown whose account it is.
+                until=zoned_datetime(user.suspended_until, zone(user.timezone)),
             )
         else:
             login_user(user)

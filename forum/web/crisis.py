@@ -5,12 +5,13 @@ about people says who is on duty at that moment."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..moderation.resources import INTERNATIONAL, Resource, load_resources, resources_for
 from ..services import crisis_support, duty
+from .times import viewer_zone
 
 bp = Blueprint("crisis", __name__)
 
@@ -68,11 +69,6 @@ def index():
         kind_names=KIND_NAMES,
         contact_names=CONTACT_NAMES,
     )
-
-
-def viewer_zone() -> str:
-    """The name of the time zone the viewer's times are shown in (visitors: UTC)."""
-    return str(get_timezone())
 
 
 def _language() -> str:

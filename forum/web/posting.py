@@ -15,6 +15,7 @@ from ..models import Post
 from ..services import milestones, mutes, reactions, staff_badges, thread_page
 from ..services.posts import CONTENT_NOTES, auto_note_for
 from ..services.threads import author_label, is_moderator, is_own
+from . import times
 from .crisis import panel_context
 from .ratelimit import client_bucket
 
@@ -26,23 +27,12 @@ DEFAULTS = {
 }
 
 
-WHEN_FORMAT = "%Y-%m-%d %H:%M"
-
-
 def init_app(app: Flask) -> None:
-    """Default settings for the threads feature (overridable by FORUM_* variables)."""
+    """Default settings for the threads feature (overridable by FORUM_* variables), and the
+    filters every page shows times with."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    app.jinja_env.filters["when"] = short_datetime
-
-
-def short_datetime(moment) -> str:
-    """A compact, unambiguous local time ("2026-03-01 18:05") in the viewer's time zone.
-
-    Babel's full formatter costs more than everything else in a post; twenty of them per page
-    showed up in the page benchmark, and the numeric form reads the same in every language.
-    """
-    return moment.astimezone(get_timezone()).strftime(WHEN_FORMAT)
+    times.init_app(app)
 
 
 def account_bucket() -> str:
@@ -160,7 +150,7 @@ def row_views(rows: list[Any], unread_from: int | None) -> list[RowView]:
             unread=unread_from is not None and row.id > unread_from and not mine,
             url=f"{link}{row.id}",
             iso=created.isoformat(),
-            when=created.astimezone(tz).strftime(WHEN_FORMAT),
+            when=times.local_text(created, tz),
             badge=staff_badges.badge_label(row.author_badge, anonymous=row.anonymous,
                                            author_id=row.author_id),
         ))
@@ -198,7 +188,7 @@ def thread_views(rows: list[Any], viewer: Any) -> list[ThreadRowView]:
             replies=replies[count],
             url=f"{link}{row.id}",
             iso=moment.isoformat(),
-            when=moment.astimezone(tz).strftime(WHEN_FORMAT),
+            when=times.local_text(moment, tz),
         ))
     return views
 

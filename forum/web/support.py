@@ -31,8 +31,9 @@ from ..models.support import SUPPORT_ACCEPTED, SUPPORT_OPEN
 from ..services import clock, crisis_support, duty
 from ..services import support_requests as support
 from ..services.support_rooms import fallback_resources, note_resources
-from .crisis import CONTACT_NAMES, KIND_NAMES, viewer_zone
+from .crisis import CONTACT_NAMES, KIND_NAMES
 from .posting import account_bucket
+from .times import viewer_zone
 
 bp = Blueprint("support", __name__)
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import Post
 from forum.services import clock, duty
-from forum.web.posting import WHEN_FORMAT
+from forum.web.times import WHEN_FORMAT
 from tests import threads_support
 from tests.conftest import page_text
 from tests.talk_support import on_duty

@@ -17,7 +17,7 @@ from forum.extensions import db
 from forum.models import ChatMessage, Room, SupportRequest, User
 from forum.services import accounts, chat, duty
 from forum.services import support_requests as support
-from forum.web.posting import WHEN_FORMAT
+from forum.web.times import WHEN_FORMAT
 from tests import review_support, threads_support
 from tests.conftest import PASSWORD, csrf_from, login, page_text
 from tests.talk_support import audience_of, on_duty, support_bus
