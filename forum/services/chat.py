@@ -53,6 +53,7 @@ from ..moderation.resources import resources_for
 from ..row_ids import ID_MAX, is_row_id
 from . import clock, duty, event_memo, events, review_queue, screening, staff_badges
 from .accounts import is_suspended
+from .sanctions import is_muted
 
 log = logging.getLogger("forum.chat")
 
@@ -249,8 +250,6 @@ def check_join(room: Room, *, acting_user: User | None) -> None:
 
 def can_send(user: User | None) -> bool:
     """May this account chat? Not while suspended or muted."""
-    from .sanctions import is_muted
-
     return _is_member(user) and not is_suspended(user) and not is_muted(user)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Board, Room
-from . import accounts, guidelines, roles
+from . import accounts, clock, guidelines, meetings, posts, roles, threads
 
 log = logging.getLogger("forum.demo")
 
@@ -104,8 +104,6 @@ DEMO_THREADS = [
 
 def _seed_threads() -> None:
     """A few demo conversations, written through the same screened services as members'."""
-    from . import posts, threads
-
     for slug, author, title, body, anonymous, note, replies in DEMO_THREADS:
         user = accounts.find_by_pseudonym(author)
         board = db.session.scalar(select(Board).where(Board.slug == slug))
@@ -143,8 +141,6 @@ DEMO_MEETINGS = [
 def _seed_meetings() -> None:
     """Two weekly meetings hosted by sam-lantern, a facilitator, scheduled through the screened
     service."""
-    from . import clock, meetings
-
     host = accounts.find_by_pseudonym("sam-lantern")
     if host is None:
         return

@@ -23,7 +23,21 @@ from ..extensions import db
 from ..models import Meeting, Room, User
 from ..models.meetings import CANCELLED, SCHEDULED
 from ..moderation.verdict import ACTION_RANK
-from . import audit, clock, review_queue, screening
+from . import (
+    audit,
+    chat,
+    clock,
+    jobs,
+    measure_feeds,
+    meetings_access,
+    meetings_attendance,
+    meetings_reminders,
+    meetings_sessions,
+    review_queue,
+    room_controls,
+    room_entry,
+    screening,
+)
 from .meetings_access import can_edit, can_manage, can_schedule
 from .meetings_access import hosts_of_room as hosts_of_room  # for the room-control tools
 from .meetings_plan import Plan, validate
@@ -213,15 +227,6 @@ def load_text(meeting_id: int) -> str | None:
 
 def register() -> None:
     """Plug meetings into chat (open rule, presence), the review queue and the job runner."""
-    from . import (
-        chat,
-        jobs,
-        measure_feeds,
-        meetings_attendance,
-        meetings_reminders,
-        meetings_sessions,
-    )
-
     chat.register_open_rule(meetings_sessions.is_room_open)
     chat.register_presence_observer(meetings_attendance.observe_presence)
     review_queue.register_handler(KIND, _approve, _remove)
@@ -232,13 +237,9 @@ def register() -> None:
     meetings_reminders.register_privacy()
     # The facilitator tools in a meeting's room: its hosts facilitate, ending the session
     # there ends the meeting's session, and each new session starts from fresh settings.
-    from . import meetings_access, room_controls
-
     room_controls.register_host_rule(meetings_access.host_rule)
     room_controls.register_session_end_observer(meetings_sessions.observe_session_end)
     room_controls.register_session_start(meetings_sessions.latest_session_start)
-    from . import room_entry
-
     room_entry.register_capacity(meetings_access.room_capacity)
     # Sessions held and attendance in the community measures, from the anonymous counts.
     measure_feeds.register_meeting_figures(meetings_attendance.held_session_rows)

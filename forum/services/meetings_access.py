@@ -11,18 +11,13 @@ from ..extensions import db
 from ..models import Meeting, Room, User
 from . import event_memo
 from .accounts import is_suspended
+from .sanctions import is_muted
 
 HOST_ROLES = ("facilitator", "moderator", "admin")
 
 
 def _is_member(user: User | None) -> bool:
     return user is not None and bool(getattr(user, "is_authenticated", False))
-
-
-def _is_muted(user: User) -> bool:
-    from .sanctions import is_muted  # sanctions reaches the meetings service through review
-
-    return is_muted(user)
 
 
 def can_schedule(user: User | None) -> bool:
@@ -32,7 +27,7 @@ def can_schedule(user: User | None) -> bool:
         _is_member(user)
         and not is_suspended(user)
         and any(user.has_role(role) for role in HOST_ROLES)
-        and not _is_muted(user)
+        and not is_muted(user)
     )
 
 
@@ -50,7 +45,7 @@ def can_manage(meeting: Meeting, user: User | None) -> bool:
 
 def can_edit(meeting: Meeting, user: User | None) -> bool:
     """Changing a meeting's texts is writing: those who manage it, unless muted."""
-    return can_manage(meeting, user) and not _is_muted(user)
+    return can_manage(meeting, user) and not is_muted(user)
 
 
 def can_see_attendance(user: User | None) -> bool:

@@ -20,7 +20,7 @@ from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import AttendanceMark, Meeting, MeetingSession, Room, User
 from ..models.meetings import SCHEDULED
-from . import audit, clock
+from . import audit, clock, room_controls
 from .meetings_access import can_manage, meeting_for_room
 from .meetings_time import duration, occurrences
 
@@ -156,8 +156,6 @@ def check_extend(meeting: Meeting, *, acting_user: User) -> MeetingSession:
 def end_current_session(room: Room, *, acting_user: User) -> MeetingSession:
     """Close the running session of a meeting room now: the room closes for everyone in it
     (the facilitator tools' end) and attendance is finalized at once."""
-    from . import room_controls
-
     meeting = meeting_for_room(room)
     if meeting is None:
         raise NotFound()

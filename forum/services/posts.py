@@ -25,6 +25,7 @@ from ..moderation.verdict import ACTION_RANK, PRIORITY_RANK
 from ..row_ids import is_row_id
 from . import audit, notifications, review_queue, screening, staff_badges
 from .accounts import is_suspended
+from .sanctions import is_muted
 from .threads import can_see_post, is_moderator
 
 log = logging.getLogger("forum.posts")
@@ -84,8 +85,6 @@ def can_post(user: User | None) -> bool:
     """May this account write posts? Not while suspended or muted by a moderator."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    from .sanctions import is_muted
-
     return not is_suspended(user) and not is_muted(user)
 
 
@@ -407,11 +406,5 @@ def _rescreen_apply(post_id: int, verdict: Any) -> None:
 
 
 def register_rescreen() -> None:
-    """Hand posts to `flask rescreen` when the moderation package offers it."""
-    try:
-        from ..moderation import rescreen
-    except ImportError:
-        return
-    register = getattr(rescreen, "register_source", None)
-    if register is not None:
-        register("post", _rescreen_load, _rescreen_apply)
+    """Hand posts to `flask rescreen`."""
+    screening.register_rescreen_source("post", _rescreen_load, _rescreen_apply)

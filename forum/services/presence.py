@@ -14,6 +14,8 @@ import time
 from collections import defaultdict
 from typing import Protocol
 
+import redis
+
 log = logging.getLogger("forum.presence")
 TTL_S = 45
 HEARTBEAT_S = 15
@@ -68,8 +70,6 @@ class RedisPresence:
     PREFIX = "forum:presence:"
 
     def __init__(self, url: str, holder: str) -> None:
-        import redis
-
         self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._holder = holder
         self._mine: dict[str, set[str]] = defaultdict(set)

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import ChatMessage, ReviewItem, Room, SupportRequest, User
 from ..models.support import SUPPORT_ACCEPTED, SUPPORT_CLOSED
 from ..moderation.resources import Resource, load_resources, resources_for
-from . import chat, clock, jobs, privacy, review_queue
+from . import chat, clock, jobs, measure_feeds, privacy, review_queue
 from .support_requests import NOTE_KIND, ROOM_PREFIX, run_fallback
 
 FALLBACK_KINDS = ("crisis", "overdose")
@@ -135,8 +135,6 @@ def register() -> None:
     privacy.register_content_kind(privacy.ContentKind("support_requests", _export, _erase))
     jobs.register("support.fallback", 30, run_fallback)
     # Requests and time to answer in the community measures (aggregates only).
-    from . import measure_feeds
-
     measure_feeds.register_support_figures(request_rows)
 
 

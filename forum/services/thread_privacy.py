@@ -20,6 +20,7 @@ from ..models import (
     User,
 )
 from . import milestones, privacy
+from .posts import _refresh_thread_stats, render_body
 
 
 def _export(user: User) -> list[dict[str, Any]]:
@@ -86,8 +87,6 @@ def _erase(user: User, keep: bool) -> None:
         db.session.execute(delete(ReviewItem).where(
             ReviewItem.content_kind == "post", ReviewItem.content_id.in_(my_ids)))
     if shared:
-        from .posts import render_body
-
         shared_ids = [pid for pid, _tid in shared]
         db.session.execute(delete(PostRevision).where(PostRevision.post_id.in_(shared_ids)))
         for post in db.session.scalars(select(Post).where(Post.id.in_(shared_ids))):
@@ -101,8 +100,6 @@ def _erase(user: User, keep: bool) -> None:
         db.session.execute(delete(Thread).where(Thread.id.in_(alone)))
     db.session.execute(delete(Post).where(Post.author_id == user_id))
     db.session.flush()
-    from .posts import _refresh_thread_stats
-
     for thread in db.session.scalars(select(Thread).where(
             Thread.id.in_(reply_threads - set(alone)))):
         _refresh_thread_stats(thread)

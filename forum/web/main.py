@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import redis
 from flask import (
     Blueprint,
     current_app,
@@ -64,8 +65,6 @@ def _redis_state() -> str:
     url = current_app.config.get("REDIS_URL")
     if not url:
         return "not configured"
-    import redis
-
     client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
     try:
         client.ping()
