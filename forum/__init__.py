@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+from . import config as config_module
 from .config import PROJECT_ROOT
 
 
@@ -19,12 +20,12 @@ def create_app(config: Mapping | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
         instance_relative_config=True,
     )
-    from . import config as config_module
-
     config_module.load(app, config)
     logging.getLogger("forum").setLevel(logging.INFO)
 
-    from . import cli, extensions_setup, moderation, realtime, services, web
+    # Here, not at the top: every forum module imports this package first, and the web and
+    # socket layers must not load with each of them.
+    from . import cli, extensions_setup, moderation, realtime, services, web  # noqa: PLC0415
 
     extensions_setup.init_app(app)
     moderation.init_app(app)

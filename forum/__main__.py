@@ -9,6 +9,8 @@ from werkzeug.serving import WSGIRequestHandler
 
 from . import create_app
 from .extensions import socketio
+from .services import jobs
+from .serving import settle_heap
 
 
 class AddresslessRequestHandler(WSGIRequestHandler):
@@ -26,13 +28,9 @@ def main() -> None:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         level=logging.WARNING)
     app = create_app()
-    from .services import jobs
-
     # Escalation of urgent alerts and claim lapses run here, in the serving process only.
     jobs.start_scheduler(app)
     # As under gunicorn: start-up's objects leave the collector's sight once models load.
-    from .serving import settle_heap
-
     settle_heap(app)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))

@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import get_translations
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import migration_hooks, pool_ping
+from . import auth_loader, migration_hooks, pool_ping
 from .config import PROJECT_ROOT
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from .realtime.room_exits import QueueManager
 
 
 @event.listens_for(Engine, "connect")
@@ -30,8 +31,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def select_locale() -> str | None:
     """The account's preferred language, else the browser's best match."""
-    from flask import current_app
-
     languages = current_app.config["LANGUAGES"]
     if current_user and getattr(current_user, "is_authenticated", False):
         if current_user.locale in languages:
@@ -114,8 +113,6 @@ def init_app(app: Flask) -> None:
             "SOCKETIO_MESSAGE_QUEUE is not Redis: a removal from a room reaches only the "
             "connections on the process that handles it")
     elif queue:
-        from .realtime.room_exits import QueueManager
-
         # Flask-SocketIO's own Redis manager and channel, also carrying room exits to the
         # process that holds the connection (realtime/room_exits.py).
         queue_options = {"client_manager": QueueManager(queue, channel="flask-socketio")}
@@ -132,6 +129,4 @@ def init_app(app: Flask) -> None:
         async_handlers=False,
     )
     _trust_proxies(app)
-    from . import auth_loader
-
     auth_loader.init_app(app)

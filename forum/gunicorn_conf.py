@@ -47,9 +47,11 @@ def post_worker_init(worker) -> None:
     """Start the job scheduler in the worker (job leases keep each due job's run to one
     process; the room-exit sweep runs in each), and settle the start-up heap once the
     classifier has loaded (forum/serving.py)."""
-    from forum.services import jobs
-    from forum.serving import settle_heap
-    from forum.wsgi import app
+    # In the worker, after the fork: at the top, loading this file would build the app in
+    # gunicorn's master process.
+    from forum.services import jobs  # noqa: PLC0415
+    from forum.serving import settle_heap  # noqa: PLC0415
+    from forum.wsgi import app  # noqa: PLC0415
 
     jobs.start_scheduler(app)
     settle_heap(app)

@@ -15,13 +15,13 @@ import threading
 
 from gunicorn.workers.gthread import ThreadWorker
 
+from .extensions import socketio
+
 log = logging.getLogger("forum.serving")
 
 
 def close_live_connections() -> int:
     """Close every Socket.IO connection of this process; returns how many there were."""
-    from .extensions import socketio
-
     server = getattr(socketio, "server", None)
     if server is None:
         return 0

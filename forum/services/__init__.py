@@ -3,9 +3,12 @@
 
 def register_hooks() -> None:
     """Tell the shared mechanisms (rescreen, export, deletion) about each kind of content."""
-    from . import (  # noqa: F401 - importing registers jobs, alerts and export/deletion
+    # Here, not at the top: every service imports this package first, so importing them all
+    # at package load would make each service load every other one.
+    from . import (  # noqa: F401, PLC0415 - importing registers jobs, alerts and export/deletion
         accounts,
         chat,
+        chat_review,
         checkins,
         jobs,
         measure_figures,
@@ -13,11 +16,19 @@ def register_hooks() -> None:
         mod_inbox,
         posts,
         review_alerts,
+        review_claims,
         review_content,
         room_controls,
         support_rooms,
+        team_stats,
         thread_privacy,
     )
+
+    # Timed work of the review queue, and screening again what the classifier missed.
+    jobs.register("review.escalate", 30, review_alerts.run_escalation)
+    jobs.register("review.lapse", 60, review_claims.run_lapse)
+    jobs.register("review.snapshot", 900, team_stats.take_snapshot)
+    jobs.register("moderation.rescreen", 120, jobs.rescreen_batch)
 
     accounts.register_rescreen()
     posts.register_rescreen()
@@ -25,7 +36,7 @@ def register_hooks() -> None:
     review_content.register()
     mod_inbox.register()
     # Live chat: held and flagged chat messages in the review queue.
-    chat.register()
+    chat_review.register()
     # Community measures: engagement figures, then the consented check-in.
     measure_figures.register()
     checkins.register()

@@ -654,9 +654,3 @@ def _hide(message: ChatMessage, status: str) -> None:
         events.publish(REMOVED, {"id": message.id, "room": room.slug},
                        audience=(room_audience(room),))
 
-
-def register() -> None:
-    """Tell the review queue and the privacy tools about chat messages (chat_review.py)."""
-    from . import chat_review
-
-    chat_review.register()

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import JobLease
+from ..moderation.rescreen import run_rescreen
 from . import clock
 
 log = logging.getLogger("forum.jobs")
@@ -161,23 +162,12 @@ def run_due(now: datetime | None = None, *, force: bool = False) -> dict[str, in
     return done
 
 
-def _rescreen(now: datetime) -> int:
+def rescreen_batch(now: datetime) -> int:
     """Screen again what the classifier could not score when it was written."""
-    from ..moderation.rescreen import run_rescreen
-
     return run_rescreen(RESCREEN_BATCH)["rescreened"]
 
 
 RESCREEN_BATCH = 200
-
-
-def _register_defaults() -> None:
-    from . import review_alerts, review_claims, team_stats
-
-    register("review.escalate", 30, review_alerts.run_escalation)
-    register("review.lapse", 60, review_claims.run_lapse)
-    register("review.snapshot", 900, team_stats.take_snapshot)
-    register("moderation.rescreen", 120, _rescreen)
 
 
 def start_scheduler(app: Flask, interval_s: float | None = None) -> threading.Thread:
@@ -206,5 +196,3 @@ def start_scheduler(app: Flask, interval_s: float | None = None) -> threading.Th
     log.info("job scheduler started interval_s=%s", interval_s)
     return thread
 
-
-_register_defaults()

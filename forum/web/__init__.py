@@ -11,7 +11,9 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..errors import NotFound, PermissionDenied
+from ..moderation import render as render_module
 from ..row_ids import RowIdConverter
+from ..services import guidelines
 
 # connect-src 'self' covers the page's own ws:/wss: origin in CSP Level 3 browsers; the site's
 # WebSocket origin is also named when FORUM_BASE_URL is set, for browsers that read 'self'
@@ -56,11 +58,11 @@ def _error_page(status: int, title: str, message: str):
 
 def init_app(app: Flask) -> None:
     """Register blueprints, headers, context and error handlers."""
-    from ..moderation import render as render_module
     # Before any blueprint: each rule picks its converter when it is added to the map.
     app.url_map.converters["int"] = RowIdConverter
     app.config["CSP"] = content_security_policy(app.config.get("BASE_URL"))
-    from . import (
+    # The blueprints load with the app, not with the package every web module imports first.
+    from . import (  # noqa: PLC0415
         account,
         auth,
         boards,
@@ -101,8 +103,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _layout_context():
-        from ..services import guidelines
-
         needs = (
             current_user.is_authenticated
             and request.endpoint not in ("main.guidelines", "main.agree", "static")

@@ -103,8 +103,9 @@ class DetoxifyClassifier:
         if path is None:
             raise FileNotFoundError("no local Detoxify checkpoint (set DETOXIFY_CHECKPOINT)")
         _force_offline()
-        import transformers
-        from detoxify import Detoxify
+        # Heavy optional libraries: loaded only when the model is, off the request path.
+        import transformers  # noqa: PLC0415
+        from detoxify import Detoxify  # noqa: PLC0415
 
         transformers.utils.logging.disable_progress_bar()
         return Detoxify(model_type=self.model_type, checkpoint=str(path),

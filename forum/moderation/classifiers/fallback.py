@@ -96,8 +96,9 @@ class FallbackClassifier:
     def _load(self) -> Callable[[list[str]], np.ndarray]:
         with self._lock:
             if self._predict is None:
-                from profanity_check import predict_prob
-                from profanity_check.profanity_check import model, vectorizer
+                # Its scikit-learn model loads on first use, not with the app.
+                from profanity_check import predict_prob  # noqa: PLC0415
+                from profanity_check.profanity_check import model, vectorizer  # noqa: PLC0415
 
                 fast = _fast_predictor(vectorizer, model)
                 # Use the shortcut only if it reproduces the library's own probabilities.
