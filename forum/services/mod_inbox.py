@@ -4,6 +4,7 @@ and the caring-message templates kept in moderation_rules/templates/."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +34,11 @@ class CaringTemplate:
 def _read_template(path: Path) -> CaringTemplate:
     text = path.read_text(encoding="utf-8").strip()
     first, _sep, rest = text.partition("\n")
-    return CaringTemplate(path.stem, first.lstrip("# ").strip(), rest.strip())
+    # The file is wrapped for editing; the message keeps its line breaks, so each paragraph
+    # becomes one line and wraps where the reader's screen does.
+    paragraphs = (" ".join(line.strip() for line in block.splitlines())
+                  for block in re.split(r"\n\s*\n", rest.strip()))
+    return CaringTemplate(path.stem, first.lstrip("# ").strip(), "\n\n".join(paragraphs))
 
 
 def caring_templates(language: str | None = None) -> list[CaringTemplate]:

@@ -166,6 +166,16 @@ def test_caring_templates_load(app):
     assert {"checking-in", "resources", "after-relapse"} <= slugs
 
 
+@pytest.mark.parametrize("language", [None, "es"])
+def test_caring_templates_wrap_where_the_reader_s_screen_does(app, language):
+    # The files are wrapped for editing; the inbox keeps line breaks, so a wrapped file would
+    # break a phone's lines mid-sentence. One line per paragraph, paragraphs kept.
+    for template in mod_inbox.caring_templates(language):
+        paragraphs = template.body.split("\n\n")
+        assert len(paragraphs) > 1, template.slug
+        assert all("\n" not in p.strip() for p in paragraphs), template.slug
+
+
 def test_member_messages_to_team_are_screened_and_risk_is_queued(app, member, screener):
     mod_inbox.check_member_message("I need help [[hold:crisis]]", acting_user=member)
     message = db.session.scalar(select(TeamMessage))
