@@ -284,11 +284,21 @@
         } else {
           li.appendChild(document.createTextNode(c.value));
         }
+        // "Call", "Text": the same number can be both, and says which only here.
+        if (c.note) {
+          var note = document.createElement("span");
+          note.className = "meta";
+          note.textContent = " " + c.note;
+          li.appendChild(note);
+        }
       });
       ul.appendChild(li);
     });
     supportBox.appendChild(ul);
     supportBox.hidden = false;
+    // The box sits above the log; on a phone the writer is down at the text box and would
+    // not see the lines without this.
+    if (!gentle) { supportBox.scrollIntoView({ block: "start" }); }
   }
 
   function showPresence(count) {

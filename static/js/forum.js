@@ -14,5 +14,12 @@
     }
     var summary = document.querySelector(".error-summary");
     if (summary) { summary.focus(); }
+    // Right after a post that spoke of risk the page opens on the crisis panel: on a phone the
+    // header alone would fill the first screen, and a screen reader starts at the panel.
+    var crisis = document.querySelector("#crisis-panel[data-focus]");
+    if (crisis && !summary) {
+      crisis.focus({ preventScroll: true });
+      crisis.scrollIntoView({ block: "start" });
+    }
   });
 })();
