@@ -10,6 +10,9 @@ from flask import Flask, current_app
 
 from .errors import ContentRejected, ValidationFailed
 from .moderation.cli import register_cli
+from .services import accounts, guidelines, jobs, measures, roles
+from .services.accounts import find_by_pseudonym
+from .services.demo import seed_demo
 
 
 def _fail(message: str) -> None:
@@ -18,8 +21,6 @@ def _fail(message: str) -> None:
 
 
 def _find(name: str):
-    from .services.accounts import find_by_pseudonym
-
     user = find_by_pseudonym(name)
     if user is None:
         _fail(f"No account named {name!r}.")
@@ -29,8 +30,6 @@ def _find(name: str):
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the demo community (boards, rooms, accounts) once."""
-    from .services.demo import seed_demo
-
     created = seed_demo(current_app.config["DEMO_PASSWORD"])
     click.echo("Demo community created." if created else "Demo community already present.")
 
@@ -40,8 +39,6 @@ def seed_demo_command() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_admin_command(name: str, password_stdin: bool) -> None:
     """Create an admin account NAME (password from a prompt or standard input)."""
-    from .services import accounts, guidelines, roles
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -73,8 +70,6 @@ def create_admin_command(name: str, password_stdin: bool) -> None:
 @click.argument("role")
 def grant_command(name: str, role: str) -> None:
     """Grant ROLE (facilitator, moderator, supervisor, admin) to the account NAME."""
-    from .services import roles
-
     try:
         grant = roles.check_grant_role(_find(name), role, acting_user=None)
     except ValidationFailed as exc:
@@ -89,8 +84,6 @@ def grant_command(name: str, role: str) -> None:
 @click.option("--completed", "completed", default=None, help="Completion date (default today).")
 def train_command(name: str, module: str, expires: str | None, completed: str | None) -> None:
     """Record that NAME completed the training MODULE."""
-    from .services import roles
-
     try:
         completed_on = date.fromisoformat(completed) if completed else date.today()
         expires_on = date.fromisoformat(expires) if expires else None
@@ -119,8 +112,6 @@ def jobs_group() -> None:
 @click.option("--all", "run_all", is_flag=True, help="Run every job, due or not.")
 def jobs_run_command(run_all: bool) -> None:
     """Run the jobs that are due once, and print what each did."""
-    from .services import jobs
-
     for name, count in sorted(jobs.run_due(force=run_all).items()):
         click.echo(f"{name}: {count}")
 
@@ -132,8 +123,6 @@ def jobs_run_command(run_all: bool) -> None:
               show_default=True)
 def report_command(start: str, end: str, fmt: str) -> None:
     """Print the community measures for whole weeks from --from to --to (aggregates only)."""
-    from .services import measures
-
     try:
         period = measures.parse_period(start, end)
     except ValidationFailed as exc:
