@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
+from tests.e2e.axe import blocking, run_axe
 from tests.e2e.flows import log_in, start_thread
 from tests.livesrv import ROOT
 
@@ -85,6 +86,8 @@ def test_crisis_post_with_nobody_on_duty_gets_the_lines_first(forum_url, new_pag
     assert panel.bounding_box()["y"] < cedar.locator("h1").bounding_box()["y"]
     _assert_fits_phone_width(cedar)
     _shot(cedar, "1-phone-nobody-on-duty")
+    # The panel opening the page (its h2 before the thread's h1, focused) stays accessible.
+    assert blocking(run_axe(cedar)) == []
     _shot(cedar, "1-phone-nobody-on-duty-full", full=True)
 
     # After a reload the panel is gone from the thread; the post keeps a way back to it.
@@ -169,6 +172,7 @@ def test_spanish_member_on_the_crisis_path(forum_url, spanish_page):
     _on_first_screen(box.locator("li").first.locator("a").first)
     _assert_fits_phone_width(page)
     _shot(page, "3-phone-es-chat-support")
+    assert blocking(run_axe(page)) == []
 
 
 def test_on_duty_moderator_reaches_out_and_the_member_reads_it(forum_url, new_page):
