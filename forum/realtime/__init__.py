@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..services import jobs, presence
+
 # Imported at package import, i.e. before create_app calls socketio.init_app: Flask-SocketIO
 # keeps a decorator's handler for later apps only when no server exists yet at decoration time,
 # so importing these inside init_app left every app after the first without its handlers.
-from . import chat, mod, room_controls, support  # noqa: F401 - importing registers the handlers
+from . import chat, mod, room_controls, room_exits, support  # noqa: F401 - registers the handlers
 
 
 def init_app(app: Flask) -> None:
     """The namespaces' handlers are bound to the shared socketio object at import time;
     presence is counted in Redis when the app has one, so every process sees the same count."""
-    from ..services import jobs, presence
-    from . import room_exits
-
     presence.configure(app.config.get("REDIS_URL"), jobs.HOLDER)
     jobs.register_local("chat.room_exits", room_exits.sweep)

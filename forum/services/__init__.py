@@ -19,6 +19,8 @@ def register_hooks() -> None:
         review_claims,
         review_content,
         room_controls,
+        room_entry,
+        room_guards,
         support_rooms,
         team_stats,
         thread_privacy,
@@ -46,3 +48,5 @@ def register_hooks() -> None:
     support_rooms.register()
     # Facilitator tools in rooms: open/close override, send guards, crisis alerts to hosts.
     room_controls.register()
+    room_guards.register()
+    room_entry.register()

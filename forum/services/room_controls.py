@@ -356,11 +356,7 @@ def do_begin_session(room: Room) -> None:
 
 
 def register() -> None:
-    """Plug the facilitator's open/close override, send guards, alerts and the Facilitator
-    badge into chat."""
-    from . import room_entry, room_guards
-
+    """Plug the facilitator's open/close override and the Facilitator badge into chat (the
+    send guards and the room's door register beside it: room_guards, room_entry)."""
     chat.register_open_override(_open_override)
     staff_badges.register_facilitator_rule(can_facilitate)
-    room_guards.register()
-    room_entry.register()
