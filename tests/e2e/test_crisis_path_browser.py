@@ -117,6 +117,9 @@ def test_spanish_member_on_the_crisis_path(forum_url, spanish_page):
     # The Spanish text itself, not the English one with a note.
     expect(guidelines).not_to_contain_text("have not been translated")
     assert guidelines.locator("[lang=en]").count() == 0
+    expect(guidelines.get_by_role("heading", name="Somos iguales, no profesionales")
+           ).to_be_visible()
+    expect(guidelines).to_contain_text("usa Pide ayuda ahora, arriba en cada página")
     _shot(page, "3-phone-es-signup")
     page.get_by_label("Seudónimo").fill("garza-tranquila")
     page.get_by_label("Contraseña", exact=True).fill(PASSWORD)
