@@ -120,7 +120,7 @@ def test_spanish_member_on_the_crisis_path(forum_url, spanish_page):
     expect(guidelines.get_by_role("heading", name="Somos iguales, no profesionales")
            ).to_be_visible()
     expect(guidelines).to_contain_text("usa Pide ayuda ahora, arriba en cada página")
-    _shot(page, "3-phone-es-signup")
+    _shot(page, "3-phone-es-signup", full=True)
     page.get_by_label("Seudónimo").fill("garza-tranquila")
     page.get_by_label("Contraseña", exact=True).fill(PASSWORD)
     page.get_by_label("Repite la contraseña").fill(PASSWORD)
