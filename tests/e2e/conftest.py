@@ -78,3 +78,13 @@ def new_page(browser, request):
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def spanish_page(browser, request):
+    """A phone-sized page whose browser asks for Spanish (Accept-Language and navigator)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-ES")
+    page = context.new_page()
+    request.node.open_pages = [page]
+    yield page
+    context.close()

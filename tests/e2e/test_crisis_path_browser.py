@@ -49,16 +49,6 @@ def _assert_fits_phone_width(page) -> None:
     assert wide <= page.viewport_size["width"], wide
 
 
-@pytest.fixture
-def spanish_page(browser, request):
-    """A phone-sized page whose browser asks for Spanish (Accept-Language and navigator)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-ES")
-    page = context.new_page()
-    request.node.open_pages = [page]
-    yield page
-    context.close()
-
-
 # First in the module, before anyone goes on duty on this forum.
 def test_crisis_post_with_nobody_on_duty_gets_the_lines_first(forum_url, new_page):
     cedar = new_page()

@@ -11,16 +11,6 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.live
 
 
-@pytest.fixture
-def spanish_page(browser, request):
-    """A phone-sized page whose browser asks for Spanish (Accept-Language and navigator)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="es-ES")
-    page = context.new_page()
-    request.node.open_pages = [page]
-    yield page
-    context.close()
-
-
 def test_signup_in_spanish(forum_url, spanish_page):
     page = spanish_page
     page.goto(forum_url + "/signup")
