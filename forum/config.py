@@ -60,6 +60,11 @@ class Defaults:
     MODERATION_RULES_DIR = str(PROJECT_ROOT / "moderation_rules")
     GUIDELINES_FILE = str(PROJECT_ROOT / "forum" / "data" / "guidelines.md")
     CLASSIFIER = "auto"
+    # The semantic risk layer (FORUM_SEMANTIC=off leaves the rules and classifier alone);
+    # FORUM_EMBEDDER_DIR names a folder with an operator's own model.onnx and tokenizer.json.
+    SEMANTIC = "auto"
+    EMBEDDER_DIR: str | None = None
+    SEMANTIC_TIMEOUT_S = 2.0
     DEMO_PASSWORD = "recovery-demo-2026"
     SOCKETIO_ASYNC_MODE = "threading"
     # "auto": Socket.IO's message queue is REDIS_URL (every process hears every emit).

@@ -38,6 +38,8 @@ def _base_config(database_url: str, instance: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "ARGON2_FAST": True,
         "CLASSIFIER": "fallback",
+        # Most tests are about the rules; tests of the semantic layer share one loaded layer.
+        "SEMANTIC": "off",
         "RULES_RELOAD_INTERVAL_S": 0,
         "RATELIMIT_STORAGE_URI": REDIS_URL or "memory://",
         "REDIS_URL": REDIS_URL,
@@ -250,3 +252,35 @@ def logged_in(client, member):
 def page_text(response) -> str:
     """The response body with HTML entities decoded, for asserting on what a reader sees."""
     return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture(scope="session")
+def semantic_layer(tmp_path_factory):
+    """The real semantic layer (packaged MiniLM, shipped example files), loaded once per run.
+    Example vectors are kept in the venv between runs: keyed by model and text, never stale."""
+    from pathlib import Path
+
+    from forum.moderation.resources import DEFAULT_RULES_DIR
+    from forum.moderation.rules import load_ruleset
+    from forum.moderation.semantic import SemanticLayer, default_embedder
+
+    venv = Path(__file__).resolve().parent.parent / ".venv"
+    cache = venv / "semantic-cache" if venv.is_dir() else tmp_path_factory.mktemp("semantic")
+    categories = set(load_ruleset(DEFAULT_RULES_DIR).categories)
+    # A generous time limit: a busy test machine must not turn a slow call into a miss.
+    layer = SemanticLayer(DEFAULT_RULES_DIR / "examples", lambda: categories,
+                          default_embedder(None), cache_dir=cache, timeout=60,
+                          reload_interval=0)
+    layer.start(background=False)
+    assert layer.ready, layer.error
+    yield layer
+    layer.close()
+
+
+@pytest.fixture
+def semantic_on(app, semantic_layer):
+    """The app's pipeline reads meaning with the shared semantic layer."""
+    pipeline = app.extensions["moderation"]
+    pipeline.semantic = semantic_layer
+    yield semantic_layer
+    pipeline.semantic = None

@@ -39,6 +39,7 @@ def live_forum(
             "FORUM_DATABASE_URL": f"sqlite:///{tmp_path / 'forum.sqlite3'}",
             "FORUM_SECRET_KEY": "live-test-key-0123456789-abcdefghijklmnopqrstuvwxyz",
             "FORUM_CLASSIFIER": "fallback",
+            "FORUM_SEMANTIC": "off",
             "HOST": "127.0.0.1",
             "PORT": str(port),
         }

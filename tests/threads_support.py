@@ -37,7 +37,7 @@ def screener(monkeypatch):
 
     calls: list[tuple[str, str]] = []
 
-    def fake(text, *, scope, author=None, locale=None):
+    def fake(text, *, scope, author=None, locale=None, context=None):
         calls.append((text, scope))
         return scripted_verdict(text)
 

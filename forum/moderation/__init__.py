@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
@@ -17,7 +19,10 @@ __all__ = [
 
 def init_app(app: Flask) -> None:
     """Build the pipeline from app.config and keep it in app.extensions["moderation"]."""
-    pipeline = Pipeline.from_config(app.config)
+    config = dict(app.config)
+    # Example vectors are kept between restarts, so a restart does not embed them all again.
+    config.setdefault("SEMANTIC_CACHE_DIR", str(Path(app.instance_path) / "semantic-cache"))
+    pipeline = Pipeline.from_config(config)
     app.extensions["moderation"] = pipeline
     if not app.testing:
         pipeline.warm(background=True)
@@ -28,11 +33,15 @@ def get_pipeline() -> Pipeline:
     return current_app.extensions["moderation"]
 
 
-def screen(text: str, *, scope: str, author: Any = None, locale: str | None = None) -> Verdict:
+def screen(
+    text: str, *, scope: str, author: Any = None, locale: str | None = None,
+    context: Sequence[str] | None = None,
+) -> Verdict:
     """Screen one piece of member-written text with the current app's pipeline."""
-    return get_pipeline().screen(text, scope=scope, author=author, locale=locale)
+    return get_pipeline().screen(text, scope=scope, author=author, locale=locale,
+                                 context=context)
 
 
 def status() -> dict[str, Any]:
-    """Classifier and rule-set status for /healthz."""
+    """Classifier, semantic layer and rule-set status for /healthz."""
     return get_pipeline().status()

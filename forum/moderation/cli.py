@@ -12,11 +12,13 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
-from . import evaluate, get_pipeline
+from ..services import rule_quality
+from . import evaluate, get_pipeline, risk_eval
 from .policy import decide
 from .rescreen import run_rescreen
 from .resources import DEFAULT_RULES_DIR
 from .rules import RuleSet, RuleSetError, load_ruleset
+from .semantic import ExampleSetError, load_examples
 from .verdict import ACTIONS, SCOPES
 
 
@@ -74,6 +76,15 @@ def check_command(directory: str | None) -> None:
         click.echo(f"{len(exc.errors)} error(s) in {path}", err=True)
         sys.exit(1)
     click.echo(f"ok: {ruleset.count} rules, version {ruleset.version} ({path})")
+    try:
+        examples = load_examples(path / "examples", set(ruleset.categories))
+    except ExampleSetError as exc:
+        for error in exc.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"{len(exc.errors)} error(s) in {path / 'examples'}", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {examples.count} examples for {', '.join(examples.categories) or 'no'} "
+               f"semantic heads, version {examples.version}")
 
 
 def _verdicts(ruleset: RuleSet, items, scores, info) -> list:
@@ -138,6 +149,42 @@ def test_command(corpus, against: str | None, category: str | None) -> None:
         click.echo(f"  line {number}: {_short(before)} -> {_short(after)}  {text[:70]!r}")
 
 
+@rules_group.command("eval")
+@click.option("--corpus", "corpus", required=True, type=click.File("rb"),
+              help="Labelled JSON lines: text, expected categories and priority, split.")
+@click.option("--split", "split", default="dev", type=click.Choice(["dev", "test", "all"]),
+              help="The split whose misses and threshold table are printed.")
+@click.option("--rules-only", is_flag=True, help="Leave the semantic layer out (a baseline).")
+def eval_command(corpus, split: str, rules_only: bool) -> None:
+    """Precision and recall per category and priority of the whole pipeline on a corpus."""
+    try:
+        items = evaluate.parse_labelled(corpus.readlines())
+    except ValueError as exc:
+        click.echo(f"labelled corpus: {exc}", err=True)
+        sys.exit(1)
+    pipeline = get_pipeline()
+    layer = pipeline.semantic
+    if rules_only:
+        pipeline.semantic = None
+    else:
+        _wait_for_semantic(pipeline)
+    try:
+        verdicts = risk_eval.screen_items(pipeline, items)
+        info = pipeline.semantic_info()
+        click.echo(f"layers: rules {pipeline.ruleset.version}, classifier "
+                   f"{pipeline.classifier_info()['name']}, semantic {info['name']}"
+                   f"{'' if info['ready'] or info['name'] == 'off' else ' (not ready)'}")
+        for line in risk_eval.report(risk_eval.measure(items, verdicts), misses_of=split):
+            click.echo(line)
+        table = risk_eval.threshold_table(pipeline, items, split)
+        if table:
+            click.echo(f"thresholds ({split}; rules plus the head at each threshold):")
+            for line in risk_eval.threshold_report(table):
+                click.echo(f"  {line}")
+    finally:
+        pipeline.semantic = layer
+
+
 def _print_evaluation(raw: list[bytes], category: str, ruleset: RuleSet,
                       against: str | None) -> None:
     """Score the labelled corpus with the current rules (and the other directory)."""
@@ -177,10 +224,27 @@ def _print_counts(current: Counter, other: Counter | None) -> None:
         click.echo(row)
 
 
+@rules_group.command("stats")
+@click.option("--days", type=click.IntRange(1, 365), default=rule_quality.DAYS, show_default=True,
+              help="How many days of decisions to count.")
+def stats_command(days: int) -> None:
+    """Per flag, lowest precision first: decisions that needed follow-up, urgent items found."""
+    for line in rule_quality.text_table(rule_quality.flag_quality(days), days):
+        click.echo(line)
+
+
+def _wait_for_semantic(pipeline, timeout: float = 120.0) -> None:
+    """A command screens with every layer: load the semantic layer before the first text."""
+    if pipeline.semantic is not None:
+        pipeline.semantic.start(background=False)
+        pipeline.semantic.wait_until_loaded(timeout)
+
+
 @click.command("screen")
 def screen_command() -> None:
     """Screen standard input, one item a line, and print one JSON verdict a line."""
     pipeline = get_pipeline()
+    _wait_for_semantic(pipeline)
     for _, item in _lines(sys.stdin.buffer):
         if isinstance(item, Exception):
             result: dict[str, Any] = {"error": str(item)}
@@ -193,7 +257,8 @@ def screen_command() -> None:
 @click.command("rescreen")
 @click.option("--limit", type=int, default=None, help="Screen at most this many items.")
 def rescreen_command(limit: int | None) -> None:
-    """Screen again what was stored while the classifier was unavailable."""
+    """Screen again what was stored while the classifier or semantic layer was unavailable."""
+    _wait_for_semantic(get_pipeline())
     counts = run_rescreen(limit)
     click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .policy import decide
 from .rules import RuleSet
-from .verdict import SCOPES, Verdict
+from .verdict import PRIORITIES, SCOPES, Verdict
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class LabelledItem:
     kind: str = ""
     language: str = "en"
     scope: str = "post"
+    priority: str | None = None
+    # In chat, the same writer's messages just before this one, oldest first.
+    context: tuple[str, ...] = ()
 
 
 @dataclass
@@ -79,12 +82,16 @@ def parse_labelled(lines: Iterable[str | bytes]) -> list[LabelledItem]:
             data = json.loads(line)
             expected = data["expected"]["categories"]
             scope = data.get("scope", "post")
-            if not isinstance(data["text"], str) or scope not in SCOPES:
+            priority = data["expected"].get("priority")
+            context = data.get("context") or []
+            if not isinstance(data["text"], str) or scope not in SCOPES \
+                    or (priority is not None and priority not in PRIORITIES) \
+                    or not all(isinstance(c, str) for c in context):
                 raise ValueError
             items.append(LabelledItem(
                 text=data["text"], expected=frozenset(expected), split=str(data["split"]),
                 kind=str(data.get("kind", "")), language=str(data.get("language", "en")),
-                scope=scope,
+                scope=scope, priority=priority, context=tuple(context),
             ))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"line {number}: not a labelled item ({exc!s})") from exc

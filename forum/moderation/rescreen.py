@@ -63,7 +63,7 @@ def run_rescreen(limit: int | None = None) -> dict[str, int]:
             counts["missing"] += 1
             continue
         verdict = pipeline.screen(text, scope=row.scope)
-        if verdict.classifier_unavailable:
+        if verdict.needs_rescreen:
             row.attempts = (row.attempts or 0) + 1
             counts["still_unavailable"] = len(rows) - position
             break

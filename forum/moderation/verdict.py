@@ -23,7 +23,7 @@ AUTO_NOTES: tuple[tuple[str, str], ...] = (
 class Reason:
     """One rule or classifier label that contributed to a verdict."""
 
-    source: str  # "rule" | "classifier"
+    source: str  # "rule" | "classifier" | "semantic"
     id: str
     category: str
     span: tuple[int, int] | None = None
@@ -52,6 +52,14 @@ class Verdict:
     message: str | None = None
     classifier: dict[str, Any] = field(default_factory=lambda: {"name": "none", "ready": False})
     classifier_unavailable: bool = False
+    semantic: dict[str, Any] = field(default_factory=lambda: {"name": "off", "ready": False})
+    # The semantic layer is configured but could not answer (loading, failed, too slow).
+    semantic_unavailable: bool = False
+
+    @property
+    def needs_rescreen(self) -> bool:
+        """True when a layer that should have read the text could not."""
+        return self.classifier_unavailable or self.semantic_unavailable
 
     @property
     def is_risk_to_author(self) -> bool:
@@ -95,5 +103,9 @@ class Verdict:
             "classifier": {
                 "name": self.classifier.get("name"),
                 "ready": bool(self.classifier.get("ready")),
+            },
+            "semantic": {
+                "name": self.semantic.get("name"),
+                "ready": bool(self.semantic.get("ready")),
             },
         }

@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import get_locale, get_timezone, gettext, ngettext
@@ -60,6 +60,9 @@ log = logging.getLogger("forum.chat")
 TEXT_MAX = 2000
 CLIENT_ID_MAX = 64
 HISTORY_SIZE = 50
+# A disclosure told over several messages ("i bought rope" … "tonight") is read as one.
+CONTEXT_WINDOW = timedelta(minutes=5)
+CONTEXT_MESSAGES = 5
 SYNC_MAX = 200
 ANONYMOUS_AUTHOR = "Anonymous member"
 KIND = "chat"
@@ -519,6 +522,21 @@ def check_send(
         return do_send(room, text, client_id, acting_user=acting_user, kind=kind)
 
 
+def _said_just_before(room: Room, author: User) -> list[str]:
+    """The writer's own messages in this room of the last few minutes, oldest first."""
+    if not screening.reads_context():
+        return []
+    rows = db.session.scalars(
+        select(ChatMessage.text)
+        .where(ChatMessage.room_id == room.id, ChatMessage.author_id == author.id,
+               ChatMessage.created_at >= utcnow() - CONTEXT_WINDOW,
+               ChatMessage.status.in_((CHAT_PUBLISHED, CHAT_HELD, CHAT_UNSENT)))
+        .order_by(ChatMessage.id.desc())
+        .limit(CONTEXT_MESSAGES)
+    ).all()
+    return list(reversed(rows))
+
+
 def do_send(
     room: Room, text: Any, client_id: Any, *, acting_user: User, kind: str = KIND_MESSAGE
 ) -> SendResult:
@@ -545,7 +563,8 @@ def do_send(
                 raise refusal  # heard the first time: nothing new to queue or tell
         else:
             text = clean_text(text)
-            verdict = screening.screen_text(text, scope="chat", author=acting_user)
+            verdict = screening.screen_text(text, scope="chat", author=acting_user,
+                                            context=_said_just_before(room, acting_user))
             refusal = _refusal(room, acting_user, kind)
     if previous is not None:
         return _send_unsent(previous, room)

@@ -100,6 +100,7 @@ def combine_verdicts(*verdicts: Any) -> Any:
         resources=tuple(dict.fromkeys(r for v in verdicts for r in v.resources)),
         message=strictest.message or next((v.message for v in verdicts if v.message), None),
         classifier_unavailable=any(v.classifier_unavailable for v in verdicts),
+        semantic_unavailable=any(v.semantic_unavailable for v in verdicts),
     )
 
 

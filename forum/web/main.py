@@ -39,7 +39,7 @@ def index():
 
 @bp.get("/healthz")
 def healthz():
-    """Machine-readable health: database, classifier and rules."""
+    """Machine-readable health: database, classifier, semantic layer and rules."""
     try:
         db.session.execute(text("SELECT 1"))
         database = "ok"
@@ -53,6 +53,7 @@ def healthz():
         "database": database,
         "redis": redis_state,
         "classifier": status["classifier"],
+        "semantic": {"name": status["semantic"]["name"], "ready": status["semantic"]["ready"]},
         "rules": status["rules"],
     }
     # Only a missing database takes this process out of rotation: with Redis away every

@@ -42,7 +42,7 @@ def test_screen_the_three_examples(runner):
     assert "pii" in pii["categories"] and pii["action"] == "hold"
     for verdict in (crisis, relapse, pii):
         assert set(verdict) == {"action", "categories", "priority", "reasons", "resources",
-                                "classifier"}
+                                "classifier", "semantic"}
         assert verdict["classifier"] == {"name": "alt-profanity-check", "ready": True}
         assert verdict["categories"] == sorted(verdict["categories"])
 

@@ -89,11 +89,12 @@ def test_verdict_json_shape(fake_classifier):
         "call me at 555-201-3344", scope="post")
     data = json.loads(json.dumps(verdict.to_dict()))
     assert list(data) == ["action", "categories", "priority", "reasons", "resources",
-                          "classifier"]
+                          "classifier", "semantic"]
     assert data["reasons"][0] == {"source": "rule", "id": "pii-phone", "category": "pii",
                                   "span": [11, 23], "score": None}
     assert data["reasons"][1]["score"] == 0.9123 and data["reasons"][1]["span"] is None
     assert data["classifier"] == {"name": "fake", "ready": True}
+    assert data["semantic"] == {"name": "off", "ready": False}
 
 
 def test_screen_many_scores_in_one_batch(fake_classifier):

@@ -1,0 +1,114 @@
+"""One logistic-regression head per category, trained on the example files' vectors.
+
+Positives are the category's examples; negatives are every file's look-alikes and the
+examples of categories that do not overlap it. A message's priority comes from its nearest
+examples (a plan reads like the plan examples, marked urgent).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from ..verdict import PRIORITY_RANK
+from .examples import ExampleSet
+
+log = logging.getLogger("forum.moderation")
+NEIGHBOURS = 3
+
+
+@dataclass(frozen=True)
+class Head:
+    """A trained head: weights, a threshold, and its examples' vectors and priorities."""
+
+    category: str
+    weights: np.ndarray
+    bias: float
+    threshold: float
+    vectors: np.ndarray  # the category's examples, one row each
+    priorities: tuple[str, ...]
+
+    def scores(self, vectors: np.ndarray) -> np.ndarray:
+        """Probability of the category for each row."""
+        return 1.0 / (1.0 + np.exp(-(vectors @ self.weights + self.bias)))
+
+    def priority(self, vector: np.ndarray) -> str:
+        """The highest priority among the nearest examples."""
+        similar = self.vectors @ vector
+        nearest = np.argsort(similar)[-NEIGHBOURS:]
+        return max((self.priorities[i] for i in nearest), key=PRIORITY_RANK.__getitem__)
+
+
+class VectorCache:
+    """Vectors of example texts, kept in memory and, when a folder is given, on disk, so a
+    restart or an edited file only embeds the texts not seen before."""
+
+    def __init__(self, embedder_id: str, folder: str | Path | None) -> None:
+        self._known: dict[str, np.ndarray] = {}
+        self._path = Path(folder) / f"examples-{embedder_id}.npz" if folder else None
+        if self._path and self._path.is_file():
+            try:
+                with np.load(self._path, allow_pickle=False) as data:
+                    self._known = dict(zip(data["texts"].tolist(), data["vectors"],
+                                           strict=True))
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("semantic cache unreadable, embedding examples again: %s",
+                            type(exc).__name__)
+
+    def vectors(self, texts: Sequence[str], embed: Callable[[Sequence[str]], np.ndarray]
+                ) -> np.ndarray:
+        """Vectors for texts, embedding only the unknown ones (and saving them)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._known]
+        if missing:
+            for text, vector in zip(missing, embed(missing), strict=True):
+                self._known[text] = vector
+            self._save(set(texts))
+        return np.stack([self._known[t] for t in texts])
+
+    def _save(self, keep: set[str]) -> None:
+        if self._path is None:
+            return
+        self._known = {t: v for t, v in self._known.items() if t in keep}
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            texts = list(self._known)
+            # Unique per process: two processes may fill the same cache at once.
+            partial = self._path.with_name(f"{self._path.stem}.{os.getpid()}.tmp.npz")
+            np.savez(partial, texts=np.array(texts, dtype=str),
+                     vectors=np.stack([self._known[t] for t in texts]))
+            partial.replace(self._path)
+        except OSError as exc:
+            log.warning("semantic cache not saved: %s", type(exc).__name__)
+
+
+def train(examples: ExampleSet, vectors_of: Callable[[Sequence[str]], np.ndarray]
+          ) -> dict[str, Head]:
+    """A head for every example file."""
+    look_alikes = [t for f in examples.files for t in f.not_examples]
+    heads = {}
+    for file in examples.files:
+        if not file.examples:
+            continue  # look-alikes only
+        positives = [e.text for e in file.examples]
+        negatives = list(look_alikes)
+        for other in examples.files:
+            if other.category != file.category and other.category not in file.overlaps \
+                    and file.category not in other.overlaps:
+                negatives += [e.text for e in other.examples]
+        negatives = [t for t in dict.fromkeys(negatives) if t not in set(positives)]
+        x = vectors_of(positives + negatives)
+        y = np.array([1] * len(positives) + [0] * len(negatives))
+        model = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000)
+        model.fit(x, y)
+        heads[file.category] = Head(
+            file.category, model.coef_[0].astype(np.float32), float(model.intercept_[0]),
+            file.threshold, x[:len(positives)],
+            tuple(e.priority for e in file.examples),
+        )
+    return heads
