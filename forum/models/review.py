@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -26,6 +26,8 @@ class ReviewItem(db.Model):
         UniqueConstraint("content_kind", "content_id"),
         Index("ix_review_items_status_created", "status", "created_at"),
         Index("ix_review_items_queue", "status", "priority_rank", "created_at", "id"),
+        # Rule quality reads the items decided in a window.
+        Index("ix_review_items_resolved_at", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +64,9 @@ class ReviewItem(db.Model):
     widened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     followup: Mapped[str | None] = mapped_column(String(32))
+    # The deciding moderator's answer to "did this need follow-up?": was the flag worth a
+    # moderator's time. Kept with the resolution it belongs to; None when not asked or given.
+    followup_needed: Mapped[bool | None] = mapped_column(Boolean)
 
     @property
     def is_risk(self) -> bool:
