@@ -1,6 +1,8 @@
 """Decisions on review items, each with a reason that is kept and audited in the same
 transaction: approve, remove, edit-and-approve, escalate, dismiss a report, and for risk items
-a follow-up outcome. The author is told about removals and edits through the team inbox."""
+a follow-up outcome. The author is told about removals and edits through the team inbox.
+Closing an item flagged by a rule or the semantic layer also records whether it needed
+follow-up, so the team can see which flags are worth a moderator's time."""
 
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ FOLLOWUP_OUTCOMES = {
     "no-response": _l("No response"),
 }
 REASON_MAX = 2000
+# Flags whose precision the team tracks: closing such an item asks whether it needed follow-up.
+ASKED_SOURCES = frozenset({"rule", "semantic"})
 # Items about risk to the author: the page offers reaching out first and never a strike.
 CARE_CATEGORIES = RISK_CATEGORIES | {"relapse"}
 
@@ -54,11 +58,35 @@ def decisions_for(item: ReviewItem) -> tuple[str, ...]:
     return tuple(offered)
 
 
+def followup_required(item: ReviewItem, decision: str) -> bool:
+    """Closing an item a rule or the semantic layer raised needs the follow-up answer;
+    escalating passes the question on to whoever closes it."""
+    return decision != "escalate" and any(
+        isinstance(r, dict) and r.get("source") in ASKED_SOURCES for r in item.reasons or ())
+
+
 def _reason(reason: str | None) -> str:
     reason = (reason or "").replace("\x00", "").strip()
     if not reason:
         raise ValidationFailed({"reason": [str(_l("Please give a reason; it is kept."))]})
     return reason[:REASON_MAX]
+
+
+def _checked_input(item: ReviewItem, decision: str, reason: str | None,
+                   followup_needed: bool | None) -> str:
+    """The kept reason; every missing answer is named at once so the form is fixed in one go."""
+    errors: dict[str, list[str]] = {}
+    try:
+        reason = _reason(reason)
+    except ValidationFailed as exc:
+        errors.update(exc.reasons)
+    if followup_needed is None and followup_required(item, decision):
+        errors["followup_needed"] = [str(_l(
+            "Please answer whether this needed follow-up: it shows the team which flags are"
+            " worth a moderator's time."))]
+    if errors:
+        raise ValidationFailed(errors)
+    return reason
 
 
 def _record(item: ReviewItem, decision: str, reason: str, acting_user: User, now: datetime,
@@ -103,10 +131,11 @@ def _removal_notice(item: ReviewItem, reason: str) -> str:
 
 def check_decide(
     item: ReviewItem, decision: str, reason: str, *, acting_user: User,
-    new_text: str | None = None, whole_disclosure: bool = False, now: datetime | None = None,
+    new_text: str | None = None, whole_disclosure: bool = False,
+    followup_needed: bool | None = None, now: datetime | None = None,
 ) -> None:
-    """Apply one decision to a claimable item; the content, the item and the audit change
-    together in one transaction."""
+    """Apply one decision to a claimable item; the content, the item, the follow-up answer and
+    the audit change together in one transaction."""
     now = now or clock.now()
     if not review_queue.can_review(acting_user):
         raise NotFound()
@@ -117,7 +146,7 @@ def check_decide(
     if decision not in decisions_for(item):
         raise ValidationFailed({"decision": [str(_l("That decision doesn't apply to this"
                                                     " item."))]})
-    reason = _reason(reason)
+    reason = _checked_input(item, decision, reason, followup_needed)
     ensure_claim(item, acting_user, now)
     approve, remove = review_queue._HANDLERS.get(item.content_kind, (None, None))
     if decision == "approve":
@@ -153,7 +182,12 @@ def check_decide(
         if "report" not in (item.sources or []):
             raise ValidationFailed({"decision": [str(_l("Only reports can be dismissed."))]})
         review_queue._resolve(item, "dismissed", reason, acting_user)
-    _record(item, decision, reason, acting_user, now)
+    details = None
+    if decision != "escalate":
+        # Set on every close, so an answer never outlives the resolution it was given for.
+        item.followup_needed = followup_needed
+        details = {"followup_needed": followup_needed}
+    _record(item, decision, reason, acting_user, now, details)
     db.session.commit()
     log.info("review decision item_id=%s decision=%s", item.id, decision)
 

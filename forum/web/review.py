@@ -105,17 +105,24 @@ def item(item_id: int):
     """One item: content with highlighted spans, reasons, reports, context and author summary;
     on items about risk to the author, reaching out comes first and the text stays folded."""
     _moderator_only()
-    it = _item(item_id)
+    return _item_page(_item(item_id))
+
+
+def _item_page(it: ReviewItem, decision: DecisionForm | None = None,
+               errors: dict | None = None, status: int = 200):
+    """The item page; after a refused decision, with the posted form and why it was refused."""
     readable = review_claims.can_read(it, current_user)
     now = clock.now()
-    if readable and it.is_risk:
+    if readable and it.is_risk and decision is None:
         wellbeing.do_record_view(it, current_user, now)
     care = review_decisions.needs_care(it)
     followup = FollowupForm(formdata=None)
     followup.outcome.choices = [SelectChoice(k, str(v)) for k, v in
                                 review_decisions.FOLLOWUP_OUTCOMES.items()]
     offered = review_decisions.decisions_for(it)
-    decision = DecisionForm(formdata=None)
+    posted = decision is not None
+    if decision is None:
+        decision = DecisionForm(formdata=None)
     # On a risk item nothing is chosen for the moderator, and editing is a separate, folded
     # form: its text box would show the whole disclosure unfolded.
     choices = [c for c in decision.decision.choices
@@ -131,8 +138,10 @@ def item(item_id: int):
             message_form.body.data = template.body
     content = review_content.content_of(it) if readable else None
     editable = "edit" in offered
-    edit_loaded = editable and (not care or request.args.get("edit") == "1")
-    if content is not None and edit_loaded:
+    edit_loaded = editable and (
+        not care or request.args.get("edit") == "1"
+        or (posted and decision.decision.data == "edit"))
+    if content is not None and edit_loaded and not posted:
         decision.new_text.data = content.text
     return render_template(
         "review/item.html", item=it, readable=readable, content=content, now=now, care=care,
@@ -147,8 +156,9 @@ def item(item_id: int):
         thread=review_content.thread_of(it) if readable else None,
         break_hint=wellbeing.break_suggestion(current_user, now),
         outcomes=review_decisions.FOLLOWUP_OUTCOMES, classifier=_classifier(),
-        is_admin=current_user.has_role("admin"),
-    )
+        is_admin=current_user.has_role("admin"), decision_errors=errors or {},
+        followup_required=review_decisions.followup_required(it, "approve"),
+    ), status
 
 
 def _back(item_id: int):
@@ -186,16 +196,20 @@ def decide(item_id: int):
     _moderator_only()
     it = _item(item_id)
     form = DecisionForm()
+    # A refused decision shows the page again with what was typed, never an emptied form.
     if not form.validate_on_submit():
-        flash(_("Choose a decision and give a reason."), "error")
-        return _back(item_id)
+        errors = {"": [_("Choose a decision and give a reason.")]}
+        if form.followup_needed.errors:
+            errors["followup_needed"] = list(form.followup_needed.errors)
+        return _item_page(it, form, errors, 400)
     try:
         review_decisions.check_decide(
             it, form.decision.data, form.reason.data, acting_user=current_user,
-            new_text=form.new_text.data, whole_disclosure=form.whole_disclosure.data)
+            new_text=form.new_text.data, whole_disclosure=form.whole_disclosure.data,
+            followup_needed=form.followup_answer())
     except ValidationFailed as exc:
-        _flash_errors(exc)
-        return _back(item_id)
+        db.session.rollback()  # a claim taken on the way was not saved: the page says so
+        return _item_page(it, form, exc.reasons, 400)
     flash(_("Decision saved."), "success")
     return redirect(url_for("review.queue"))
 

@@ -9,6 +9,7 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -34,6 +35,13 @@ class DecisionForm(FlaskForm):
                              validators=[Optional(), Length(max=20000)])
     whole_disclosure = BooleanField(
         _l("The whole post must go, not only method details (risk items)"))
+    # Whether an answer is required depends on the item: the service decides.
+    followup_needed = RadioField(_l("Did this need follow-up?"), choices=[
+        SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))], validators=[Optional()])
+
+    def followup_answer(self) -> bool | None:
+        """The radio's answer as the service takes it: True, False or not given."""
+        return {"yes": True, "no": False}.get(self.followup_needed.data)
 
 
 class FollowupForm(FlaskForm):

@@ -43,7 +43,8 @@ def _inbox(user) -> list[str]:
 def test_approve_publishes_a_held_post(app, board, member, moderator, screener):
     item = post_item(board, member, "my number is 555", "pii")
     assert _post(item).status == HELD
-    review_decisions.check_decide(item, "approve", "not a real number", acting_user=moderator)
+    review_decisions.check_decide(item, "approve", "not a real number", acting_user=moderator,
+                                  followup_needed=False)
     assert _post(item).status == PUBLISHED and _post(item).visible
     assert item.status == RESOLVED and item.resolution == "approved"
     assert item.resolution_reason == "not a real number"
@@ -54,7 +55,7 @@ def test_remove_hides_and_tells_the_author_who_may_resubmit(app, board, member, 
                                                              screener):
     item = post_item(board, member, "buy from me", "sourcing", action="flag")
     review_decisions.check_decide(item, "remove", "Selling is not allowed here",
-                                  acting_user=moderator)
+                                  acting_user=moderator, followup_needed=True)
     post = _post(item)
     assert post.status == REMOVED and not post.visible
     assert post.removed_reason == "Selling is not allowed here"
@@ -69,10 +70,12 @@ def test_risk_item_is_never_removed_whole_unless_confirmed(
         app, board, member, trained_moderator, screener):
     item = post_item(board, member, "I can't go on. I have the pills counted out", "crisis-method")
     with pytest.raises(ValidationFailed):
-        review_decisions.check_decide(item, "remove", "method", acting_user=trained_moderator)
+        review_decisions.check_decide(item, "remove", "method", acting_user=trained_moderator,
+                                      followup_needed=True)
     assert _post(item).status == HELD
     review_decisions.check_decide(item, "edit", "took out method details",
-                                  new_text="I can't go on.", acting_user=trained_moderator)
+                                  new_text="I can't go on.", acting_user=trained_moderator,
+                                  followup_needed=True)
     post = _post(item)
     assert post.status == PUBLISHED and post.body_md == "I can't go on."
     assert item.resolution == "edited"
@@ -83,7 +86,7 @@ def test_risk_item_is_never_removed_whole_unless_confirmed(
 def test_edit_and_approve_redacts_a_phone_number(app, board, member, moderator, screener):
     item = post_item(board, member, "text me at 555-0100", "pii")
     review_decisions.check_decide(item, "edit", "phone number", new_text="text me",
-                                  acting_user=moderator)
+                                  acting_user=moderator, followup_needed=True)
     assert _post(item).body_md == "text me" and _post(item).visible
 
 
@@ -96,7 +99,7 @@ def test_escalate_goes_to_supervisors(app, board, member, moderator, make_user, 
     assert not review_claims.can_claim(item, moderator)
     assert review_claims.can_claim(item, supervisor) and review_claims.can_claim(item, admin)
     review_decisions.check_decide(item, "approve", "quoting to criticise it",
-                                  acting_user=supervisor)
+                                  acting_user=supervisor, followup_needed=False)
     assert item.status == RESOLVED
     assert audit_actions()[-2:] == ["review.escalate", "review.approve"]
 
@@ -106,9 +109,11 @@ def test_dismiss_only_for_reports(app, board, member, second_member, moderator, 
 
     item = post_item(board, member, "hello", "spam", action="flag")
     with pytest.raises(ValidationFailed):
-        review_decisions.check_decide(item, "dismiss", "fine", acting_user=moderator)
+        review_decisions.check_decide(item, "dismiss", "fine", acting_user=moderator,
+                                      followup_needed=False)
     reports.check_report(_post(item).id, "looks like spam", acting_user=second_member)
-    review_decisions.check_decide(item, "dismiss", "a genuine post", acting_user=moderator)
+    review_decisions.check_decide(item, "dismiss", "a genuine post", acting_user=moderator,
+                                  followup_needed=False)
     assert item.resolution == "dismissed" and _post(item).visible
     assert audit_actions()[-1] == "review.dismiss"
 
@@ -117,10 +122,12 @@ def test_decisions_need_a_reason_and_the_claim(app, board, member, moderator,
                                                trained_moderator, screener):
     item = post_item(board, member, "hello", "spam", action="flag")
     with pytest.raises(ValidationFailed):
-        review_decisions.check_decide(item, "approve", "  ", acting_user=moderator)
+        review_decisions.check_decide(item, "approve", "  ", acting_user=moderator,
+                                      followup_needed=False)
     review_claims.check_claim(item, acting_user=trained_moderator)
     with pytest.raises(ValidationFailed):
-        review_decisions.check_decide(item, "approve", "fine", acting_user=moderator)
+        review_decisions.check_decide(item, "approve", "fine", acting_user=moderator,
+                                      followup_needed=False)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -129,11 +136,13 @@ def test_who_may_decide_on_a_crisis_item(request, app, board, make_user, screene
     user = request.getfixturevalue(persona)
     item = post_item(board, author, "I want to die", "crisis")
     if persona == "trained_moderator":
-        review_decisions.check_decide(item, "approve", "disclosure, stays up", acting_user=user)
+        review_decisions.check_decide(item, "approve", "disclosure, stays up", acting_user=user,
+                                      followup_needed=True)
         assert item.status == RESOLVED
     else:
         with pytest.raises((PermissionDenied, NotFound)):
-            review_decisions.check_decide(item, "approve", "x", acting_user=user)
+            review_decisions.check_decide(item, "approve", "x", acting_user=user,
+                                          followup_needed=True)
 
 
 def test_followup_outcomes_for_risk_items(app, board, member, moderator, trained_moderator,
@@ -282,7 +291,8 @@ def test_appeal_window_closes_after_20_days(app, member, second_member, moderato
 
 def test_author_summary_has_no_identity(app, board, member, moderator, screener, fake_clock):
     first = post_item(board, member, "one", "spam", action="flag")
-    review_decisions.check_decide(first, "remove", "spam", acting_user=moderator)
+    review_decisions.check_decide(first, "remove", "spam", acting_user=moderator,
+                                  followup_needed=True)
     sanctions.check_sanction(member, "warn", "spam", acting_user=moderator)
     second = post_item(board, member, "two", "spam", action="flag")
     summary = sanctions.author_summary(second)

@@ -231,7 +231,8 @@ def test_each_decision_through_the_item_page(app, ctx, kind, category, action):
         expected_audit = {"message": "review.message", "sanction": "sanction.warn",
                           "followup": "review.followup"}[action]
     else:
-        data = {"csrf_token": token, "decision": action, "reason": reason}
+        data = {"csrf_token": token, "decision": action, "reason": reason,
+                "followup_needed": "no"}
         if action == "edit":
             if category == "crisis":
                 # The editor is folded on a risk item: opened, it holds the text.
@@ -276,7 +277,8 @@ def test_a_decision_that_does_not_fit_is_refused(ctx):
     client = ctx["client"]
     token = csrf_from(client, f"/review/{item.id}")
     client.post(f"/review/{item.id}/decide",
-                data={"csrf_token": token, "decision": "remove", "reason": "gone"})
+                data={"csrf_token": token, "decision": "remove", "reason": "gone",
+                      "followup_needed": "yes"})
     db.session.refresh(item)
     assert item.status == "open"
     assert "review.remove" not in audit_actions()

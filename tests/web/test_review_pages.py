@@ -76,7 +76,8 @@ def test_claim_and_decide_through_forms(app, board, member, moderator, screener)
     assert client.post(f"/review/{item.id}/claim", data={"csrf_token": token}).status_code == 302
     assert item.claimed_by_id == moderator.id
     response = client.post(f"/review/{item.id}/decide", data={
-        "csrf_token": token, "decision": "remove", "reason": "No selling, please"})
+        "csrf_token": token, "decision": "remove", "reason": "No selling, please",
+        "followup_needed": "yes"})
     assert response.status_code == 302
     assert item.status == RESOLVED
     post = db.session.get(Post, item.content_id)
@@ -102,10 +103,11 @@ def test_risk_remove_over_http_needs_the_whole_disclosure_confirmed(app, board, 
     assert "Edit and approve: take out only method details" in page
     token = csrf_from(client, f"/review/{item.id}")
     client.post(f"/review/{item.id}/decide", data={
-        "csrf_token": token, "decision": "remove", "reason": "method"})
+        "csrf_token": token, "decision": "remove", "reason": "method", "followup_needed": "yes"})
     assert db.session.get(Post, item.content_id).status == "held"
     client.post(f"/review/{item.id}/decide", data={
         "csrf_token": token, "decision": "edit", "reason": "method details out",
+        "followup_needed": "yes",
         "new_text": "goodbye"})
     assert db.session.get(Post, item.content_id).body_md == "goodbye"
     token = csrf_from(client, f"/review/{item.id}")
@@ -186,7 +188,8 @@ def test_audit_page_for_admins_and_supervisors(request, app, persona):
 
 def test_audit_page_filters(app, board, member, moderator, admin, screener):
     item = post_item(board, member, "spam spam", "spam", action="flag")
-    review_decisions.check_decide(item, "approve", "fine really", acting_user=moderator)
+    review_decisions.check_decide(item, "approve", "fine really", acting_user=moderator,
+                                  followup_needed=False)
     page = page_text(client_for(app, admin).get("/review/audit?action=review.&actor=ash-untrained"))
     assert "review.approve" in page and "fine really" in page
     assert "role.grant" not in page
@@ -238,7 +241,8 @@ def test_team_view_shows_aggregates(app, board, member, moderator, admin, screen
 
     item = post_item(board, member, "cheap", "spam", action="flag")
     fake_clock.advance(minutes=30)
-    review_decisions.check_decide(item, "approve", "ok", acting_user=moderator)
+    review_decisions.check_decide(item, "approve", "ok", acting_user=moderator,
+                                  followup_needed=False)
     team_stats.take_snapshot()
     html = client_for(app, admin).get("/review/team").get_data(as_text=True)
     assert "<svg" in html and "polyline" in html

@@ -318,7 +318,8 @@ def test_held_note_is_reviewed_then_shown_to_supporters(app, member, facilitator
     assert "Note to a peer supporter" in review_page and "my number is" in review_page
     token = csrf_from(reviewer, f"/review/{item.id}")
     assert reviewer.post(f"/review/{item.id}/decide", data={
-        "csrf_token": token, "decision": "approve", "reason": "fine"}).status_code == 302
+        "csrf_token": token, "decision": "approve", "reason": "fine",
+        "followup_needed": "no"}).status_code == 302
     assert "my number is" in page_text(helper.get("/support/requests"))
 
 
