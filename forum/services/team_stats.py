@@ -1,5 +1,6 @@
 """The team view for admins: queue size over time, time to first action by priority against
-targets, decisions by category. Aggregates only: no content, no names."""
+targets, decisions by category, and which flags cry wolf. Aggregates only: no content, no
+names."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import QueueSnapshot, ReviewDecision, ReviewItem, User
 from ..models.review import OPEN, PRIORITIES
-from . import clock
+from . import clock, rule_quality
 
 TARGETS_S = {"urgent": 5 * 60, "high": 3600, "normal": 24 * 3600}
 WINDOW = timedelta(days=30)
@@ -114,4 +115,5 @@ def team_view(*, acting_user: User, now: datetime | None = None) -> dict:
     sizes = queue_sizes(now)
     return {"sizes": sizes, "line": polyline(sizes), "max_size": max((n for _, n in sizes),
             default=0), "timings": first_action_times(now),
-            "decisions": decisions_by_category(now)}
+            "decisions": decisions_by_category(now),
+            "quality": rule_quality.flag_quality(rule_quality.DAYS, now)}

@@ -1,5 +1,6 @@
 """Every decision that closes a flagged item says whether it needed follow-up: the review page
-asks, refuses a missing answer without losing what was typed, stores and audits the answer."""
+asks, refuses a missing answer without losing what was typed, stores and audits the answer;
+the team view shows which flags cry wolf, to admins only."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from forum.models import AuditEvent, Post
 from forum.models.review import ESCALATED, OPEN, RESOLVED
 from forum.services import review_decisions
 from tests import review_support, threads_support
-from tests.conftest import csrf_from, page_text
+from tests.conftest import PERSONAS, csrf_from, page_text
 from tests.review_support import audit_actions, post_item
 from tests.threads_support import client_for
 
@@ -128,3 +129,26 @@ def test_the_question_is_in_spanish_for_a_spanish_moderator(app, board, member, 
         f"/review/{item.id}", headers={"Accept-Language": "es-ES,es;q=0.9"}))
     assert "¿Hizo falta un seguimiento?" in page and QUESTION not in page
 
+
+def test_the_team_view_shows_which_flags_cry_wolf(app, board, member, moderator, admin,
+                                                  screener, fake_clock):
+    for body, needed in (("cheap watches", False), ("cheap bags", True)):
+        item = post_item(board, member, body, "spam", action="flag")
+        review_decisions.check_decide(item, "approve", "looked", acting_user=moderator,
+                                      followup_needed=needed)
+    post_item(board, member, "call me on 555", "pii")
+    html = client_for(app, admin).get("/review/team").get_data(as_text=True)
+    table = html.split('class="queue-table quality-table"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", table, re.S)
+    assert len(rows) == 2
+    assert "test-spam" in rows[0] and '<td data-label="Precision">50%</td>' in rows[0]
+    assert "test-pii" in rows[1] and '<td data-label="Undecided">1</td>' in rows[1]
+    assert "call me on 555" not in html and member.pseudonym not in html
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_flag_table_is_for_admins_only(request, app, persona):
+    user = request.getfixturevalue(persona)
+    response = client_for(app, user).get("/review/team")
+    assert response.status_code == (200 if persona == "admin" else 404)
+    assert ("Which flags cry wolf" in page_text(response)) == (persona == "admin")
