@@ -1,4 +1,5 @@
-"""Screening benchmark: rules only and the whole pipeline (fallback classifier), 300-char texts.
+"""Screening benchmark: rules only, the whole pipeline (fallback classifier), 300-char texts,
+and the whole pipeline with the semantic layer on chat-length messages and 5,000-char posts.
 
 Run as `python bench/screen_bench.py` (or `make bench`). Writes bench/results/screen.json and
 prints a table with the targets and PASS/FAIL. The process is pinned to one CPU core;
@@ -26,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from forum.moderation import Pipeline  # noqa: E402
 from forum.moderation.rules import load_ruleset  # noqa: E402
+from forum.moderation.semantic import SemanticLayer, default_embedder  # noqa: E402
 
 RULES_DIR = ROOT / "moderation_rules"
 RESULTS = ROOT / "bench" / "results" / "screen.json"
@@ -136,6 +138,71 @@ def batched(pipeline: Pipeline, texts: Sequence[str], size: int, rounds: int) ->
     return {"messages_per_s": round(best), "batch_size": size}
 
 
+CHAT = [
+    "anyone around tonight? rough day", "day 12, grateful for this group", "lol same here",
+    "i just want to sleep and never wake up", "my sponsor didnt pick up, trying again later",
+    "thanks everyone, heading to bed", "cravings are loud today but i'm holding on",
+    "does the tuesday circle still meet at 7?", "nobody would miss me if i was gone",
+    "made soup and called my mom, small wins",
+]
+
+
+def post(rng: random.Random, length: int) -> str:
+    """A long post: sentences of the forum's words, a risk sentence buried in a few."""
+    sentences = []
+    while sum(len(s) + 1 for s in sentences) < length:
+        words = [rng.choice(VOCABULARY) for _ in range(rng.randint(6, 16))]
+        sentences.append(" ".join(words).capitalize() + rng.choice([".", ".", "!", "?"]))
+    if rng.random() < 0.3:
+        sentences.insert(rng.randrange(len(sentences)), "I want to end it all tonight.")
+    return " ".join(sentences)[:length]
+
+
+def rss_mb() -> float:
+    """This process's resident memory (Linux)."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def semantic_results(rounds: int) -> dict:
+    """The whole pipeline with the semantic layer: latency and throughput, memory growth."""
+    before = rss_mb()
+    pipeline = Pipeline(RULES_DIR, reload_interval=0)
+    pipeline.warm(background=False)
+    after_rules = rss_mb()
+    with tempfile.TemporaryDirectory() as cache:
+        layer = SemanticLayer(RULES_DIR / "examples", lambda: set(pipeline.ruleset.categories),
+                              default_embedder(None), cache_dir=cache, timeout=60,
+                              reload_interval=0)
+        started = time.perf_counter()
+        layer.start(background=False)
+        load_s = time.perf_counter() - started
+    pipeline.semantic = layer
+    rng = random.Random(7)
+    chats = [rng.choice(CHAT) + rng.choice(["", " ", ".", "!!", " tbh"]) for _ in range(600)]
+    posts = [post(rng, 5000) for _ in range(30)]
+    results = {
+        "load_s": round(load_s, 1),
+        "chat_single": timed(lambda t: pipeline.screen(t, scope="chat"), chats, rounds),
+        "post_5000_single": timed(lambda t: pipeline.screen(t, scope="post"), posts, 1),
+    }
+    best = 0.0
+    for _ in range(rounds):
+        start = time.process_time()
+        for i in range(0, len(chats), 50):
+            pipeline.screen_many(chats[i : i + 50], scope="chat")
+        best = max(best, len(chats) / (time.process_time() - start))
+    results["chat_batched"] = {"messages_per_s": round(best), "batch_size": 50}
+    results["rss_mb"] = {"before": round(before), "rules_and_fallback": round(after_rules),
+                         "with_semantic": round(rss_mb()),
+                         "semantic_growth": round(rss_mb() - after_rules)}
+    layer.close()
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
@@ -160,6 +227,7 @@ def main() -> int:
     results["pipeline_single"] = timed(
         lambda t: pipeline.screen(t, scope="post"), texts[:2000], args.rounds)
     results["pipeline_batched"] = batched(pipeline, texts, 100, args.rounds)
+    semantic = results["semantic"] = semantic_results(args.rounds)
 
     slowdown = (results["rules_only_10"]["messages_per_s"]
                 / results["rules_only_1000"]["messages_per_s"])
@@ -172,6 +240,14 @@ def main() -> int:
          ">= 2000", results["pipeline_batched"]["messages_per_s"] >= 2000),
         ("pipeline + fallback, single p99 (ms)", results["pipeline_single"]["p99_ms"], "< 10",
          results["pipeline_single"]["p99_ms"] < 10),
+        ("+ semantic, chat message p99 (ms)", semantic["chat_single"]["p99_ms"], "<= 15",
+         semantic["chat_single"]["p99_ms"] <= 15),
+        ("+ semantic, 5,000-char post p99 (ms)", semantic["post_5000_single"]["p99_ms"],
+         "<= 150", semantic["post_5000_single"]["p99_ms"] <= 150),
+        ("+ semantic, chat batched (msg/s)", semantic["chat_batched"]["messages_per_s"],
+         ">= 300", semantic["chat_batched"]["messages_per_s"] >= 300),
+        ("+ semantic, memory growth (MB)", semantic["rss_mb"]["semantic_growth"], "<= 250",
+         semantic["rss_mb"]["semantic_growth"] <= 250),
     ]
     results["targets"] = [{"name": n, "value": v, "target": t, "pass": p}
                           for n, v, t, p in targets]
@@ -191,6 +267,12 @@ def main() -> int:
               f"{row['p99_ms']:>10.3f}")
     row = results["pipeline_batched"]
     print(f"{'pipeline_batched (x100)':<28}{default.count:>7}{row['messages_per_s']:>10}")
+    for key in ("chat_single", "post_5000_single"):
+        row = semantic[key]
+        print(f"{'semantic ' + key:<28}{default.count:>7}{row['messages_per_s']:>10}"
+              f"{row['p50_ms']:>10.3f}{row['p99_ms']:>10.3f}")
+    print(f"semantic layer: loaded in {semantic['load_s']} s (no vector cache), resident "
+          f"memory {semantic['rss_mb']}")
     print()
     print(f"{'target':<42}{'value':>10}  {'wanted':<10}result")
     for name, value, target, ok in targets:

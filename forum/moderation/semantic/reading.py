@@ -35,6 +35,11 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+def words_of(text: str) -> list[str]:
+    """The folded words of a text."""
+    return _WORD.findall(fold(text))
+
+
 def _own_lines(text: str) -> list[tuple[int, int]]:
     """Spans of the lines that are the writer's own: a Markdown blockquote is someone else's."""
     spans, start = [], 0
@@ -103,7 +108,11 @@ def _phrases(*items: str) -> re.Pattern[str]:
 _FIRST = _phrases(r"i", r"i'?m", r"i'?ve", r"i'?d", r"i'?ll", r"me", r"myself", r"yo",
                   r"conmigo", r"me (quiero|voy|siento|tome|corte|muero|mato)")
 _SECOND = _phrases(r"you", r"your", r"you'?re", r"yourself", r"u", r"ur", r"ya'?ll", r"y'?all",
-                   r"tu", r"te", r"ti", r"contigo", r"usted", r"vos", r"tus", r"ustedes")
+                   r"tu", r"te", r"ti", r"contigo", r"usted", r"vos", r"tus", r"ustedes",
+                   # Spanish drops the pronoun: the verb says "you".
+                   r"tienes", r"puedes", r"sientes", r"eres", r"quieres", r"necesitas",
+                   r"vales", r"mereces", r"hagas", r"estes", r"sigas", r"dejes", r"sufras",
+                   r"cuentas", r"estas (sol[oa]|bien|aqui|a salvo|pasando)")
 _THIRD = _phrases(
     r"he", r"she", r"they", r"he'?s", r"she'?s", r"they'?re", r"him", r"her", r"them",
     r"someone", r"somebody",
@@ -125,6 +134,15 @@ _SUPPORT = _phrases(
     r"no estas sol[oa]", r"aqui estoy", r"estoy aqui", r"llama al", r"no lo hagas",
     r"por favor no", r"tu vales", r"te quiero", r"te entiendo", r"animo", r"cuentas conmigo",
     r"no te (mates|rindas|vayas|hagas)", r"yo tambien (pase|estuve|senti)",
+    r"(message|text|dm|call|ping) me (back|anytime|any time|whenever|if)",
+    r"(please )?(don'?t|do not|dont) do anything", r"reach out", r"we'?re here",
+    r"we are here", r"we care about", r"call (a|the) (crisis|hotline|helpline|lifeline)",
+    r"no hagas nada", r"(escribeme|contestame|hablame|llamame)",
+    r"estamos aqui", r"no estas sol[oa]", r"cuenta conmigo",
+    r"please (stay|hold on|don'?t give up|dont give up|keep going)", r"hold on",
+    r"(are you|r u) (safe|ok|okay) (right )?now", r"i'?m worried about you",
+    r"no te rindas", r"te escucho", r"(estoy|sigo) pensando en ti", r"me preocupas",
+    r"estas a salvo", r"(me quedo|estoy) despiert[oa] (para|por si)", r"quedate",
 )
 _NEGATED = _phrases(
     r"(i'?m|i am|im) not (suicidal|going to (kill|hurt|do anything)|gonna (kill|hurt))",
@@ -133,11 +151,22 @@ _NEGATED = _phrases(
     r"no longer (suicidal|want to die)", r"(don'?t|do not|dont) want to die",
     r"no (plans?|intention) (to|of) (hurt|kill|end|harm)", r"(i'?m|i am|im) safe",
     r"would never (do|act|hurt|kill)",
-    r"no (quiero|pienso) (morir|morirme|matarme|suicidarme|hacerme dano)",
+    r"no (quiero|pienso) (morir|morirme|matarme|suicidarme|hacerme dano|desaparecer)",
+    r"no me quiero (morir|matar|suicidar)", r"no es que (me )?quiera",
     r"no me voy a (matar|suicidar|hacer dano|quitar la vida)",
     r"no estoy (pensando en|planeando) (suicid|matar|quitar)",
     r"no tengo (ideas|intencion|intenciones|planes) de", r"estoy a salvo",
     r"ya no (soy|estoy) suicida", r"no soy suicida",
+    r"(i'?m|i am|im) not (giving up|going anywhere|in danger)",
+    r"not (going to|gonna) do anything", r"not having any (dark )?thoughts",
+    r"(it'?s|its) not that i want to", r"no (thoughts|plans) of (hurting|killing|ending)",
+    r"no voy a hacer nada", r"no me rindo", r"no estoy en peligro", r"no tengo ideas",
+)
+# Said anywhere, these make the rest of the message a check-in, not an emergency.
+_SAFE = _phrases(
+    r"(i'?m|i am|im) safe", r"not (going to|gonna) do anything", r"(i'?m|i am|im) not in danger",
+    r"estoy a salvo", r"no voy a hacer nada", r"no estoy en peligro",
+    r"no (thoughts|plans) of (hurting|killing|ending)", r"no tengo (ideas|planes) de",
 )
 _PAST = _phrases(
     r"(\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|several|many|few|couple( of)?) "
@@ -169,22 +198,49 @@ class Reading:
     negated: bool
 
 
-def read(sentence: str) -> Reading:
-    """Who a sentence speaks of and whether it tells past history or denies risk."""
+def read(sentence: str, default: str = WRITER) -> Reading:
+    """Who a sentence speaks of and whether it tells past history or denies risk. A sentence
+    that names no one takes `default`, what the message as a whole is (see `voice`)."""
     folded = fold(sentence)
     negated = bool(_NEGATED.search(folded))
     past = bool(_PAST.search(folded))
     first = bool(_FIRST.search(folded))
     second = bool(_SECOND.search(folded))
     third = bool(_THIRD.search(folded))
-    if second and (not first or _SUPPORT.search(folded)):
+    if _SUPPORT.search(folded) or (second and not first):
         who = ADDRESSED
     elif third and not first:
         who = OTHER
-    else:
-        # Chat drops the pronoun ("took everything in the cabinet"): the writer by default.
+    elif first:
         who = WRITER
+    else:
+        # Chat drops the pronoun ("took everything in the cabinet"): the message decides.
+        who = default
     return Reading(who, past, negated)
+
+
+def voice(text: str) -> str:
+    """Who a message as a whole speaks of: a reply to a quote, or a message speaking to
+    someone with no word about the writer, is addressed; one that only names someone else is
+    about them; anything else is the writer (the safe side)."""
+    own = sentences(text)
+    readings = [read(s.text, "") for s in own]
+    if any(r.who == WRITER for r in readings):
+        return WRITER
+    if len(own) < len(_own_lines(text)) or any(
+            line.lstrip().startswith(">") for line in text.splitlines()):
+        return ADDRESSED  # a reply to a quoted message
+    whos = {r.who for r in readings} - {""}
+    if whos == {OTHER}:
+        return OTHER
+    if ADDRESSED in whos:
+        return ADDRESSED
+    return WRITER
+
+
+def says_safe(text: str) -> bool:
+    """The writer says they are safe ("I'm safe, not going to do anything")."""
+    return bool(_SAFE.search(fold(text)))
 
 
 def tells_hope(text: str) -> bool:

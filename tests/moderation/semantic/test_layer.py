@@ -1,0 +1,257 @@
+"""The semantic layer on the real model: what it finds, who it finds at risk, what it never
+does (hold, block, or answer while it cannot read), and how it loads and reloads."""
+
+import logging
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from forum.moderation.pipeline import Pipeline
+from forum.moderation.resources import DEFAULT_RULES_DIR
+from forum.moderation.semantic import SemanticLayer, default_embedder
+from forum.moderation.semantic.embedder import default_files
+
+CATEGORIES = {"crisis", "crisis-method", "overdose", "relapse", "pii"}
+
+
+@pytest.fixture
+def pipeline(semantic_layer):
+    """Rules, the fallback classifier and the semantic layer, without Flask."""
+    made = Pipeline(DEFAULT_RULES_DIR, reload_interval=0)
+    made.semantic = semantic_layer
+    return made
+
+
+def risk(verdict):
+    return {c for c in verdict.categories if c in ("crisis", "crisis-method", "overdose")}
+
+
+# The plainly worded messages the rules let through before this layer.
+PLAIN = [
+    ("i'm going to take all my pills tonight", "urgent"),
+    ("nobody would miss me if i was gone", "high"),
+    ("I've written letters to my kids and I'm giving my dog to my sister", "urgent"),
+    ("i just want to sleep and never wake up", "high"),
+    ("took everything in the cabinet, my lips are going numb", "urgent"),
+]
+
+
+@pytest.mark.parametrize("text, least", PLAIN)
+def test_plainly_worded_english_crisis_messages_reach_a_human(pipeline, text, least):
+    verdict = pipeline.screen(text, scope="chat")
+    assert risk(verdict), verdict
+    assert verdict.action == "flag"
+    rank = ["normal", "high", "urgent"]
+    assert rank.index(verdict.priority) >= rank.index(least)
+    assert any(r.source == "semantic" for r in verdict.reasons)
+    assert verdict.resources and verdict.is_risk_to_author
+
+
+SPANISH = [
+    "me quiero suicidar", "tomé demasiadas pastillas", "ya no quiero vivir",
+    "neta ya no aguanto más, quiero desaparecer para siempre",
+    "esta noche me tomo todas las pastillas que tengo",
+    "ya escribí cartas de despedida para mi familia",
+    "mi amigo no respira y tiene los labios morados",
+    "todos estarían mejor sin mí",
+]
+
+
+def test_spanish_messages_are_caught(pipeline):
+    caught = [t for t in SPANISH if risk(pipeline.screen(t, scope="chat", locale="es"))]
+    assert len(caught) >= 7, set(SPANISH) - set(caught)
+
+
+def test_a_spanish_writer_is_answered_in_spanish(pipeline):
+    verdict = pipeline.screen("ya no quiero vivir, estoy cansado de todo", scope="post",
+                              locale="es")
+    assert risk(verdict)
+    assert verdict.message and "Gracias" in verdict.message
+    assert {"linea-024", "linea-de-la-vida"} & set(verdict.resources)
+
+
+SUPPORTIVE = [
+    "please don't kill yourself, we love you and we want you here",
+    "i hope you stay safe tonight. call 988 if it gets worse, i'm here",
+    "you're not alone, i felt exactly like that at 30 days and it passed",
+    "no te mates por favor, aquí estamos para ti",
+    "if you're thinking about ending it please reach out to someone tonight",
+    "sending hugs, you matter so much to this group",
+]
+
+
+@pytest.mark.parametrize("text", SUPPORTIVE)
+def test_supportive_replies_are_never_urgent(pipeline, text):
+    verdict = pipeline.screen(text, scope="post")
+    assert verdict.priority != "urgent", verdict
+
+
+@pytest.mark.parametrize("text", [
+    "I'm not suicidal, just tired of this job", "this commute is killing me lol",
+    "i'd kill for a coffee right now", "what time is the meeting tonight?",
+])
+def test_look_alikes_and_negation_are_left_alone(pipeline, text):
+    assert not risk(pipeline.screen(text, scope="chat"))
+
+
+def test_quoted_words_are_not_the_writers(pipeline):
+    quoted = ("> i'm going to take all my pills tonight\n\n"
+              "I hear you. Please call 988 or text us here, we care about you.")
+    assert not any(r.source == "semantic" for r in pipeline.screen(quoted, scope="post").reasons)
+    assert any(r.source == "semantic" for r in
+               pipeline.screen("i'm going to take all my pills tonight", scope="post").reasons)
+
+
+def test_someone_else_now_and_the_past(pipeline):
+    friend = pipeline.screen("my friend took a bunch of pills and he won't wake up",
+                             scope="chat")
+    assert "overdose" in friend.categories and friend.priority == "urgent"
+    hope = pipeline.semantic.read_now(
+        ["five years ago i tried to end my life. today i'm grateful to be alive"])[0]
+    assert not hope
+
+
+def test_chat_messages_are_read_with_the_writers_last_ones(pipeline):
+    earlier = ["got the pills from three different pharmacies"]
+    assert not risk(pipeline.screen(earlier[0], scope="chat"))
+    assert not risk(pipeline.screen("doing it tonight", scope="chat"))
+    together = pipeline.screen("doing it tonight", scope="chat", context=earlier)
+    assert risk(together) and together.priority == "urgent"
+    harmless = pipeline.screen("tonight i'm going to the meeting", scope="chat",
+                               context=["rough day at work"])
+    assert not risk(harmless)
+
+
+def test_a_later_message_that_adds_nothing_is_not_raised_again(pipeline):
+    said = ["i've been saving my pills for weeks"]
+    assert pipeline.screen(said[0], scope="chat").priority == "urgent"
+    assert not risk(pipeline.screen("ok", scope="chat", context=said))
+    assert not risk(pipeline.screen("anyway whats everyone up to", scope="chat", context=said))
+
+
+def test_findings_only_flag_and_the_rules_still_hold(pipeline):
+    held = pipeline.screen("i'm going to take 40 of my sleeping pills with vodka tonight",
+                           scope="post")
+    assert held.action in ("flag", "hold")
+    semantic_only = pipeline.screen("nobody would miss me if i was gone", scope="post")
+    assert semantic_only.action == "flag"  # a model routes to people, never hides
+
+
+def test_the_classifier_cannot_hide_a_semantic_crisis(semantic_layer):
+    class Rude:
+        name, ready = "rude", True
+
+        def score(self, texts):
+            return [{"insult": 0.99, "toxicity": 0.99, "threat": 0.99} for _ in texts]
+
+    made = Pipeline(DEFAULT_RULES_DIR, Rude(), reload_interval=0)
+    made.semantic = semantic_layer
+    verdict = made.screen("nobody would miss me if i was gone", scope="post")
+    assert verdict.action == "flag" and risk(verdict)
+    assert not any(r.source == "classifier" for r in verdict.reasons)
+
+
+def test_a_layer_that_cannot_load_leaves_the_rules_in_charge(tmp_path, caplog):
+    layer = SemanticLayer(DEFAULT_RULES_DIR / "examples", lambda: CATEGORIES,
+                          default_embedder(str(tmp_path)), reload_interval=0)
+    made = Pipeline(DEFAULT_RULES_DIR, reload_interval=0, semantic=layer)
+    with caplog.at_level(logging.WARNING, "forum.moderation"):
+        layer.start(background=False)
+    assert not layer.ready and "model.onnx" in layer.error
+    assert "semantic layer unavailable, rules decide alone" in caplog.text
+    verdict = made.screen("I want to end it all tonight", scope="post")
+    assert "crisis" in verdict.categories and verdict.semantic_unavailable
+    assert verdict.needs_rescreen
+    assert made.status()["semantic"]["ready"] is False
+    assert made.screen("hello", scope="pseudonym").semantic_unavailable is False
+
+
+def test_while_loading_the_text_is_remembered_for_rescreening():
+    layer = SemanticLayer(DEFAULT_RULES_DIR / "examples", lambda: CATEGORIES,
+                          default_embedder(None), reload_interval=0)
+    made = Pipeline(DEFAULT_RULES_DIR, reload_interval=0, semantic=layer)
+    verdict = made.screen("nobody would miss me if i was gone", scope="chat")
+    assert verdict.semantic_unavailable and verdict.action == "allow"
+
+
+def test_a_slow_call_runs_out_of_time_and_the_rules_decide(semantic_layer):
+    class Slow:
+        def __init__(self, inner):
+            self.inner, self.id, self.name = inner, inner.id, inner.name
+
+        def embed(self, texts):
+            time.sleep(0.5)
+            return self.inner.embed(texts)
+
+    layer = SemanticLayer(DEFAULT_RULES_DIR / "examples", lambda: CATEGORIES,
+                          lambda: Slow(semantic_layer.embedder), timeout=0.1,
+                          reload_interval=0, cache_dir=None)
+    layer.embedder = Slow(semantic_layer.embedder)
+    layer._heads = semantic_layer._heads  # noqa: SLF001 - reuse the trained heads
+    assert layer.findings(["i want to die"]) is None
+    layer.close()
+
+
+def test_an_operators_own_export_loads_from_a_folder(tmp_path):
+    model, tokenizer = default_files()
+    shutil.copy(model, tmp_path / "model.onnx")
+    shutil.copy(tokenizer, tmp_path / "tokenizer.json")
+    embedder = default_embedder(str(tmp_path))()
+    assert embedder.name.endswith("model.onnx") and embedder.dimension == 384
+    vectors = embedder.embed(["one", "two words"])
+    assert vectors.shape == (2, 384)
+    assert abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-4
+
+
+def _small_examples(folder: Path, extra: str = "") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "crisis.yml").write_text(
+        "category: crisis\nexamples:\n  - i want to die\n  - i wish i was dead\n"
+        "  - i can't go on living\n" + extra +
+        "not:\n  - what a lovely day\n  - see you at the meeting\n  - i made soup\n",
+        encoding="utf-8")
+
+
+def test_example_files_are_reloaded_and_a_bad_edit_keeps_the_last_heads(
+        tmp_path, semantic_layer, caplog):
+    calls = []
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner, self.id, self.name = inner, inner.id, inner.name
+
+        def embed(self, texts):
+            calls.append(len(texts))
+            return self.inner.embed(texts)
+
+    folder = tmp_path / "examples"
+    _small_examples(folder)
+    layer = SemanticLayer(folder, lambda: CATEGORIES,
+                          lambda: Counting(semantic_layer.embedder),
+                          cache_dir=tmp_path / "cache", reload_interval=0, timeout=30)
+    layer.start(background=False)
+    assert layer.ready and layer.status()["examples"] == 6
+    first = layer.status()["version"]
+    assert layer.reload() is False  # nothing changed
+    _small_examples(folder, "  - goodbye everyone, this is my last post\n")
+    calls.clear()
+    assert layer.reload() is True
+    assert layer.status()["version"] != first and layer.status()["examples"] == 7
+    assert calls == [1]  # only the new example was embedded
+    (folder / "crisis.yml").write_text("category: crisis\nexamples: nope\n", encoding="utf-8")
+    with caplog.at_level(logging.ERROR, "forum.moderation"):
+        assert layer.reload() is False
+    assert "examples/crisis.yml:2" in caplog.text
+    assert layer.ready and layer.status()["examples"] == 7
+    layer.close()
+    # A restart embeds nothing: the vectors are on disk.
+    calls.clear()
+    _small_examples(folder, "  - goodbye everyone, this is my last post\n")
+    again = SemanticLayer(folder, lambda: CATEGORIES,
+                          lambda: Counting(semantic_layer.embedder),
+                          cache_dir=tmp_path / "cache", reload_interval=0)
+    again.start(background=False)
+    assert again.ready and calls == []
+    again.close()
