@@ -162,6 +162,15 @@ _NEGATED = _phrases(
     r"(it'?s|its) not that i want to", r"no (thoughts|plans) of (hurting|killing|ending)",
     r"no voy a hacer nada", r"no me rindo", r"no estoy en peligro", r"no tengo ideas",
 )
+# Figures of speech: "dying" of laughter is not dying.
+_FIGURE = _phrases(
+    r"me muero (de|por) (hambre|risa|sueno|ganas|frio|calor|verguenza|aburrimiento|verte|saber)",
+    r"me muero por", r"(muert[oa]|morir) de (risa|cansancio|sueno|hambre|frio|aburrimiento)",
+    r"me (mata|matan|esta matando|estan matando) (el|la|los|las|este|esta|estos|estas)",
+    r"dying (of|from) (laughter|laughing|boredom|hunger|embarrassment|cringe)",
+    r"dying to (see|try|know|meet|hear|go)", r"dead tired", r"(is|are) killing me",
+    r"could kill for", r"i'?d kill for", r"killing it", r"kill(ed)? it (at|on|today)",
+)
 # Said anywhere, these make the rest of the message a check-in, not an emergency.
 _SAFE = _phrases(
     r"(i'?m|i am|im) safe", r"not (going to|gonna) do anything", r"(i'?m|i am|im) not in danger",
@@ -195,14 +204,14 @@ class Reading:
 
     who: str  # writer | other | addressed
     past: bool
-    negated: bool
+    negated: bool  # denied ("I'm not suicidal") or a figure of speech ("me muero de risa")
 
 
 def read(sentence: str, default: str = WRITER) -> Reading:
     """Who a sentence speaks of and whether it tells past history or denies risk. A sentence
     that names no one takes `default`, what the message as a whole is (see `voice`)."""
     folded = fold(sentence)
-    negated = bool(_NEGATED.search(folded))
+    negated = bool(_NEGATED.search(folded) or _FIGURE.search(folded))
     past = bool(_PAST.search(folded))
     first = bool(_FIRST.search(folded))
     second = bool(_SECOND.search(folded))

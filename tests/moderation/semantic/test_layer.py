@@ -6,6 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from forum.moderation.pipeline import Pipeline
@@ -91,6 +92,8 @@ def test_supportive_replies_are_never_urgent(pipeline, text):
 @pytest.mark.parametrize("text", [
     "I'm not suicidal, just tired of this job", "this commute is killing me lol",
     "i'd kill for a coffee right now", "what time is the meeting tonight?",
+    "no me voy a matar, tranquilos, solo estoy cansada", "me muero de hambre jaja",
+    "hoy cumplo 90 días limpio, gracias grupo",
 ])
 def test_look_alikes_and_negation_are_left_alone(pipeline, text):
     assert not risk(pipeline.screen(text, scope="chat"))
@@ -104,6 +107,13 @@ def test_quoted_words_are_not_the_writers(pipeline):
                pipeline.screen("i'm going to take all my pills tonight", scope="post").reasons)
 
 
+def test_a_quoted_spanish_disclosure_is_not_the_writers(pipeline):
+    quoted = "> ya no quiero vivir\n\nte leo y estoy aquí para ti. escríbeme cuando quieras"
+    verdict = pipeline.screen(quoted, scope="post", locale="es")
+    assert not any(r.id.startswith("semantic:crisis") for r in verdict.reasons)
+    assert verdict.priority in (None, "low", "normal")  # a rule on the quote: eased
+
+
 def test_someone_else_now_and_the_past(pipeline):
     friend = pipeline.screen("my friend took a bunch of pills and he won't wake up",
                              scope="chat")
@@ -113,15 +123,50 @@ def test_someone_else_now_and_the_past(pipeline):
     assert not hope
 
 
-def test_chat_messages_are_read_with_the_writers_last_ones(pipeline):
-    earlier = ["got the pills from three different pharmacies"]
-    assert not risk(pipeline.screen(earlier[0], scope="chat"))
-    assert not risk(pipeline.screen("doing it tonight", scope="chat"))
-    together = pipeline.screen("doing it tonight", scope="chat", context=earlier)
+class KeywordEmbedder:
+    """Vectors that count a few words: a disclosure split over two messages is plain to it."""
+
+    id, name = "keywords", "keywords"
+    AXES = (("rope", "pills", "letters"), ("tonight", "tomorrow", "shift"),
+            ("meeting", "soup", "work", "game"))
+
+    def embed(self, texts):
+        rows = []
+        for text in texts:
+            words = text.lower().replace(".", " ").split()
+            row = [sum(words.count(w) for w in axis) for axis in self.AXES] + [0.5]
+            rows.append(np.array(row, dtype=np.float32) / np.linalg.norm(row))
+        return np.stack(rows)
+
+
+def test_chat_messages_are_read_with_the_writers_last_ones(tmp_path):
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    (folder / "crisis-method.yml").write_text(
+        "category: crisis-method\npriority: urgent\nthreshold: 0.6\nexamples:\n"
+        "  - i got rope and it is tonight\n  - pills tonight\n  - my letters are done, tomorrow\n"
+        "  - after my shift the rope\nnot:\n  - i got rope for the tent\n"
+        "  - tonight is the meeting\n  - soup at work tomorrow\n  - pills from the pharmacy\n"
+        "  - tonight we watch the game\n  - letters to my sponsor\n  - see you tonight\n"
+        "  - tomorrow then\n  - my shift ends late\n  - got rope\n", encoding="utf-8")
+    layer = SemanticLayer(folder, lambda: CATEGORIES, KeywordEmbedder, reload_interval=0,
+                          timeout=30)
+    layer.start(background=False)
+    assert not layer.read_now(["i bought the stuff tonight"])[0]
+    assert not layer.read_now(["the rope is in my car now"])[0]
+    (found,) = layer.read_now(["its tonight then"], [["the rope is in my car now"]])[0]
+    assert found.category == "crisis-method" and found.priority in ("high", "urgent")
+    assert found.span == (0, len("its tonight then"))
+    # A harmless message after a harmless one stays harmless; five minutes of messages at most.
+    assert not layer.read_now(["tonight the meeting"], [["soup at work was great"]])[0]
+    layer.close()
+
+
+def test_a_chat_message_is_read_with_the_writers_last_ones_on_the_real_model(pipeline):
+    earlier = ["i dont see the point anymore"]
+    assert pipeline.screen(earlier[0], scope="chat").priority == "high"
+    together = pipeline.screen("when my shift ends", scope="chat", context=earlier)
     assert risk(together) and together.priority == "urgent"
-    harmless = pipeline.screen("tonight i'm going to the meeting", scope="chat",
-                               context=["rough day at work"])
-    assert not risk(harmless)
 
 
 def test_a_later_message_that_adds_nothing_is_not_raised_again(pipeline):
