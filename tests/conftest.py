@@ -262,7 +262,7 @@ def semantic_layer(tmp_path_factory):
 
     from forum.moderation.resources import DEFAULT_RULES_DIR
     from forum.moderation.rules import load_ruleset
-    from forum.moderation.semantic import SemanticLayer, default_embedder
+    from forum.moderation.semantic import SemanticLayer, default_embedder, spanish_embedder
 
     venv = Path(__file__).resolve().parent.parent / ".venv"
     cache = venv / "semantic-cache" if venv.is_dir() else tmp_path_factory.mktemp("semantic")
@@ -270,7 +270,7 @@ def semantic_layer(tmp_path_factory):
     # A generous time limit: a busy test machine must not turn a slow call into a miss.
     layer = SemanticLayer(DEFAULT_RULES_DIR / "examples", lambda: categories,
                           default_embedder(None), cache_dir=cache, timeout=60,
-                          reload_interval=0)
+                          reload_interval=0, spanish_factory=spanish_embedder("same"))
     layer.start(background=False)
     assert layer.ready, layer.error
     yield layer

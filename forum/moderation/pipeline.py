@@ -21,7 +21,7 @@ from .rules.loader import RuleSet
 from .rules.matcher import RuleHit
 from .rules.schema import Rule
 from .rules.store import RuleStore
-from .semantic import SemanticLayer, default_embedder
+from .semantic import SemanticLayer, default_embedder, spanish_embedder
 from .semantic.reading import not_the_writer
 from .verdict import PRIORITY_RANK, RISK_TO_AUTHOR, SCOPES, Verdict
 
@@ -70,6 +70,7 @@ def build_semantic(config: Mapping[str, Any], store: RuleStore) -> SemanticLayer
         cache_dir=config.get("SEMANTIC_CACHE_DIR") or None,
         timeout=float(config.get("SEMANTIC_TIMEOUT_S", 2.0)),
         reload_interval=float(config.get("RULES_RELOAD_INTERVAL_S", 2.0)),
+        spanish_factory=spanish_embedder(str(config.get("SEMANTIC_SPANISH") or "same").lower()),
     )
 
 
@@ -175,13 +176,14 @@ class Pipeline:
 
     def read_meaning(
         self, texts: Sequence[str], scope: str, contexts: Sequence[Sequence[str]] | None = None,
+        locale: str | None = None,
     ) -> tuple[list[list[Any]], bool]:
         """Semantic findings per text, and whether the layer should have answered but could
         not (then the rules decide and the text is remembered for rescreening)."""
         empty: list[list[Any]] = [[] for _ in texts]
         if self.semantic is None or scope not in SEMANTIC_SCOPES or not texts:
             return empty, False
-        found = self.semantic.findings(texts, contexts)
+        found = self.semantic.findings(texts, contexts, hint=locale)
         if found is None:
             return empty, True
         return found, False
@@ -200,7 +202,7 @@ class Pipeline:
         now = datetime.now(UTC)
         hits = [ruleset.matcher.match(text, scope, author, now) for text in texts]
         scores, unavailable = self.score_texts(texts) if texts else ([], False)
-        findings, semantic_unavailable = self.read_meaning(texts, scope, contexts)
+        findings, semantic_unavailable = self.read_meaning(texts, scope, contexts, locale)
         eased = [self._eased(text, hit, found, semantic_unavailable)
                  for text, hit, found in zip(texts, hits, findings, strict=True)]
         info = self.classifier_info()

@@ -144,13 +144,19 @@ def threshold_table(
     if layer is None or not layer.ready:
         return []
     chosen = [item for item in items if split in ("all", item.split)]
-    scores: list[dict[str, float]] = []
-    for start in range(0, len(chosen), BATCH):
-        chunk = chosen[start:start + BATCH]
-        contexts = [list(item.context) for item in chunk]
-        found = layer.read_now([item.text for item in chunk],
-                               contexts if any(contexts) else None, floor=min(THRESHOLDS))
-        scores += [{f.category: f.score for f in per} for per in found]
+    scores: list[dict[str, float]] = [{} for _ in chosen]
+    by_language: dict[str, list[int]] = defaultdict(list)
+    for index, item in enumerate(chosen):
+        by_language[item.language].append(index)
+    for language, indices in by_language.items():
+        for start in range(0, len(indices), BATCH):
+            chunk = indices[start:start + BATCH]
+            contexts = [list(chosen[i].context) for i in chunk]
+            found = layer.read_now([chosen[i].text for i in chunk],
+                                   contexts if any(contexts) else None,
+                                   floor=min(THRESHOLDS), hint=language)
+            for i, per in zip(chunk, found, strict=True):
+                scores[i] = {f.category: f.score for f in per}
     by_rules = []
     for item in chosen:
         hits = pipeline.match(item.text, scope=item.scope)

