@@ -149,14 +149,33 @@ def test_command(corpus, against: str | None, category: str | None) -> None:
         click.echo(f"  line {number}: {_short(before)} -> {_short(after)}  {text[:70]!r}")
 
 
+def _floors(values: tuple[str, ...], what: str) -> dict[str, tuple[str, float]]:
+    out = {}
+    for value in values:
+        name, _, least = value.partition("=")
+        try:
+            out[name.strip()] = (what, float(least))
+        except ValueError:
+            raise click.BadParameter(f"{value!r}: expected NAME=NUMBER") from None
+    return out
+
+
 @rules_group.command("eval")
 @click.option("--corpus", "corpus", required=True, type=click.File("rb"),
-              help="Labelled JSON lines: text, expected categories and priority, split.")
+              help="Labelled JSON lines: text, expected categories (and priority or types), "
+                   "split.")
 @click.option("--split", "split", default="dev", type=click.Choice(["dev", "test", "all"]),
-              help="The split whose misses and threshold table are printed.")
+              help="The split whose misses, threshold table and floors are read.")
 @click.option("--rules-only", is_flag=True, help="Leave the semantic layer out (a baseline).")
-def eval_command(corpus, split: str, rules_only: bool) -> None:
-    """Precision and recall per category and priority of the whole pipeline on a corpus."""
+@click.option("--min-recall", "min_recall", multiple=True, metavar="NAME=NUMBER",
+              help="Exit 1 when this category, row or rule id recalls less (repeatable).")
+@click.option("--min-precision", "min_precision", multiple=True, metavar="NAME=NUMBER",
+              help="Exit 1 when this category, row or rule id is less precise (repeatable).")
+def eval_command(corpus, split: str, rules_only: bool, min_recall: tuple[str, ...],
+                 min_precision: tuple[str, ...]) -> None:
+    """Precision and recall per category, priority and detector rule of the whole pipeline
+    on a labelled corpus; non-zero exit when a floor given here is missed."""
+    floors = _floors(min_recall, "recall") | _floors(min_precision, "precision")
     try:
         items = evaluate.parse_labelled(corpus.readlines())
     except ValueError as exc:
@@ -174,15 +193,23 @@ def eval_command(corpus, split: str, rules_only: bool) -> None:
         click.echo(f"layers: rules {pipeline.ruleset.version}, classifier "
                    f"{pipeline.classifier_info()['name']}, semantic {info['name']}"
                    f"{'' if info['ready'] or info['name'] == 'off' else ' (not ready)'}")
-        for line in risk_eval.report(risk_eval.measure(items, verdicts), misses_of=split):
+        detectors = {r.id: (r.detector, r.scopes) for r in pipeline.ruleset.rules if r.detector}
+        measures = risk_eval.measure(items, verdicts, detectors)
+        for line in risk_eval.report(measures, misses_of=split):
             click.echo(line)
-        table = risk_eval.threshold_table(pipeline, items, split)
+        table = risk_eval.threshold_table(pipeline, items, split) if not any(
+            item.types for item in items) else []
         if table:
             click.echo(f"thresholds ({split}; rules plus the head at each threshold):")
             for line in risk_eval.threshold_report(table):
                 click.echo(f"  {line}")
     finally:
         pipeline.semantic = layer
+    misses = risk_eval.below(measures, split, floors)
+    for miss in misses:
+        click.echo(f"below the floor ({split}): {miss}", err=True)
+    if misses:
+        sys.exit(1)
 
 
 def _print_evaluation(raw: list[bytes], category: str, ruleset: RuleSet,

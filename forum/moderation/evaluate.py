@@ -32,6 +32,8 @@ class LabelledItem:
     priority: str | None = None
     # In chat, the same writer's messages just before this one, oldest first.
     context: tuple[str, ...] = ()
+    # Personal details: the detectors that should find something ("phone_number", "email").
+    types: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -84,14 +86,16 @@ def parse_labelled(lines: Iterable[str | bytes]) -> list[LabelledItem]:
             scope = data.get("scope", "post")
             priority = data["expected"].get("priority")
             context = data.get("context") or []
+            types = data["expected"].get("types") or []
             if not isinstance(data["text"], str) or scope not in SCOPES \
                     or (priority is not None and priority not in PRIORITIES) \
-                    or not all(isinstance(c, str) for c in context):
+                    or not all(isinstance(c, str) for c in context) \
+                    or not all(isinstance(t, str) for t in types):
                 raise ValueError
             items.append(LabelledItem(
                 text=data["text"], expected=frozenset(expected), split=str(data["split"]),
                 kind=str(data.get("kind", "")), language=str(data.get("language", "en")),
-                scope=scope, priority=priority, context=tuple(context),
+                scope=scope, priority=priority, context=tuple(context), types=frozenset(types),
             ))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"line {number}: not a labelled item ({exc!s})") from exc

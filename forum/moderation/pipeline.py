@@ -153,10 +153,11 @@ class Pipeline:
             self._exemplars = (ruleset.version, exemplar_rules(ruleset.rules))
         return self._exemplars[1]
 
-    def match(self, text: str, *, scope: str, author: Any = None) -> list[RuleHit]:
+    def match(self, text: str, *, scope: str, author: Any = None,
+              locale: str | None = None) -> list[RuleHit]:
         """Rule matching only (no classifier, no policy)."""
         _check_scope(scope)
-        return self.ruleset.matcher.match(text, scope, author)
+        return self.ruleset.matcher.match(text, scope, author, locale=locale)
 
     def score_texts(self, texts: Sequence[str]) -> tuple[list[dict[str, float]] | None, bool]:
         try:
@@ -200,7 +201,7 @@ class Pipeline:
             raise TypeError("screen() takes text (str)")
         ruleset = self.ruleset
         now = datetime.now(UTC)
-        hits = [ruleset.matcher.match(text, scope, author, now) for text in texts]
+        hits = [ruleset.matcher.match(text, scope, author, now, locale) for text in texts]
         scores, unavailable = self.score_texts(texts) if texts else ([], False)
         findings, semantic_unavailable = self.read_meaning(texts, scope, contexts, locale)
         eased = [self._eased(text, hit, found, semantic_unavailable)

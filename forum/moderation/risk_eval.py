@@ -68,6 +68,7 @@ class Measure:
     supporters_flagged: int = 0
     nothing: int = 0
     nothing_queued: int = 0
+    rules: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
 
     @property
     def supporters_share(self) -> float:
@@ -108,14 +109,26 @@ def screen_items(pipeline: Any, items: Sequence[LabelledItem]) -> list[Verdict]:
     return verdicts  # type: ignore[return-value]
 
 
-def measure(items: Sequence[LabelledItem], verdicts: Sequence[Verdict]) -> dict[str, Measure]:
-    """Per split (and "all"): precision and recall per category, per priority, at risk."""
+def measure(items: Sequence[LabelledItem], verdicts: Sequence[Verdict],
+            detectors: dict[str, tuple[str, frozenset[str]]] | None = None
+            ) -> dict[str, Measure]:
+    """Per split (and "all"): precision and recall per category, per priority, at risk, and
+    for a corpus labelled with types of personal detail, per detector rule (`detectors`: rule
+    id to its detector name and scopes; a rule is measured on the items of its scopes)."""
     out: dict[str, Measure] = {}
+    categories = list(CATEGORIES) + sorted(
+        {c for item in items for c in item.expected} - set(CATEGORIES))
+    typed = any(item.types for item in items)
     for item, verdict in zip(items, verdicts, strict=True):
+        found_ids = {r.id for r in verdict.reasons}
         for split in (item.split, "all"):
             m = out.setdefault(split, Measure())
             m.items += 1
-            for category in CATEGORIES:
+            if typed:
+                for rule_id, (name, scopes) in (detectors or {}).items():
+                    if item.scope in scopes:
+                        m.rules[rule_id].add(name in item.types, rule_id in found_ids, item)
+            for category in categories:
                 m.rows[category].add(has_category(item.expected, category),
                                      has_category(verdict.categories, category), item)
             for priority in ("urgent", "high", "normal"):
@@ -184,12 +197,22 @@ def report(measures: dict[str, Measure], *, misses_of: str = "dev",
             lines.append(f"  {name:26} precision {tally.precision:.3f}  recall "
                          f"{tally.recall:.3f}  ({tally.true_pos} found, {tally.false_neg} "
                          f"missed, {tally.false_pos} extra)")
+        for rule_id, tally in sorted(m.rules.items()):
+            lines.append(f"  rule {rule_id:21} precision {tally.precision:.3f}  recall "
+                         f"{tally.recall:.3f}  ({tally.true_pos} found, {tally.false_neg} "
+                         f"missed, {tally.false_pos} extra)")
         lines.append(f"  supporters flagged urgent or high: {m.supporters_flagged}/"
                      f"{m.supporters} ({m.supporters_share:.3f})")
         lines.append(f"  needing nothing, put in a risk category: {m.nothing_queued}/"
                      f"{m.nothing} ({m.nothing_share:.3f})")
     chosen = measures.get(misses_of)
-    if chosen:
+    if chosen and chosen.rules:
+        for rule_id, tally in sorted(chosen.rules.items()):
+            for what, group in (("misses", tally.missed), ("false alarms", tally.extra)):
+                if group:
+                    lines.append(f"{misses_of} {what} of {rule_id} ({len(group)}):")
+                    lines += [f"  [{i.kind}/{i.language}] {i.text[:90]!r}" for i in group[:limit]]
+    elif chosen:
         risk = chosen.rows[RISK_ROW]
         lines.append(f"{misses_of} misses, at risk but not urgent or high ({len(risk.missed)}):")
         lines += [f"  [{i.kind}/{i.language}] {i.text[:90]!r}" for i in risk.missed[:limit]]
@@ -207,3 +230,19 @@ def threshold_report(rows: list[tuple[str, float, Tally]]) -> list[str]:
                      f"{tally.recall:>8.3f}")
     return lines
 
+
+
+def below(measures: dict[str, Measure], split: str, floors: dict[str, tuple[str, float]]
+          ) -> list[str]:
+    """The floors a split misses: {row or rule id: ("precision" | "recall", least)}."""
+    chosen = measures.get(split)
+    misses = []
+    for name, (what, least) in floors.items():
+        tally = None if chosen is None else (chosen.rules.get(name) or chosen.rows.get(name))
+        if tally is None:
+            misses.append(f"{name}: no such row in the {split} split")
+            continue
+        value = getattr(tally, what)
+        if value < least:
+            misses.append(f"{name} {what} {value:.3f} is below {least:.3f}")
+    return misses

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..resources import Resource, parse_resources
+from .detectors import helpline_digits
 from .matcher import Matcher, PatternCompileError
 from .schema import Rule, RuleError, parse_rule
 from .thresholds import ClassifierPolicy, parse_classifier
@@ -139,7 +140,9 @@ def load_ruleset(directory: str | Path) -> RuleSet:
     matcher = None
     if not errors:
         try:
-            matcher = Matcher(rules)
+            matcher = Matcher(rules, helpline_digits(
+                contact.value for resource in resources.values() for contact in resource.contacts
+                if contact.type in ("phone", "text", "sms", "videophone", "whatsapp")))
         except PatternCompileError as exc:
             errors.append(RuleError(exc.rule.file, exc.rule.line, exc.rule.id, str(exc)))
     if errors:

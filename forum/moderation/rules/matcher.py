@@ -24,6 +24,7 @@ from ..normalize import (
     words_mapped,
 )
 from ..verdict import SCOPES
+from .detectors import DETECTORS, MIN_DIGITS, digit_count, regions_for
 from .prefilter import DigitCount, analyze
 from .schema import Rule
 
@@ -117,6 +118,8 @@ class _Scope:
                          if rules[ri].repeated_text]
         self.unless_regex = {ri: rules[ri].unless_regex for ri in indices
                              if rules[ri].unless_regex}
+        self.detectors = [(ri, rules[ri].detector, rules[ri].regions) for ri in indices
+                          if rules[ri].detector]
         # One pass of a literal automaton finds which regexes can match at all, so the cost
         # of a text does not grow with the number of regex rules.
         self.always = [entry for entry in self.regex if not entry[2].clauses]
@@ -159,8 +162,10 @@ def _sentence_of(span: tuple[int, int], ends: list[int], length: int) -> tuple[i
 class Matcher:
     """Matches text against a rule set, per scope."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], helplines: frozenset[str] = frozenset()) -> None:
         self.rules = tuple(rules)
+        # The digits of every number in resources.yml: a helpline is never a personal number.
+        self.helplines = helplines
         entries = [_rule_entries(rule, ri) for ri, rule in enumerate(self.rules)]
         automata: dict[tuple[int, ...], Any] = {}  # scopes with the same word rules share one
         self._scopes = {}
@@ -172,9 +177,11 @@ class Matcher:
             self._scopes[scope] = _Scope(self.rules, indices, automata[worded])
 
     def match(
-        self, text: str, scope: str, author: Any = None, now: datetime | None = None
+        self, text: str, scope: str, author: Any = None, now: datetime | None = None,
+        locale: str | None = None,
     ) -> list[RuleHit]:
-        """The rules that match `text` in `scope`, each with its first span."""
+        """The rules that match `text` in `scope`, each with its first span. `locale` is the
+        writer's language, whose regions the phone number detector tries first."""
         compiled = self._scopes[scope]
         folded, index = fold(text)
         variants = ["i", "l"] if needs_l_variant(folded) else ["i"]
@@ -202,6 +209,14 @@ class Matcher:
                 for m in rx.finditer(folded):
                     regex_hits.append((ri, to_original(m.span(), index)))
         repeated = self._repeated(compiled, texts[0].split(), text) if compiled.repeated else []
+        if compiled.detectors:
+            digits = digit_count(text)
+            for ri, name, regions in compiled.detectors:
+                if digits < MIN_DIGITS[name] or not self.rules[ri].applies_to_author(author, now):
+                    continue
+                own = regions_for(regions, locale) if name == "phone_number" else ()
+                for span in DETECTORS[name](text, own, self.helplines):
+                    repeated.append((ri, span))  # spans of the original text
         if not (found or regex_hits or repeated):
             return []
         return self._resolve(

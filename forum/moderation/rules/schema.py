@@ -9,15 +9,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..verdict import ACTIONS, PRIORITIES, SCOPES
+from .detectors import DETECTORS, valid_region
 from .patterns import PatternError, expand
 from .yamlload import LineDict
 
 RULE_FIELDS = frozenset({
     "id", "category", "description", "words", "phrases", "regex", "unless", "unless_regex",
     "unless_sentence", "unless_message", "scope", "action", "priority", "resources", "message",
-    "author", "repeated_text", "enabled",
+    "author", "repeated_text", "enabled", "detector", "regions",
 })
-MATCH_FIELDS = ("words", "phrases", "regex", "repeated_text")
+MATCH_FIELDS = ("words", "phrases", "regex", "repeated_text", "detector")
 AUTHOR_FIELDS = frozenset({"min_account_age_days", "max_account_age_days"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -58,6 +59,10 @@ class Rule:
     min_age_days: float | None = None
     max_age_days: float | None = None
     repeated_text: tuple[int, float] | None = None
+    # A library detector of personal details (detectors.DETECTORS), and for phone numbers the
+    # regions to read numbers in besides the writer's own.
+    detector: str | None = None
+    regions: tuple[str, ...] = ()
     file: str = ""
     line: int = 0
 
@@ -213,6 +218,24 @@ def _repeated(raw, errors) -> tuple[int, float] | None:
     return min_words, ratio
 
 
+def _detector(raw, errors) -> tuple[str | None, tuple[str, ...]]:
+    name = raw.get("detector")
+    regions = tuple(v for v, _ in _strings(raw, "regions", errors))
+    if name is None:
+        if regions:
+            errors.add("regions", "'regions' goes with 'detector: phone_number'")
+        return None, ()
+    if name not in DETECTORS:
+        errors.add("detector", f"unknown detector {name!r} (one of: {', '.join(DETECTORS)})")
+        return None, ()
+    if regions and name != "phone_number":
+        errors.add("regions", "'regions' goes with 'detector: phone_number'")
+    for code in regions:
+        if not valid_region(code):
+            errors.add("regions", f"unknown region {code!r} (two letters, such as US or ES)")
+    return name, regions
+
+
 def parse_rule(
     raw: Any, file: str, *, lists: Mapping[str, list[str]], categories: set[str],
     resources: set[str],
@@ -249,6 +272,7 @@ def parse_rule(
     if not isinstance(enabled, bool):
         errors.add("enabled", "'enabled' must be true or false")
     min_age, max_age = _author(raw, errors)
+    detector, regions = _detector(raw, errors)
     rule = Rule(
         id=str(rule_id), category=str(category), description=str(description or "").strip(),
         action=action or "allow", priority=priority, scopes=_scopes(raw, errors),
@@ -259,7 +283,8 @@ def parse_rule(
         unless_sentence=_phrases(raw, "unless_sentence", errors, lists),
         unless_message=_phrases(raw, "unless_message", errors, lists), resources=rule_resources,
         message=_message(raw, errors), min_age_days=min_age, max_age_days=max_age,
-        repeated_text=_repeated(raw, errors), file=file, line=raw.line,
+        repeated_text=_repeated(raw, errors), detector=detector, regions=regions, file=file,
+        line=raw.line,
     )
     if errors.items:
         return None, errors.items
