@@ -66,6 +66,9 @@ def test_the_moderator_sees_which_layers_are_active_and_why_an_item_was_raised(
     assert f"Semantic layer: {LAYER}" in queue
     page = page_text(moderator.get(f"/review/{item.id}"))
     assert "semantic:crisis-method" in page or "semantic:crisis" in page
+    account = page_text(moderator.get("/account"))
+    assert "Semantic risk layer" in account and LAYER in account
+    assert "ready, " in account and " examples" in account
     health = app.test_client().get("/healthz").get_json()
     assert health["semantic"] == {"name": LAYER, "ready": True}
 
