@@ -54,7 +54,7 @@ test-postgres: setup
 	@if [ -n "$$CI" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL + Redis (rate limits, presence) =="; \
 	  FORUM_TEST_DATABASE_URL=$(PG_TEST_URL) FORUM_TEST_REDIS_URL=$(REDIS_TEST_URL) \
-	    $(PY) -m pytest -q -p no:cacheprovider -m 'not live'; \
+	    $(PY) -m pytest -q -p no:cacheprovider -m 'not live and not dbfree'; \
 	else \
 	  echo "PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL run is left out."; \
 	fi

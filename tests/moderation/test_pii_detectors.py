@@ -17,6 +17,9 @@ from forum.moderation.rules.detectors import (
     street_addresses,
 )
 
+# The pipeline alone: the PostgreSQL run would repeat it for nothing.
+pytestmark = pytest.mark.dbfree
+
 HELPLINES = helpline_digits(["988", "116 123", "1-800-662-4357", "741741", "024",
                              "800 911 2000", "0800 1111"])
 

@@ -16,6 +16,9 @@ from forum.moderation.evaluate import evaluate, load_labelled, parse_labelled
 from forum.moderation.resources import DEFAULT_RULES_DIR
 from forum.moderation.rules import load_ruleset
 
+# The pipeline alone: the PostgreSQL run would repeat it for nothing.
+pytestmark = pytest.mark.dbfree
+
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "risk" / "relapse.jsonl"
 
 

@@ -14,6 +14,9 @@ from forum.moderation.resources import DEFAULT_RULES_DIR
 from forum.moderation.semantic import SemanticLayer, default_embedder
 from forum.moderation.semantic.embedder import UseEmbedder, default_files
 
+# The pipeline alone: the PostgreSQL run would repeat it for nothing.
+pytestmark = pytest.mark.dbfree
+
 CATEGORIES = {"crisis", "crisis-method", "overdose", "relapse", "pii"}
 
 

@@ -12,6 +12,9 @@ from forum.moderation.semantic.reading import (
     tells_hope,
 )
 
+# The pipeline alone: the PostgreSQL run would repeat it for nothing.
+pytestmark = pytest.mark.dbfree
+
 
 def test_a_blockquote_is_not_the_writers_words():
     text = "> i want to die tonight\n> i have the pills\n\nplease stay. we are here for you"

@@ -12,6 +12,9 @@ from forum.moderation import evaluate, risk_eval
 from forum.moderation.pipeline import Pipeline
 from forum.moderation.resources import DEFAULT_RULES_DIR
 
+# The pipeline alone: the PostgreSQL run would repeat it for nothing.
+pytestmark = pytest.mark.dbfree
+
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "risk" / "screening.jsonl"
 # What the test split must keep: (row, least precision, least recall).
 # Measured on the test split: at risk 0.652 / 0.869, crisis 0.623 / 0.842, overdose 0.494 / 0.808,
