@@ -37,18 +37,12 @@ class LabelledItem:
 
 
 @dataclass
-class Score:
-    """Counts for one category on one split."""
+class Counts:
+    """True and false positives and false negatives, with precision and recall."""
 
-    total: int = 0
     true_pos: int = 0
     false_pos: int = 0
     false_neg: int = 0
-    queued: int = 0
-    queued_by_kind: Counter = field(default_factory=Counter)
-    kinds: Counter = field(default_factory=Counter)
-    found_by_kind: Counter = field(default_factory=Counter)
-    wrong: list[tuple[str, str, LabelledItem]] = field(default_factory=list)
 
     @property
     def precision(self) -> float:
@@ -61,6 +55,18 @@ class Score:
         """Share of the messages that belong in the category that were put there."""
         expected = self.true_pos + self.false_neg
         return self.true_pos / expected if expected else 1.0
+
+
+@dataclass
+class Score(Counts):
+    """Counts for one category on one split."""
+
+    total: int = 0
+    queued: int = 0
+    queued_by_kind: Counter = field(default_factory=Counter)
+    kinds: Counter = field(default_factory=Counter)
+    found_by_kind: Counter = field(default_factory=Counter)
+    wrong: list[tuple[str, str, LabelledItem]] = field(default_factory=list)
 
     @property
     def queue_share(self) -> float:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .evaluate import LabelledItem
+from .evaluate import Counts, LabelledItem
 from .verdict import RISK_TO_AUTHOR, Verdict
 
 CATEGORIES = ("crisis", "crisis-method", "overdose", "relapse")
@@ -26,26 +26,11 @@ BATCH = 64
 
 
 @dataclass
-class Tally:
-    """Counts for one row on one split."""
+class Tally(Counts):
+    """Counts for one row on one split, with the items it missed and those it added."""
 
-    true_pos: int = 0
-    false_pos: int = 0
-    false_neg: int = 0
     missed: list[LabelledItem] = field(default_factory=list)
     extra: list[LabelledItem] = field(default_factory=list)
-
-    @property
-    def precision(self) -> float:
-        """Share of what was found that was wanted."""
-        found = self.true_pos + self.false_pos
-        return self.true_pos / found if found else 1.0
-
-    @property
-    def recall(self) -> float:
-        """Share of what was wanted that was found."""
-        wanted = self.true_pos + self.false_neg
-        return self.true_pos / wanted if wanted else 1.0
 
     def add(self, wanted: bool, found: bool, item: LabelledItem) -> None:
         """Count one item."""

@@ -146,6 +146,8 @@ def pipeline():
     ("mi DNI es 12345678Z", "pii-national-id", "chat"),
     ("sober-503-867-5309", "pii-pseudonym-phone", "pseudonym"),
     ("heron@proton.me", "pii-pseudonym-email", "pseudonym"),
+    ("12345678Z", "pii-pseudonym-id", "pseudonym"),
+    ("heron 4111 1111 1111 1111", "pii-pseudonym-card", "pseudonym"),
 ])
 def test_the_rules_hold_what_their_detectors_find_with_spans(pipeline, text, rule_id, scope):
     verdict = pipeline.screen(text, scope=scope, locale="es" if "DNI" in text else "en")
