@@ -197,6 +197,13 @@ def test_on_duty_moderator_reaches_out_and_the_member_reads_it(forum_url, new_pa
     _shot(rowan, "2-desktop-review-alert")
     alert.get_by_role("link").click()
     rowan.wait_for_url(re.compile(r".*/review/\d+$"))
+    item_url = rowan.url
+    # The same item on the moderator's phone: every fact fits, nothing scrolls sideways.
+    rowan_phone = new_page()
+    log_in(rowan_phone, forum_url, "rowan-pine")
+    rowan_phone.goto(item_url)
+    expect(rowan_phone.locator(".item-facts")).to_contain_text("crisis")
+    _assert_fits_phone_width(rowan_phone)
     rowan.get_by_role("button", name="Claim this item").click()
     expect(rowan.get_by_text("You are working on this item.").first).to_be_visible()
     reach = rowan.locator("section.reach-out")
