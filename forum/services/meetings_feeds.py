@@ -16,11 +16,15 @@ from .meetings_sessions import windows_between
 from .meetings_time import WEEKDAYS, duration, is_weekly, local_start, weekdays_of, zone
 
 PRODID = "-//Peer Support Forum//Meetings//EN"
-# Meeting Guide type codes: O open, D discussion, BE newcomer, ONL online, language codes.
-LANGUAGE_TYPES = {"en": "EN", "es": "S", "fr": "FR"}
+# Meeting Guide type codes (code4recovery's official list): O open, D discussion, BE newcomer,
+# language codes. The list has no "online" code: finders tell an online meeting by its
+# conference_url.
+LANGUAGE_TYPES = {"en": "EN", "es": "S", "fr": "FR", "de": "DE"}
 ACCESSIBILITY_TYPES = {"newcomer": "BE"}
 # Meeting Guide counts days from Sunday = 0.
 MEETING_GUIDE_DAY = {code: (index + 1) % 7 for index, code in enumerate(WEEKDAYS)}
+
+SLUG_MAX = 64
 
 UrlFor = Callable[[Meeting], str]
 
@@ -69,7 +73,7 @@ def ics(meetings: list[Meeting], *, room_url: UrlFor, page_url: UrlFor, host: st
 
 
 def _types(meeting: Meeting) -> list[str]:
-    types = ["ONL", "O", "D"]
+    types = ["O", "D"]
     if meeting.language in LANGUAGE_TYPES:
         types.append(LANGUAGE_TYPES[meeting.language])
     types += [ACCESSIBILITY_TYPES[a] for a in meeting.accessibility or ()
@@ -86,6 +90,16 @@ def _notes(meeting: Meeting) -> str:
     return f"{meeting.description}\n\n{notes}" if meeting.description else notes
 
 
+def _slug(meeting: Meeting, code: str, day_count: int) -> str:
+    """The room's slug, with the weekday when the meeting has several; finders keep at most
+    SLUG_MAX characters, so a longer one falls back to the meeting's number (an underscore,
+    which no room slug holds, keeps it from taking another meeting's)."""
+    slug = meeting.room.slug if day_count == 1 else f"{meeting.room.slug}-{code.lower()}"
+    if len(slug) <= SLUG_MAX:
+        return slug
+    return f"meeting_{meeting.id}" if day_count == 1 else f"meeting_{meeting.id}-{code.lower()}"
+
+
 def meeting_guide(meetings: list[Meeting], *, room_url: UrlFor) -> list[dict[str, Any]]:
     """Meeting Guide entries: one per weekday of each weekly meeting (one-offs are left out:
     finders read every entry as a weekly meeting)."""
@@ -99,8 +113,7 @@ def meeting_guide(meetings: list[Meeting], *, room_url: UrlFor) -> list[dict[str
         for code in days:
             entries.append({
                 "name": meeting.title,
-                "slug": meeting.room.slug if len(days) == 1
-                else f"{meeting.room.slug}-{code.lower()}",
+                "slug": _slug(meeting, code, len(days)),
                 "day": MEETING_GUIDE_DAY[code],
                 "time": start.strftime("%H:%M"),
                 "end_time": end.strftime("%H:%M"),

@@ -1,22 +1,29 @@
-"""The meeting feeds, parsed back: iCalendar with icalendar and dateutil, Meeting Guide JSON."""
+"""The meeting feeds, parsed back: iCalendar with icalendar and dateutil, Meeting Guide JSON
+validated against code4recovery's schema and type list (copied in tests/data/meeting-guide)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
 
 from forum.config import FALLBACK_BASE_URL
+from forum.extensions import db
 from forum.services import meetings
 from tests import meetings_support
 from tests.meetings_support import schedule
 
 fake_clock = meetings_support.fake_clock
 SITE = "https://forum.example.org"
+MEETING_GUIDE = Path(__file__).resolve().parent.parent / "data" / "meeting-guide"
 
 
 @pytest.fixture
@@ -102,7 +109,7 @@ def test_meeting_guide_feed_field_by_field(client, weekly, fake_clock, facilitat
     for entry in entries:
         assert entry["time"] == "19:00" and entry["end_time"] == "20:00"
         assert entry["timezone"] == "Europe/London"
-        assert entry["types"] == ["ONL", "O", "D", "EN", "BE"]
+        assert entry["types"] == ["O", "D", "EN", "BE"]
         assert entry["conference_url"] == f"{SITE}/rooms/{slug}"
         assert entry["attendance_option"] == "online"
         assert entry["notes"].startswith("Share how your week went.")
@@ -118,7 +125,7 @@ def test_single_day_meeting_guide_slug_and_spanish(client, fake_clock, facilitat
     [entry] = json.loads(client.get("/meetings.json").get_data())
     assert entry["slug"] == meeting.room.slug == "grupo-de-los-sabados"
     assert entry["day"] == 6 and entry["end_time"] == "00:30"
-    assert entry["types"] == ["ONL", "O", "D", "S"]
+    assert entry["types"] == ["O", "D", "S"]
 
 
 @pytest.mark.parametrize("base_url", [SITE, None], ids=["configured", "unset"])
@@ -139,3 +146,83 @@ def test_feeds_never_link_to_the_requests_host(client, weekly, base_url):
     assert f"{site}/meetings/{weekly.id}" in str(event["description"])
     [entry, _] = json.loads(client.get("/meetings.json", headers=spoofed).get_data())
     assert entry["conference_url"] == f"{site}/rooms/{weekly.room.slug}"
+
+
+def _meeting_guide_validator() -> Draft7Validator:
+    """The meeting schema, its type schema registered by $id: validation needs no network."""
+    schema = json.loads((MEETING_GUIDE / "meeting.schema.json").read_text())
+    types = json.loads((MEETING_GUIDE / "meeting-type.schema.json").read_text())
+    registry = Registry().with_resource(types["$id"], Resource.from_contents(types))
+    return Draft7Validator(schema, registry=registry,
+                           format_checker=Draft7Validator.FORMAT_CHECKER)
+
+
+def test_every_meeting_guide_entry_validates_against_the_schema_and_type_list(
+        client, fake_clock, facilitator):
+    """English, Spanish, French and German meetings in four zones, on one day and on several,
+    newcomer-friendly or not: every entry passes code4recovery's schema, every type is an
+    official code, and an online meeting is told by its conference_url alone."""
+    schedule(facilitator, weekdays=["TU", "TH"])
+    schedule(facilitator, title="Grupo de los sábados", weekdays=["SA"], language="es",
+             accessibility=[], start_time="23:30", timezone="America/Mexico_City")
+    schedule(facilitator, title="Cercle du lundi", weekdays=["MO", "WE", "FR"], language="fr",
+             format="topic", accessibility=["captions", "newcomer"], start_time="07:05",
+             timezone="Europe/Paris", duration="90")
+    schedule(facilitator, title="Sonntagsrunde", weekdays=["SU"], language="de",
+             format="open-share", timezone="Australia/Sydney", start_time="00:00",
+             accessibility=["text-only"])
+    schedule(facilitator, title="Once only", recurrence="once", weekdays=[])
+    entries = json.loads(client.get("/meetings.json").get_data())
+    assert len(entries) == 2 + 1 + 3 + 1
+
+    validator = _meeting_guide_validator()
+    problems = [f"{e['slug']}: {err.json_path} {err.message}"
+                for e in entries for err in validator.iter_errors(e)]
+    assert problems == []
+    # The schema bounds only a list of days: a single day is checked here.
+    assert all(isinstance(e["day"], int) and 0 <= e["day"] <= 6 for e in entries)
+    official = set(json.loads((MEETING_GUIDE / "types.json").read_text()))
+    assert {code for e in entries for code in e["types"]} <= official
+
+    by_name = {}
+    for entry in entries:
+        by_name.setdefault(entry["name"], []).append(entry)
+        url = urlsplit(entry["conference_url"])
+        assert (url.scheme, url.netloc) == ("https", "forum.example.org") and url.path
+        assert entry["attendance_option"] == "online"
+        assert entry["updated"] == "2026-10-12 09:00:00"  # UTC, when it was scheduled
+    assert len({e["slug"] for e in entries}) == len(entries)
+    [spanish] = by_name["Grupo de los sábados"]
+    assert spanish["types"] == ["O", "D", "S"]
+    assert (spanish["day"], spanish["time"], spanish["end_time"]) == (6, "23:30", "00:30")
+    assert spanish["timezone"] == "America/Mexico_City"
+    english = by_name["Tuesday check-in circle"]
+    assert [e["types"] for e in english] == [["O", "D", "EN", "BE"]] * 2
+    assert [e["day"] for e in english] == [2, 4]
+    french = by_name["Cercle du lundi"]
+    assert [(e["day"], e["time"], e["end_time"]) for e in french] == [
+        (1, "07:05", "08:35"), (3, "07:05", "08:35"), (5, "07:05", "08:35")]
+    assert french[0]["types"] == ["O", "D", "FR", "BE"]
+    [german] = by_name["Sonntagsrunde"]
+    assert (german["day"], german["time"], german["types"]) == (0, "00:00", ["O", "D", "DE"])
+    assert german["timezone"] == "Australia/Sydney"
+
+
+def test_the_schema_check_catches_what_finders_reject():
+    """The validator above is strict: an unknown type, a bad time or a long slug fail."""
+    validator = _meeting_guide_validator()
+    good = {"name": "Circle", "slug": "circle", "day": 2, "time": "19:00", "types": ["O"],
+            "updated": "2026-10-12 09:00:00"}
+    assert list(validator.iter_errors(good)) == []
+    for bad in ({"types": ["ONL"]}, {"time": "7pm"}, {"slug": "s" * 65}, {"day": [7]},
+                {"updated": "2026-10-12T09:00:00Z"}):
+        assert list(validator.iter_errors({**good, **bad})), bad
+
+
+def test_a_slug_too_long_for_finders_falls_back_to_the_meeting_number(
+        client, fake_clock, facilitator):
+    meeting = schedule(facilitator, weekdays=["TU", "TH"])
+    meeting.room.slug = "a" * 63  # a room named before slugs were capped
+    db.session.commit()
+    slugs = [e["slug"] for e in json.loads(client.get("/meetings.json").get_data())]
+    assert slugs == [f"meeting_{meeting.id}-tu", f"meeting_{meeting.id}-th"]
