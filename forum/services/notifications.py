@@ -1,8 +1,10 @@
-"""In-forum notifications: replies to my thread, replies quoting me, @mentions, and meeting
-reminders (forum/services/meetings_reminders.py). No email.
+"""In-forum notifications: replies to my thread, replies quoting me, @mentions, support
+(reactions) to my post, and meeting reminders (forum/services/meetings_reminders.py). No email.
 
 A notification stores only who receives it, what kind and which post (or meeting session); who
 wrote the post is worked out when it is shown, with the same anonymity rule as every page.
+Support is one notification per post: how many people sent it is counted when it is shown, so
+it grows while it waits, and never names them.
 """
 
 from __future__ import annotations
@@ -10,16 +12,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 
 from ..extensions import db
-from ..models import Mute, Notification, Post, User
+from ..models import Mute, Notification, Post, Reaction, User
 from ..models.base import utcnow
 from .pseudonyms import pseudonym_key
 
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,32})")
 MAX_MENTIONS = 10
 PER_PAGE = 50
+SUPPORT = "support"
 
 
 def mentioned_keys(text: str) -> list[str]:
@@ -68,9 +71,101 @@ def do_notify_for(post: Post) -> None:
             db.session.add(Notification(user_id=user_id, kind=kind, post_id=post.id))
 
 
+def _supporter_filter(recipient: Any) -> list[Any]:
+    """Reactions that count as support for `recipient`: not their own, not from a member they
+    muted."""
+    return [
+        Reaction.user_id != recipient,
+        ~exists().where(Mute.muter_id == recipient, Mute.muted_id == Reaction.user_id),
+    ]
+
+
+def _support_waiting(user_id: int, post_id: int) -> Notification | None:
+    return db.session.scalar(
+        select(Notification).where(
+            Notification.user_id == user_id, Notification.post_id == post_id,
+            Notification.kind == SUPPORT,
+        )
+    )
+
+
+def do_notify_support(post: Post, reactor_id: int) -> None:
+    """A reaction was just added to a post: its author hears of one more person's support.
+
+    Called after the reaction is flushed. Not for the author's own reactions, nor from a member
+    the author muted, nor when the author turned support notifications off. Another kind from
+    someone who already reacted is not one more person, so it changes nothing.
+    """
+    recipient = post.author_id
+    if recipient is None or recipient == reactor_id:
+        return
+    if not db.session.scalar(select(User.support_notifications).where(User.id == recipient)):
+        return
+    if _muted_by({recipient}, reactor_id):
+        return
+    reactions_by_them = db.session.scalar(
+        select(func.count(Reaction.id)).where(
+            Reaction.post_id == post.id, Reaction.user_id == reactor_id)
+    )
+    if reactions_by_them != 1:
+        return
+    existing = _support_waiting(recipient, post.id)
+    if existing is not None:
+        # Made again rather than updated: it comes back as new, at the top of the list.
+        db.session.delete(existing)
+        db.session.flush()
+    db.session.add(Notification(user_id=recipient, kind=SUPPORT, post_id=post.id))
+
+
+def do_withdraw_support(post: Post) -> None:
+    """A reaction was just taken back: an unread support notice with nobody left goes away."""
+    if post.author_id is None:
+        return
+    waiting = _support_waiting(post.author_id, post.id)
+    if waiting is None or waiting.read_at is not None:
+        return
+    left = db.session.scalar(
+        select(func.count(Reaction.id)).where(
+            Reaction.post_id == post.id, *_supporter_filter(post.author_id))
+    )
+    if not left:
+        db.session.delete(waiting)
+
+
+def support_counts(user: User, items: list[Notification]) -> dict[int, int]:
+    """post id -> how many people sent support, for the support notifications listed."""
+    ids = [n.post_id for n in items if n.kind == SUPPORT and n.post_id is not None]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Reaction.post_id, func.count(func.distinct(Reaction.user_id)))
+        .where(Reaction.post_id.in_(ids), *_supporter_filter(user.id))
+        .group_by(Reaction.post_id)
+    ).all()
+    return {post_id: count for post_id, count in rows}
+
+
+def set_support_notifications(user: User, on: bool) -> None:
+    """Turn support notifications on or off; turning them off clears the unread ones."""
+    user.support_notifications = on
+    if not on:
+        db.session.execute(
+            delete(Notification).where(
+                Notification.user_id == user.id, Notification.kind == SUPPORT,
+                Notification.read_at.is_(None),
+            )
+        )
+    db.session.commit()
+
+
 def _still_shown() -> Any:
-    # Post notifications follow their post's visibility; reminders have no post.
-    return Notification.post_id.is_(None) | Post.visible.is_(True)
+    # Post notifications follow their post's visibility; reminders have no post. A support
+    # notice is shown while someone's support still counts (reactions can be taken back and
+    # their givers muted).
+    supported = exists().where(
+        Reaction.post_id == Notification.post_id, *_supporter_filter(Notification.user_id))
+    return (Notification.post_id.is_(None) | Post.visible.is_(True)) & or_(
+        Notification.kind != SUPPORT, supported)
 
 
 def unread_count(user: User) -> int:

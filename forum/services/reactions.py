@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Post, Reaction, User
+from . import notifications
 from .posts import can_post
 from .threads import access_post
 
@@ -20,7 +21,9 @@ KINDS = {
     "strength": _l("Strength"),
     "me-too": _l("Me too"),
 }
-SYMBOLS = {"heart": "\u2665", "hug": "\U0001f917", "strength": "\U0001f4aa", "me-too": "\u270b"}
+# Each kind's picture, drawn for this site (no emoji font needed): one file of four views,
+# fetched once for a page however many buttons show it.
+ICON_FILE = "icons/reactions.svg"
 
 
 def check_toggle(post_id: int, kind: str, *, acting_user: User) -> bool:
@@ -40,15 +43,30 @@ def check_toggle(post_id: int, kind: str, *, acting_user: User) -> bool:
     )
     if existing is not None:
         db.session.execute(delete(Reaction).where(Reaction.id == existing))
+        notifications.do_withdraw_support(post)
         db.session.commit()
         return False
     try:
         db.session.add(Reaction(post_id=post.id, user_id=acting_user.id, kind=kind))
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         # A double click raced us: the one reaction exists, which is what was asked.
         db.session.rollback()
+        return True
+    try:
+        with db.session.begin_nested():
+            notifications.do_notify_support(post, acting_user.id)
+    except IntegrityError:
+        pass  # another reaction made the post's one notification at the same moment: it counts us
+    db.session.commit()
     return True
+
+
+def count_of(post_id: int, kind: str) -> int:
+    """How many members gave this reaction to this post."""
+    return db.session.scalar(
+        select(func.count(Reaction.id)).where(Reaction.post_id == post_id, Reaction.kind == kind)
+    ) or 0
 
 
 def summary(posts: list[Post], viewer: User | None) -> dict[int, dict[str, tuple[int, bool]]]:

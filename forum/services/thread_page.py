@@ -36,6 +36,7 @@ from .threads import (
     is_moderator,
     is_own,
     thread_visible_to,
+    visibility_filter,
 )
 
 _POST_COLUMNS = (
@@ -153,6 +154,37 @@ def post_rows(
         ensure_rendered(list(db.session.scalars(select(Post).where(Post.id.in_(stale)))))
         page = _fetch(thread, viewer, after, before, per_page)
     return page
+
+
+def page_after(thread_id: int, post_id: int, viewer: User | None, *,
+               per_page: int = POSTS_PER_PAGE) -> int | None:
+    """The `after` cursor of the thread page that holds this post for this viewer (None for
+    the first page).
+
+    Pages are cut every `per_page` posts from the start, as the "Later posts" links cut them,
+    so a member sent back to a post sees it among the posts around it, not alone at the top
+    of a page that starts with it. The post itself need not be visible (a deleted one still
+    has a place).
+    """
+    seen = (Post.thread_id == thread_id, Post.id < post_id, *visibility_filter(viewer))
+    before = db.session.scalar(select(func.count(Post.id)).where(*seen)) or 0
+    pages_before = before // per_page
+    if not pages_before:
+        return None
+    # The last post of the previous page is where this page starts.
+    return db.session.scalar(
+        select(Post.id).where(*seen).order_by(Post.id)
+        .offset(pages_before * per_page - 1).limit(1)
+    )
+
+
+def previous_post_id(thread_id: int, post_id: int, viewer: User | None) -> int | None:
+    """The last post before this one that the viewer sees (where to go back to after a
+    post is deleted)."""
+    return db.session.scalar(
+        select(func.max(Post.id)).where(
+            Post.thread_id == thread_id, Post.id < post_id, *visibility_filter(viewer))
+    )
 
 
 def row_author_label(row: Any, viewer: User | None) -> str:

@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 
 from .. import moderation
 from ..errors import ContentRejected, NotFound, ValidationFailed
-from ..services import accounts, mutes, privacy, roles
+from ..services import accounts, mutes, notifications, privacy, roles
 from .forms import (
     ChangePasswordForm,
     ChangePseudonymForm,
@@ -43,6 +43,7 @@ def _render(errors: dict | None = None, status: int = 200, **forms):
     if not prefs.is_submitted():
         prefs.locale.data = current_user.locale or ""
         prefs.timezone.data = current_user.timezone
+        prefs.support_notifications.data = current_user.support_notifications
     context = {
         "password_form": forms.pop("password_form", None) or ChangePasswordForm(formdata=None),
         "pseudonym_form": forms.pop("pseudonym_form", None) or ChangePseudonymForm(formdata=None),
@@ -112,7 +113,7 @@ def change_pseudonym():
 @bp.post("/preferences")
 @login_required
 def preferences():
-    """Save language and time zone."""
+    """Save language, time zone and whether support notifications arrive."""
     form = _preferences_form()
     if form.validate_on_submit():
         if form.timezone.data not in available_timezones():
@@ -122,6 +123,8 @@ def preferences():
                 preferences=form,
             )
         accounts.set_preferences(current_user, locale=form.locale.data, timezone=form.timezone.data)
+        notifications.set_support_notifications(
+            current_user, bool(form.support_notifications.data))
         flash(_("Preferences saved."), "success")
         return redirect(url_for("account.index"))
     return _render(dict(form.errors), 400, preferences=form)

@@ -78,10 +78,11 @@ class PasswordConfirmForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    """Language and time zone."""
+    """Language, time zone and which notifications arrive."""
 
     locale = SelectField(_l("Language"), choices=[])
     timezone = SelectField(_l("Time zone"), choices=zone_names)
+    support_notifications = BooleanField(_l("Tell me when members send support to my posts"))
 
 
 class DeleteAccountForm(FlaskForm):

@@ -32,11 +32,12 @@ def init_app(app: Flask) -> None:
 @bp.get("/notifications")
 @login_required
 def index():
-    """Replies to my threads, quotes of my posts and @mentions, newest first."""
+    """Replies to my threads, quotes of my posts, @mentions and support, newest first."""
     items = notifications.list_for(current_user, before=query_number(request.args.get("before")))
     return render_template(
         "notifications/index.html",
         items=items,
+        supporters=notifications.support_counts(current_user, items),
         label=lambda post: author_label(post, current_user),
         form=EmptyForm(formdata=None),
     )

@@ -7,6 +7,7 @@ from flask import (
     abort,
     after_this_request,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -14,6 +15,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
 
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import limiter
@@ -49,6 +52,11 @@ def _viewer():
     return current_user if current_user.is_authenticated else None
 
 
+def _icon_urls() -> dict[str, str]:
+    sprite = url_for("static", filename=reactions.ICON_FILE)
+    return {kind: f"{sprite}#{kind}" for kind in reactions.KINDS}
+
+
 def _thread_context(thread, *, after=None, before=None, reply_form=None, errors=None,
                     nudge=None):
     viewer = _viewer()
@@ -69,7 +77,7 @@ def _thread_context(thread, *, after=None, before=None, reply_form=None, errors=
         "authenticated": viewer is not None,
         "unread_from": unread_from,
         "kinds": reactions.KINDS,
-        "symbols": reactions.SYMBOLS,
+        "icons": _icon_urls(),
         "can_post": posts.can_post(viewer) and thread.visible,
         "is_moderator": viewer_is_moderator(),
         # The author's own posts that have a crisis panel: only they get its link.
@@ -103,12 +111,17 @@ def thread(thread_id: int):
         the_thread, after=after, before=before))
 
 
+def place_of(thread_id: int, post_id: int) -> str:
+    """The thread page that holds this post for this viewer, scrolled to the post."""
+    after = thread_page.page_after(thread_id, post_id, _viewer())
+    return url_for("threads.thread", thread_id=thread_id, after=after, _anchor=f"p{post_id}")
+
+
 @bp.get("/p/<int:post_id>")
 def post_link(post_id: int):
-    """A link to one post: the thread page that starts with it."""
+    """A link to one post: the thread page that holds it, with the posts around it."""
     post = threads.access_post(post_id, _viewer())
-    return redirect(url_for("threads.thread", thread_id=post.thread_id, after=post.id - 1,
-                            _anchor=f"p{post.id}"))
+    return redirect(place_of(post.thread_id, post.id))
 
 
 @bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])
@@ -152,7 +165,7 @@ def reply(thread_id: int):
             nudge = exc.verdict
         else:
             after_posting(result)
-            return redirect(url_for("threads.post_link", post_id=result.post.id))
+            return redirect(place_of(the_thread.id, result.post.id))
     else:
         errors, status = dict(form.errors), 400
     form.confirm_hold.data = ""
@@ -193,7 +206,7 @@ def edit(post_id: int):
             after_posting(result)
             if not result.held:
                 flash(_("Your changes are saved."), "success")
-            return redirect(url_for("threads.post_link", post_id=post.id))
+            return redirect(place_of(post.thread_id, post.id))
     else:
         errors, status = dict(form.errors), 400
     form.confirm_hold.data = ""
@@ -213,23 +226,53 @@ def delete(post_id: int):
     flash(_("Your post is deleted."), "success")
     if opening:
         return redirect(url_for("boards.board", slug=post.thread.board.slug))
-    return redirect(url_for("threads.thread", thread_id=thread_id))
+    # Back where the post was: the post just before it, on its page.
+    previous = thread_page.previous_post_id(thread_id, post_id, current_user)
+    if previous is None:
+        return redirect(url_for("threads.thread", thread_id=thread_id))
+    return redirect(place_of(thread_id, previous))
+
+
+def _wants_json() -> bool:
+    """A script's fetch asks for JSON; a plain form submission asks for a page."""
+    best = request.accept_mimetypes.best_match(("text/html", "application/json"))
+    return best == "application/json"
 
 
 @bp.post("/p/<int:post_id>/react")
 @limiter.limit(reaction_limit, key_func=account_bucket)
 @login_required
 def react(post_id: int):
-    """Give (or take back) one supportive reaction."""
+    """Give (or take back) one supportive reaction: a page for a form, JSON for a script."""
+    as_json = _wants_json()
+    if as_json:
+        # A script must prove itself with the header: a token in the body alone could come
+        # from a form on another site that merely asks for JSON.
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError as exc:
+            raise CSRFError(str(exc)) from exc
     form = ReactForm()
     if not form.validate_on_submit():
         abort(400)
+    kind = form.kind.data or ""
     try:
-        reactions.check_toggle(post_id, form.kind.data or "", acting_user=current_user)
+        given = reactions.check_toggle(post_id, kind, acting_user=current_user)
     except ValidationFailed as exc:
+        if as_json:
+            return jsonify(ok=False, message=str(exc)), 400
         flash(str(exc), "error")
         return redirect(url_for("threads.post_link", post_id=post_id), 303)
-    return redirect(url_for("threads.post_link", post_id=post_id), 303)
+    if as_json:
+        label = reactions.KINDS[kind]
+        return jsonify(
+            ok=True, post=post_id, kind=kind, given=given,
+            count=reactions.count_of(post_id, kind),
+            message=_("Reaction sent: %(label)s.", label=label) if given
+            else _("Reaction taken back: %(label)s.", label=label),
+        )
+    thread_id = threads.access_post(post_id, current_user).thread_id
+    return redirect(place_of(thread_id, post_id), 303)
 
 
 @bp.route("/p/<int:post_id>/report", methods=["GET", "POST"])
@@ -250,7 +293,7 @@ def report(post_id: int):
         else:
             flash(_("Thank you. A moderator will look at this post. The member will not be"
                     " told who reported it."), "success")
-            return redirect(url_for("threads.post_link", post_id=post.id))
+            return redirect(place_of(post.thread_id, post.id))
     elif form.is_submitted():
         errors = dict(form.errors)
     return render_template(

@@ -31,8 +31,9 @@ def test_reactions_toggle_one_per_kind_and_counts_are_shown(app, db, board, memb
     count = db.session.scalar(select(func.count(Reaction.id)).where(Reaction.kind == "hug"))
     assert count == 2
     page = page_text(app.test_client().get(f"/t/{thread_id}"))
-    assert "Hug <span class=\"count\">2</span>" in page
-    assert "Strength <span class=\"count\">1</span>" in page
+    assert 'alt="Hug"><span aria-hidden="true">Hug</span> <span class="count">2</span>' in page
+    assert 'alt="Strength"><span aria-hidden="true">Strength</span> ' \
+        '<span class="count">1</span>' in page
     # The same kind again takes it back: never two of a kind.
     _react(client, post.id, "hug", thread_id)
     assert db.session.scalar(select(func.count(Reaction.id)).where(
