@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -35,6 +35,11 @@ class User(UserMixin, db.Model):
     # Bumped on log-out and password change: every session made before stops working.
     session_generation: Mapped[int] = mapped_column(Integer, default=0)
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether reactions to the member's posts reach their notifications (one per post).
+    support_notifications: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                        server_default=true())
+    # When the member hid the home page's first-visit welcome; None: it is still shown.
+    welcome_dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     roles: Mapped[list[RoleGrant]] = relationship(
         back_populates="user",

@@ -27,6 +27,7 @@ class Backend(Protocol):
     def add(self, room: str, conn: str) -> int: ...
     def discard(self, room: str, conn: str) -> int: ...
     def count(self, room: str) -> int: ...
+    def count_many(self, rooms: list[str]) -> dict[str, int]: ...
     def heartbeat(self) -> None: ...
     def clear(self, room: str) -> None: ...
 
@@ -54,6 +55,11 @@ class MemoryPresence:
         """How many connections are in the room."""
         with self._lock:
             return len(self._rooms.get(room, ()))
+
+    def count_many(self, rooms: list[str]) -> dict[str, int]:
+        """How many connections are in each of these rooms."""
+        with self._lock:
+            return {room: len(self._rooms.get(room, ())) for room in rooms}
 
     def heartbeat(self) -> None:
         """Nothing expires in one process."""
@@ -110,6 +116,17 @@ class RedisPresence:
         pipe = self._redis.pipeline()
         self._count(pipe, room, time.time())
         return int(pipe.execute()[-1])
+
+    def count_many(self, rooms: list[str]) -> dict[str, int]:
+        """Each room's live connections, in every process, in one round trip."""
+        if not rooms:
+            return {}
+        pipe = self._redis.pipeline()
+        now = time.time()
+        for room in rooms:
+            self._count(pipe, room, now)
+        answers = pipe.execute()
+        return {room: int(answers[2 * i + 1]) for i, room in enumerate(rooms)}
 
     def close(self) -> None:
         """Let go of the connection to Redis."""
@@ -184,6 +201,11 @@ def leave(room: str, conn: str) -> int:
 def count(room: str) -> int:
     """How many connections are in a room now."""
     return _backend.count(room)
+
+
+def counts(rooms: list[str]) -> dict[str, int]:
+    """How many connections are in each of these rooms now (one round trip with Redis)."""
+    return _backend.count_many(rooms)
 
 
 def clear(room: str) -> None:

@@ -49,6 +49,10 @@ def export_account(user: User) -> dict[str, Any]:
             "created_at": user.created_at.isoformat(),
             "locale": user.locale,
             "timezone": user.timezone,
+            "support_notifications": user.support_notifications,
+            "welcome_dismissed_at": (
+                user.welcome_dismissed_at.isoformat() if user.welcome_dismissed_at else None
+            ),
             "roles": user.role_names,
             "guidelines_version_agreed": user.guidelines_version,
             "guidelines_agreed_at": (

@@ -15,13 +15,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from .. import moderation
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..models import Board
-from ..services import chat, guidelines
+from ..services import guidelines, home_feed
 from .forms import EmptyForm, GuidelinesForm
 from .util import page_language
 
@@ -30,11 +29,20 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index():
-    """The front page: boards and rooms of the community."""
-    boards = db.session.scalars(select(Board).order_by(Board.position, Board.name)).all()
-    # Private support rooms never show; the chat service knows who may see which room.
-    rooms = chat.list_rooms(current_user)
-    return render_template("main/index.html", boards=boards, rooms=rooms)
+    """The front page: meetings about to start, who is in the rooms, boards with what is new,
+    and a welcome on a first visit."""
+    viewer = current_user if current_user.is_authenticated else None
+    return render_template("main/index.html", feed=home_feed.home(viewer),
+                           form=EmptyForm(formdata=None))
+
+
+@bp.post("/welcome/dismiss")
+@login_required
+def dismiss_welcome():
+    """Hide the first-visit welcome on the home page for this account."""
+    if EmptyForm().validate_on_submit():
+        home_feed.check_dismiss_welcome(acting_user=current_user)
+    return redirect(url_for("main.index"))
 
 
 @bp.get("/healthz")

@@ -127,6 +127,9 @@ def test_export_contains_my_data_and_nobody_elses(app, db, member, second_member
     assert data["account"]["id"] == member.id
     assert data["muted_members"] == [second_member.pseudonym]
     assert data["recovery_codes_unused"] == 8
+    # Settings the member chose are theirs to see too.
+    assert data["account"]["support_notifications"] is True
+    assert data["account"]["welcome_dismissed_at"] is None
     blob = json.dumps(data)
     assert "argon2" not in blob
     # The other member's data: only the pseudonym I chose to mute, nothing of theirs.
