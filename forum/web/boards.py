@@ -116,11 +116,12 @@ def edit_board(slug: str | None):
 @bp.get("/search")
 @limiter.limit(search_limit, key_func=account_bucket)
 def search_page():
-    """Search the posts everyone may see."""
+    """Search the posts, meetings and boards everyone may see."""
     query = (request.args.get("q") or "").strip()[:200]
-    page = query_number(request.args.get("page")) or 1
-    results, more = search.search_posts(query, page=page) if query else ([], False)
+    page = min(query_number(request.args.get("page")) or 1, search.MAX_PAGES)
+    found = search.search(query, page=page)
+    views = post_views([hit.post for hit in found.posts], with_reactions=False)
     return render_template(
-        "threads/search.html", q=query, results=post_views(results, with_reactions=False),
-        snippet=search.snippet, page=page, more=more,
+        "threads/search.html", q=query, found=found, page=page,
+        results=list(zip(found.posts, views, strict=True)),
     )

@@ -65,7 +65,7 @@ def test_search_does_not_collapse_anonymous_results(app, db, board, member, seco
     mutes.check_mute(member, second_member.pseudonym)
     page = page_text(client_for(app, member).get("/search?q=heron"))
     assert page.count("A post by a member you muted.") == 1
-    assert "Unsigned heron feathers" in page
+    assert "Unsigned <mark>heron</mark> feathers" in page
 
 
 def _notified(db, user, post_id) -> bool:
