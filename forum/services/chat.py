@@ -51,7 +51,7 @@ from ..models.review import OPEN as REVIEW_OPEN
 from ..moderation.render import render_markdown
 from ..moderation.resources import resources_for
 from ..row_ids import ID_MAX, is_row_id
-from . import clock, duty, event_memo, events, review_queue, screening, staff_badges
+from . import avatars, clock, duty, event_memo, events, review_queue, screening, staff_badges
 from .accounts import is_suspended
 from .sanctions import is_muted
 
@@ -270,6 +270,8 @@ def to_dict(message: ChatMessage, room: Room) -> dict[str, Any]:
         "id": message.id,
         "room": room.slug,
         "author": author_name(message, room),
+        # The generated avatar's URL; the one neutral image wherever the author is anonymous.
+        "avatar": avatars.path(avatars.chat_token(message, room)),
         "text_html": message.text_html,
         "created_at": message.created_at.isoformat(),
         "client_id": message.client_id,
