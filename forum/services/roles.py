@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -49,21 +49,39 @@ def check_grant_role(user: User, role: str, *, acting_user: User | None) -> Role
     return grant
 
 
-def check_revoke_role(user: User, role: str, *, acting_user: User | None) -> None:
-    """Take a role away and audit it."""
+def _is_last_admin(user: User) -> bool:
+    """Is this the only account holding admin? The admin grants are locked (PostgreSQL) so two
+    admins removing their own role at once cannot both see the other one still there."""
+    holders = db.session.scalars(
+        select(RoleGrant.user_id).where(RoleGrant.role == "admin").with_for_update()
+    ).all()
+    return set(holders) == {user.id}
+
+
+def check_revoke_role(user: User, role: str, *, acting_user: User | None) -> bool:
+    """Take a role away and audit it; False when it was not held. The last admin keeps theirs:
+    without one, nobody could grant roles from the browser again."""
     if not can_manage_roles(acting_user):
         raise PermissionDenied()
+    if role not in ROLES or role == "member":
+        raise ValidationFailed({"role": [str(_l("Unknown role: %(r)s", r=role))]})
+    if not user.has_role(role):
+        return False
+    if role == "admin" and _is_last_admin(user):
+        raise ValidationFailed({"role": [str(_l(
+            "This is the only admin account. Make someone else an admin before removing it."))]})
     for grant in list(user.roles):
         if grant.role == role:
             user.roles.remove(grant)
-            audit.record(
-                "role.revoke",
-                acting_user=acting_user,
-                target_type="user",
-                target_id=user.id,
-                details={"role": role},
-            )
+    audit.record(
+        "role.revoke",
+        acting_user=acting_user,
+        target_type="user",
+        target_id=user.id,
+        details={"role": role},
+    )
     db.session.commit()
+    return True
 
 
 def check_record_training(
@@ -74,21 +92,32 @@ def check_record_training(
     expires_on: date | None,
     acting_user: User | None,
 ) -> TrainingRecord:
-    """Record a completed training module and audit it."""
+    """Record a completed training module (or its renewal) and audit it."""
     if not can_manage_roles(acting_user):
         raise PermissionDenied()
     if module not in TRAINING_MODULES:
         raise ValidationFailed(
             {"module": [str(_l("Unknown module. Known: %(m)s", m=", ".join(TRAINING_MODULES)))]}
         )
+    # A day of slack: the admin's calendar may already be on tomorrow.
+    if completed_on > date.today() + timedelta(days=1):
+        raise ValidationFailed(
+            {"completed": [str(_l("The completion date can't be in the future."))]}
+        )
     if expires_on is not None and expires_on <= completed_on:
         raise ValidationFailed({"expires": [str(_l("The expiry must be after completion."))]})
+    # A module recorded before is a renewal: the earlier record stays as history.
+    renewal = db.session.scalar(
+        select(TrainingRecord.id)
+        .where(TrainingRecord.user_id == user.id, TrainingRecord.module == module)
+        .limit(1)
+    ) is not None
     record = TrainingRecord(
         user_id=user.id, module=module, completed_on=completed_on, expires_on=expires_on
     )
     db.session.add(record)
     audit.record(
-        "training.record",
+        "training.renew" if renewal else "training.record",
         acting_user=acting_user,
         target_type="user",
         target_id=user.id,
