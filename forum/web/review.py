@@ -88,6 +88,7 @@ def queue():
         semantic=_semantic(),
         on_duty=duty.is_on_duty(current_user), duty_form=DutyForm(formdata=None),
         claimant=lambda item: review_claims.active_claimant(item, now),
+        claimable={i.id for i in items if review_claims.can_claim(i, current_user)},
     )
 
 
