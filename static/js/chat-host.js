@@ -1,18 +1,29 @@
 // Facilitator tools on a room's page (loaded only for facilitators; the server checks every
 // action again): open/close, lock, waiting room and its knock list, slow mode, announcements,
-// end the meeting, and per-message pin / mute / remove. Crisis alerts for this room appear in
-// the panel without the message's text. No inline script (CSP).
+// end the meeting, and per-message pin / mute / remove. Crisis alerts for this room appear
+// right above the composer, without the message's text. No inline script (CSP).
 (function () {
   "use strict";
-  var chat = window.forumChat;
   var panel = document.querySelector(".chat-panel");
-  if (!chat || !panel) { return; }
+  if (!panel) { return; }
+  // The tools are folded (a <details>) so a phone opens on the conversation; a wide screen has
+  // room for them beside it. The width matches the side-by-side layout in forum.css.
+  var fold = panel.querySelector(".chat-panel-toggle");
+  if (window.matchMedia && window.matchMedia("(min-width: 47.5rem)").matches) { fold.open = true; }
+  var chat = window.forumChat;
+  if (!chat) { return; }
   var socket = chat.socket;
   var slug = chat.slug;
   var words = panel.dataset;
-  var status = panel.querySelector(".chat-panel-status");
+  var panelStatus = panel.querySelector(".chat-panel-status");
+  // While the tools are folded, their answers (to a pin, mute or remove from the log) and the
+  // knocks show in the dock above the composer instead.
+  var dockStatus = document.querySelector(".chat-host-status");
+  var knockCount = document.querySelector(".chat-knock-count");
+  var knockShow = document.querySelector(".chat-knock-show");
   var knockList = panel.querySelector(".chat-knocks");
-  var alerts = panel.querySelector(".chat-alerts");
+  var alerts = document.querySelector(".chat-alerts");
+  var composer = document.getElementById("chat-text");
   var lock = panel.querySelector(".chat-lock");
   var waitingToggle = panel.querySelector(".chat-waiting-toggle");
   var slowSelect = panel.querySelector(".chat-slow-mode");
@@ -30,12 +41,25 @@
   // when the connection drops on the way.
   var pending = 0;
   var problem = null;  // what went wrong since everything sent was last answered
+  var shown = "";
+
+  function showStatus(text) {
+    shown = text;
+    panelStatus.textContent = fold.open ? text : "";
+    dockStatus.textContent = fold.open ? "" : text;
+  }
+
+  function showKnockCount() {
+    var n = knockList.querySelectorAll("li[data-knock]").length;
+    knockCount.textContent = n && !fold.open ? words.lKnockCount.replace("{n}", n) : "";
+    knockShow.hidden = !n || fold.open;
+  }
 
   function tool(event, data, done) {
     data.room = slug;
     if (pending === 0) { problem = null; }
     pending += 1;
-    if (problem === null) { status.textContent = words.lSaving; }
+    if (problem === null) { showStatus(words.lSaving); }
     socket.timeout(ANSWER_MS).emit(event, data, function (err, ack) {
       pending -= 1;
       if (err) {
@@ -45,9 +69,9 @@
         problem = (ack && ack.message) || "";
       }
       if (problem !== null) {
-        status.textContent = problem;
+        showStatus(problem);
       } else if (pending === 0) {
-        status.textContent = words.lDone;
+        showStatus(words.lDone);
       }
       if (ack && ack.ok && ack.controls) { showControls(ack.controls); }
       if (done) { done(ack || {}); }
@@ -89,6 +113,7 @@
       li.textContent = words.lNoneWaiting;
       knockList.appendChild(li);
     }
+    showKnockCount();
   }
 
   function dropKnock(token) {
@@ -116,6 +141,7 @@
       });
     }));
     knockList.appendChild(li);
+    showKnockCount();
   }
 
   function addMessageTools(li, msg) {
@@ -158,10 +184,36 @@
   });
   socket.on("facilitator_alert", function (data) {
     if (data.room !== slug) { return; }
+    var box = document.createElement("div");
+    box.className = "chat-alert";
     var p = document.createElement("p");
-    p.className = "chat-alert";
     p.textContent = words.lAlert.replace("{author}", data.author).replace("{id}", data.message_id);
-    alerts.appendChild(p);
+    box.appendChild(p);
+    box.appendChild(button(words.lDismiss, "secondary chat-alert-dismiss", function () {
+      box.remove();
+      // The button is gone: focus goes back to where the facilitator was writing.
+      if (composer) { composer.focus(); }
+    }));
+    alerts.appendChild(box);
+    // The dock sticks to the bottom of the screen; should the page be scrolled past it (into
+    // the tools on a phone), it comes back into view with the alert, unless that would pull
+    // an announcement being written out of sight.
+    var typing = document.activeElement;
+    if (!(typing && typing.tagName === "TEXTAREA" && panel.contains(typing))) {
+      box.scrollIntoView({ block: "nearest" });
+    }
+  });
+
+  fold.addEventListener("toggle", function () {
+    showStatus(shown);
+    showKnockCount();
+  });
+  knockShow.addEventListener("click", function () {
+    fold.open = true;
+    var title = document.getElementById("chat-knocks-title");
+    title.scrollIntoView({ block: "start" });
+    var first = knockList.querySelector("li[data-knock] button");
+    if (first) { first.focus(); }
   });
 
   openButton.addEventListener("click", function () {
