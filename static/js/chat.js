@@ -71,6 +71,26 @@
     return li;
   }
 
+  // The author's generated avatar, before their name: decorative (alt=""), the name says who.
+  // Only a path on this site of the avatars route's shape is used, whatever the payload holds.
+  var AVATAR = /^\/avatars\/[A-Za-z0-9_-]+\.svg$/;
+  function setAvatar(li, src) {
+    var img = li.querySelector(".avatar");
+    if (!src || !AVATAR.test(src)) {
+      if (img) { img.parentNode.removeChild(img); }
+      return;
+    }
+    if (!img) {
+      img = document.createElement("img");
+      img.className = "avatar";
+      img.alt = "";
+      img.width = 24;
+      img.height = 24;
+      li.insertBefore(img, li.querySelector(".chat-author"));
+    }
+    if (img.getAttribute("src") !== src) { img.setAttribute("src", src); }
+  }
+
   // A staff badge beside the author (the payload's badge: admin, moderator or facilitator;
   // never in an anonymous room). Text from the page's own labels, never from the payload.
   function setBadge(li, badge) {
@@ -129,6 +149,7 @@
     var li = mine ? mine.li : buildItem(msg.author);
     if (mine) { delete pending[msg.client_id]; li.classList.add("chat-own"); }
     li.querySelector(".chat-author").textContent = msg.author;
+    setAvatar(li, msg.avatar);
     setBadge(li, msg.badge);
     // text_html is rendered and sanitized on the server (the same sanitizer as posts).
     li.querySelector(".chat-text").innerHTML = msg.text_html;
@@ -229,6 +250,7 @@
     if (!item || !socket.connected || !joined) { return; }
     socket.emit("send", { room: slug, client_id: clientId, text: item.text }, function (ack) {
       if (ack && ack.ok) {
+        if (textarea) { textarea.dispatchEvent(new CustomEvent("draft:sent")); }  // drafts.js
         render(ack.message);
         if (slowMode && !isHost) { startWait(slowMode); }
         return;

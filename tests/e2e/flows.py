@@ -14,6 +14,13 @@ def log_in(page, base: str, pseudonym: str) -> None:
     page.wait_for_url(base + "/")
 
 
+def open_menu(page) -> None:
+    """Open the header's menu when it is folded (a phone); a wide screen shows every link."""
+    button = page.locator("summary.site-menu-button")
+    if button.is_visible() and page.locator("details.site-menu[open]").count() == 0:
+        button.click()
+
+
 def start_thread(page, base: str, title: str, body: str, board: str = "daily-check-ins") -> None:
     """Fill in and send the new-thread form of a board."""
     page.goto(f"{base}/c/{board}/new")

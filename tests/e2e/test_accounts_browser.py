@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
+from tests.e2e.flows import open_menu
 
 # Starts the forum in a subprocess on SQLite: run once, not again per database.
 pytestmark = pytest.mark.live
@@ -36,6 +37,7 @@ def test_signup_with_only_a_pseudonym_shows_recovery_codes(forum_url, new_page):
     codes = page.locator(".recovery-codes code").all_inner_texts()
     assert len(codes) == 8
     page.get_by_role("link", name="I've saved them, continue").click()
+    open_menu(page)
     assert page.get_by_role("link", name="browser-otter").is_visible()
     assert errors == []
 

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.e2e.axe import blocking, run_axe
-from tests.e2e.flows import log_in, start_thread
+from tests.e2e.flows import log_in, open_menu, start_thread
 from tests.livesrv import ROOT
 
 # Starts the forum in a subprocess on SQLite: run once, not again per database.
@@ -218,6 +218,7 @@ def test_on_duty_moderator_reaches_out_and_the_member_reads_it(forum_url, new_pa
 
     # The member is told on any page that the team wrote.
     heron.goto(forum_url + "/")
+    open_menu(heron)
     team = heron.get_by_role("link", name=re.compile("^Moderators"))
     expect(team).to_contain_text("1 new")
     team.click()

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
+from tests.e2e.flows import open_menu
 
 # Starts the forum in a subprocess on SQLite: run once, not again per database.
 pytestmark = pytest.mark.live
@@ -25,6 +26,7 @@ def test_signup_in_spanish(forum_url, spanish_page):
     assert page.locator(".recovery-codes code").count() > 0
     page.get_by_role("link", name="Ya los guardé, continuar").click()
     expect(page.get_by_role("heading", name="Te damos la bienvenida")).to_be_visible()
+    open_menu(page)
     expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
 
 

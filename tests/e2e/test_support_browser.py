@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.e2e.flows import log_in
+from tests.e2e.flows import log_in, open_menu
 from tests.livesrv import ROOT
 
 # Starts the forum in a subprocess on SQLite: run once, not again per database.
@@ -27,6 +27,7 @@ def _shot(page, name: str) -> None:
 def test_nobody_on_duty_is_said_at_once_with_the_lines_first(forum_url, new_page):
     cedar = new_page()
     log_in(cedar, forum_url, "morning-cedar")
+    open_menu(cedar)
     cedar.get_by_role("link", name="Talk to someone now").click()
     cedar.wait_for_url(forum_url + "/support")
     asking = cedar.locator(".support-nobody")
@@ -62,6 +63,7 @@ def test_member_reaches_an_on_duty_supporter(forum_url, new_page):
 
     heron = new_page()
     log_in(heron, forum_url, "steady-heron")
+    open_menu(heron)
     heron.get_by_role("link", name="Talk to someone now").click()
     heron.wait_for_url(forum_url + "/support")
     assert "1 peer supporter is on duty now." in heron.locator(".support-duty").inner_text()
