@@ -43,6 +43,12 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "es")
+    # Pages too (BREACH was weighed): a CSRF token is signed with the second it was made, so no
+    # token repeats across responses for sizes to reveal, and the session cookie is SameSite=Lax,
+    # so another site cannot make a member's browser fetch signed-in pages in bulk.
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript",
+                          "application/json", "image/svg+xml", "application/manifest+json"]
+    COMPRESS_MIN_SIZE = 600
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     # Per client address (as ProxyFix gives it), whatever pseudonyms it tries; guesses at one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -32,6 +33,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 socketio = SocketIO()
+compress = Compress()
 # Keys are set per route (forum/web/ratelimit.py): a keyed, rotating hash of the client, never
 # its address, and only in the limiter's short-lived counters.
 limiter = Limiter(key_func=lambda: "global", default_limits=[])

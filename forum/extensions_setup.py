@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth_loader, migration_hooks, pool_ping
 from .config import PROJECT_ROOT
-from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
 from .realtime.room_exits import QueueManager
 
 
@@ -106,6 +106,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     _install_template_gettext(app)
     limiter.init_app(app)
+    compress.init_app(app)
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE") or None
     queue_options: dict = {"message_queue": queue}
     if queue and not queue.startswith(("redis://", "rediss://")):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, login, page_text
+from tests.conftest import PASSWORD, csrf_from, login, page_text
 
 STATE_CHANGING = [
     (
@@ -38,6 +38,7 @@ STATE_CHANGING = [
     ("/account/mutes/delete", {"pseudonym": "morning-cedar"}),
     ("/account/delete", {"password": PASSWORD, "posts": "delete", "confirm": "y"}),
     ("/guidelines/agree", {"version": "1"}),
+    ("/welcome/dismiss", {}),
     ("/guidelines/edit", {"body": "# New"}),
     # Threads: ids need not exist, the token is checked first.
     ("/boards/new", {"slug": "new-board", "name": "New board"}),
@@ -64,6 +65,11 @@ STATE_CHANGING = [
     ("/review/appeals/1", {"outcome": "uphold", "reason": "fair"}),
     ("/review/shifts", {"starts_at": "2026-01-01T10:00", "ends_at": "2026-01-01T12:00"}),
     ("/review/shifts/1/delete", {}),
+    ("/review/team/people/1/role", {"role": "facilitator", "role-change": "grant",
+                                    "password": PASSWORD}),
+    ("/review/team/people/1/training", {"module": "facilitation", "completed_on": "2026-01-01",
+                                        "expires_on": "2027-01-01",
+                                        "password": PASSWORD}),
     ("/inbox", {"body": "Hello team"}),
     ("/strikes/1/appeal", {"text": "Please reconsider"}),
     ("/p/1/resubmit", {"body": "Edited"}),
@@ -236,3 +242,24 @@ def test_base_url_must_be_an_origin(app_config, base_url):
     app_config["BASE_URL"] = base_url
     with pytest.raises(RuntimeError, match="FORUM_BASE_URL"):
         create_app(app_config)
+
+
+def test_pages_go_out_compressed_with_a_token_that_never_repeats(app, member, monkeypatch):
+    # Pages are compressed (forum/config.py COMPRESS_MIMETYPES) because no secret in them repeats
+    # from one response to the next: the CSRF token is signed with the second it was made.
+    import itsdangerous.timed
+
+    now = [1_800_000_000]
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda _s: now[0])
+    client = app.test_client()
+    login(client, member)
+    tokens = set()
+    for _ in range(3):
+        response = client.get("/", headers={"Accept-Encoding": "br"})
+        assert response.headers["Content-Encoding"] == "br"
+        tokens.add(csrf_from(client, "/"))
+        now[0] += 1
+    assert len(tokens) == 3
+    # Every one of them still works.
+    for token in tokens:
+        assert client.post("/notifications/read", data={"csrf_token": token}).status_code == 302
