@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -13,6 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Migrating and seeding the demo takes about ten seconds; every live forum of a run starts from
+# a copy of one seeded database (per set of extra settings), rebuilt when it grows old, since
+# the demo's meetings start "today".
+TEMPLATE_MAX_AGE_S = 15 * 60
+_templates: dict[tuple, tuple[Path, float]] = {}
 
 
 def free_port() -> int:
@@ -20,6 +28,33 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _seeded_copy(target: Path, env: dict[str, str], extra_env: dict[str, str]) -> None:
+    """Put a migrated database holding the demo community at `target`."""
+    key = tuple(sorted(extra_env.items()))
+    template, made = _templates.get(key, (None, 0.0))
+    if template is None or time.monotonic() - made > TEMPLATE_MAX_AGE_S:
+        folder = Path(tempfile.mkdtemp(prefix="forum-live-template-"))
+        template = folder / "forum.sqlite3"
+        build = dict(env, FORUM_DATABASE_URL=f"sqlite:///{template}")
+        flask = [sys.executable, "-m", "flask", "--app", "forum"]
+        for step in (["db", "upgrade"], ["seed-demo"]):
+            done = subprocess.run(
+                flask + step, cwd=ROOT, env=build, capture_output=True, text=True, timeout=180
+            )
+            assert done.returncode == 0, done.stderr
+        old = _templates.get(key)
+        if old is not None:
+            shutil.rmtree(old[0].parent, ignore_errors=True)
+        _templates[key] = (template, time.monotonic())
+    # The backup API copies a consistent database out of WAL mode's files.
+    source, copy = sqlite3.connect(template), sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
 
 
 @contextmanager
@@ -46,12 +81,7 @@ def live_forum(
     )
     env.update(extra_env or {})
     env.pop("FORUM_TEST_DATABASE_URL", None)
-    flask = [sys.executable, "-m", "flask", "--app", "forum"]
-    for step in (["db", "upgrade"], ["seed-demo"]):
-        done = subprocess.run(
-            flask + step, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
-        )
-        assert done.returncode == 0, done.stderr
+    _seeded_copy(tmp_path / "forum.sqlite3", env, extra_env or {})
     if before_serve is not None:
         before_serve(env)
     log_path = tmp_path / "server.log"

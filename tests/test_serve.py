@@ -11,7 +11,8 @@ from tests.livesrv import live_forum
 
 @pytest.fixture
 def served(tmp_path):
-    """The forum started with the same steps as `make run`, on a fresh SQLite file."""
+    """The forum started as `make run` does, on a SQLite file migrated and seeded by the same
+    commands."""
     with live_forum(tmp_path) as base:
         yield base
     # What the server printed must not hold client addresses (no access log).
