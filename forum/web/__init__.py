@@ -67,10 +67,13 @@ def init_app(app: Flask) -> None:
         auth,
         boards,
         crisis,
+        layout,
         main,
         measures,
         meetings,
+        members,
         notifications,
+        people,
         posting,
         review,
         rooms,
@@ -90,14 +93,19 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(crisis.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(team.bp)
+    app.register_blueprint(people.bp)
+    people.init_app(app)
     app.register_blueprint(rooms.bp)
     app.register_blueprint(measures.bp)
     app.register_blueprint(meetings.bp)
     app.register_blueprint(support.bp)
+    app.register_blueprint(members.bp)
+    members.init_app(app)
     support.init_app(app)
     team.init_app(app)
     app.after_request(_security_headers)
     app.jinja_env.globals["get_locale"] = get_locale
+    layout.init_app(app)
     app.jinja_env.filters["markdown"] = render_module.render_markdown
     app.jinja_env.filters["markdown_page"] = render_module.render_page
 

@@ -36,7 +36,7 @@ TRAP = """
 })();
 """
 
-# What the DOM check looks for; the forum's own templates use none of it.
+# What the DOM check looks for; the forum's own templates use none of it but its own images.
 PROBE = """
 () => {
   const found = [];
@@ -56,7 +56,14 @@ PROBE = """
         found.push('url ' + el.tagName + ' ' + name + '=' + attr.value.slice(0, 60));
     }
   }
-  for (const el of document.querySelectorAll(foreign)) found.push('element ' + el.tagName);
+  // The forum's own pictures: generated avatars and the reaction icons, never inside text a
+  // member wrote.
+  const own = /^[/](avatars[/][\\w-]+[.]svg|static[/]icons[/][\\w.-]+[.]svg(#[\\w-]+)?)$/;
+  const ownImage = (el) => el.tagName === 'IMG' && own.test(el.getAttribute('src') || '')
+    && !el.closest('.post-body, .chat-text, .post-title, h1, h2, h3');
+  for (const el of document.querySelectorAll(foreign)) {
+    if (!ownImage(el)) found.push('element ' + el.tagName);
+  }
   for (const el of document.querySelectorAll('script')) {
     const src = el.getAttribute('src') || '';
     if (!src.startsWith('/static/')) found.push('script ' + (src || el.textContent.slice(0, 60)));

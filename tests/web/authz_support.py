@@ -9,7 +9,16 @@ from datetime import timedelta
 
 from forum.extensions import db, socketio
 from forum.models.base import utcnow
-from forum.services import boards, chat, duty, guidelines, mutes, review_queue, sanctions
+from forum.services import (
+    avatars,
+    boards,
+    chat,
+    duty,
+    guidelines,
+    mutes,
+    review_queue,
+    sanctions,
+)
 from tests.chat_support import make_room
 from tests.conftest import PASSWORD, login
 from tests.threads_support import new_reply, new_thread
@@ -97,6 +106,7 @@ def build_world(make_user) -> World:
         post_id=reply.post.id, item_id=item.id, sanction_id=mute.id, appeal_id=appeal.id,
         shift_id=shift.id, user_id=author.id, member_id=users["member"].id,
         notification_id=notification.id, message_id=message.id, filename="css/forum.css",
+        pseudonym=author.pseudonym, token=avatars.token_for(author.id, author.pseudonym),
     )
     build_rooms(world, make_user)
     return world
@@ -220,6 +230,10 @@ FORM_DATA: dict[str, dict[str, str]] = {
     "team.shifts": {"starts_at": "2030-01-01T10:00", "ends_at": "2030-01-01T12:00"},
     "team.inbox": {"body": "Hello team."},
     "team.appeal": {"text": "Please look at this again."},
+    "people.change_role": {"role-role": "facilitator", "role-change": "grant",
+                           "role-password": PASSWORD},
+    "people.record_training": {"training-module": "privacy", "training-completed_on": "2026-01-05",
+                               "training-expires_on": "2099-01-05", "training-password": PASSWORD},
     "review.resubmit": {"body": "Edited to leave out the details."},
     "meetings.cancel": {"reason": "The host is away this week."},
     "support.start": {"note": "Could use someone to talk to."},

@@ -58,6 +58,7 @@ def test_the_badge_is_the_role_held_when_writing(app, board, member, second_memb
     roles.check_revoke_role(second_member, "moderator", acting_user=None)
     page = page_text(client_for(app, member).get(f"/t/{thread.id}"))
     assert BADGE.findall(page) == [(re.search(r'id="p(\d+)"[^>]*>\s*<header[^>]*>\s*'
+                                              r'(?:<img class="avatar"[^>]*>\s*)?'
                                               r'<span class="post-author"[^>]*>morning-cedar <',
                                               page).group(1), "morning-cedar", "Moderator")]
 
