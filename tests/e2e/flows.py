@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 DEMO_PASSWORD = "recovery-demo-2026"
 
 
@@ -19,6 +21,19 @@ def open_menu(page) -> None:
     button = page.locator("summary.site-menu-button")
     if button.is_visible() and page.locator("details.site-menu[open]").count() == 0:
         button.click()
+
+
+def open_host_tools(page) -> None:
+    """Unfold a room's facilitator tools (folded on a phone), once the room has settled: the
+    history arriving moves the toggle, and a click while it moves can land on the log."""
+    page.locator(".chat-presence").filter(has_text=re.compile(r"\d")).wait_for(timeout=8000)
+    fold = page.locator(".chat-panel-toggle")
+    for _ in range(3):
+        if fold.get_attribute("open") is not None:
+            return
+        page.locator(".chat-panel-toggle > summary").click()
+        page.wait_for_timeout(100)
+    assert fold.get_attribute("open") is not None, "the facilitator tools did not open"
 
 
 def start_thread(page, base: str, title: str, body: str, board: str = "daily-check-ins") -> None:

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.flows import log_in
+from tests.e2e.flows import log_in, open_host_tools
 
 # Starts the forum in a subprocess on SQLite: run once, not again per database.
 pytestmark = pytest.mark.live
@@ -48,7 +48,7 @@ def test_facilitator_runs_a_meeting_with_waiting_room_and_slow_mode(forum_url, n
     panel = sam.get_by_role("region", name="Facilitator tools")
     panel.wait_for(timeout=8000)
     # On the phone the tools are folded below the conversation: opened from their toggle.
-    panel.locator("summary").click()
+    open_host_tools(sam)
     # Open or close, never both: the one that does not apply is hidden.
     expect(panel.get_by_role("button", name=re.compile(r"^(Open|Close) the room$"))
            ).to_have_count(1)
@@ -101,7 +101,7 @@ def test_a_crisis_message_in_slow_mode_is_answered_and_kept_and_a_mute_stops_sen
     sam = new_page()
     log_in(sam, forum_url, "sam-lantern")
     sam.goto(room)
-    sam.get_by_role("region", name="Facilitator tools").locator("summary").click()
+    open_host_tools(sam)
     heron = new_page()  # a phone: 390 x 844
     log_in(heron, forum_url, "steady-heron")
     heron.goto(room)
