@@ -28,13 +28,20 @@ def site_host() -> str:
     return urlsplit(base_url()).hostname or "localhost"
 
 
+def same_site_path(target: str | None) -> str | None:
+    """The target when it is a path on this site, else None. Browsers read a backslash as a
+    slash and drop tabs and newlines, so "/\\evil.example" would leave the site: refused."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
+
+
 def safe_next_url() -> str | None:
     """The ?next= target when it stays on this site, else None."""
-    target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
-        return target
-    return None
+    return same_site_path(request.args.get("next", ""))
 
 
 def verdict_errors(exc: ContentRejected) -> dict[str, list[str]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+import pytest
 from sqlalchemy import select
 
 from forum.models import PseudonymHistory
@@ -227,9 +230,11 @@ def test_regenerated_codes_replace_old_ones(app, logged_in, member):
     assert _recover(other, member.pseudonym, old_code).status_code == 400
 
 
-def test_open_redirect_after_login_is_refused(client, member):
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example",
+                                    "/\tevil", "https:evil.example"])
+def test_open_redirect_after_login_is_refused(client, member, target):
     response = client.post(
-        "/login?next=https://evil.example/",
+        "/login?next=" + quote(target),
         data={
             "pseudonym": member.pseudonym,
             "password": PASSWORD,
