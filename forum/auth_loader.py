@@ -2,34 +2,49 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, session
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
-from .models import Sanction, User
-from .services import clock
+from .models import Sanction, SignIn, User
+from .services import clock, sign_ins, staff_gate
 from .services.accounts import is_suspended
 
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """Load the account for a session id "<id>:<generation>"; stale generations are signed out."""
+    """Load the account for a session id "<id>:<generation>" and the sign-in the session cookie
+    names; stale generations, ended sign-ins and idle staff sessions are signed out."""
     try:
         user_id, generation = (int(part) for part in session_id.split(":", 1))
     except ValueError:
         return None
-    # Every request and every Socket.IO event loads the account: its roles and mutes come in
-    # the same query (joins) rather than one query each (sanctions.is_muted reads the mutes).
-    # Only mutes not yet ended, so the join stays one row for nearly everyone.
-    user = db.session.get(User, user_id, options=[
-        joinedload(User.roles),
-        joinedload(User.unrevoked_mutes.and_(Sanction.ends_at > clock.now()))
-        .lazyload(Sanction.appeal)])
-    if user is None or user.session_generation != generation:
+    sign_in_id = session.get("sign_in")
+    if not isinstance(sign_in_id, int):
         return None
-    if is_suspended(user):
+    # Every request and every Socket.IO event loads the account with its sign-in: its roles
+    # and mutes come in the same query (joins) rather than one query each (sanctions.is_muted
+    # reads the mutes). Only mutes not yet ended, so the join stays one row for nearly everyone.
+    row = db.session.execute(
+        select(User, SignIn).join(SignIn, SignIn.user_id == User.id)
+        .where(User.id == user_id, SignIn.id == sign_in_id)
+        .options(joinedload(User.roles),
+                 joinedload(User.unrevoked_mutes.and_(Sanction.ends_at > clock.now()))
+                 .lazyload(Sanction.appeal))).unique().first()
+    if row is None:
         return None
+    user, sign_in = row
+    if user.session_generation != generation or is_suspended(user):
+        return None
+    now = clock.now()
+    if sign_ins.is_idle(sign_in, now):
+        sign_ins.do_end_idle(sign_in)
+        return None
+    user.sign_in = sign_in
+    user.locked_roles = staff_gate.lock_for(user, sign_in.second_factor)
+    sign_ins.touch(sign_in, user, now)
     return user
 
 

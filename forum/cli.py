@@ -10,9 +10,9 @@ from flask import Flask, current_app
 
 from .errors import ContentRejected, ValidationFailed
 from .moderation.cli import register_cli
-from .services import accounts, guidelines, jobs, measures, roles
+from .services import accounts, guidelines, jobs, measures, roles, staff_gate, two_factor
 from .services.accounts import find_by_pseudonym
-from .services.demo import seed_demo
+from .services.demo import demo_code, seed_demo
 
 
 def _fail(message: str) -> None:
@@ -32,6 +32,16 @@ def seed_demo_command() -> None:
     """Create the demo community (boards, rooms, accounts) once."""
     created = seed_demo(current_app.config["DEMO_PASSWORD"])
     click.echo("Demo community created." if created else "Demo community already present.")
+
+
+@click.command("demo-code")
+@click.argument("name")
+def demo_code_command(name: str) -> None:
+    """Print the current two-step sign-in code of a demo staff account (rowan-pine, jo-meadow)."""
+    code = demo_code(name, current_app.config["DEMO_PASSWORD"])
+    if code is None:
+        _fail(f"{name!r} is not a demo staff account.")
+    click.echo(code)
 
 
 @click.command("create-admin")
@@ -70,11 +80,15 @@ def create_admin_command(name: str, password_stdin: bool) -> None:
 @click.argument("role")
 def grant_command(name: str, role: str) -> None:
     """Grant ROLE (facilitator, moderator, supervisor, admin) to the account NAME."""
+    user = _find(name)
     try:
-        grant = roles.check_grant_role(_find(name), role, acting_user=None)
+        grant = roles.check_grant_role(user, role, acting_user=None)
     except ValidationFailed as exc:
         _fail(str(exc))
     click.echo(f"{name} is now {role}." if grant else f"{name} already holds {role}.")
+    if staff_gate.second_factor_required(user) and not two_factor.has_second_factor(user):
+        click.echo(f"{name} has no second factor yet: the {role} role works once they set up "
+                   "two-step sign-in on their account's security page.")
 
 
 @click.command("train")
@@ -135,7 +149,7 @@ def report_command(start: str, end: str, fmt: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (seed_demo_command, create_admin_command, grant_command, train_command,
-                    jobs_group, report_command):
+    for command in (seed_demo_command, demo_code_command, create_admin_command, grant_command,
+                    train_command, jobs_group, report_command):
         app.cli.add_command(command)
     register_cli(app)

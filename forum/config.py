@@ -56,11 +56,20 @@ class Defaults:
     SIGNUP_RATE_LIMIT = "5 per hour"
     LOGIN_RATE_LIMIT = "30 per 15 minutes"
     RECOVER_RATE_LIMIT = "20 per hour"
+    # Per account: every change on /account/security (starting, confirming or removing the
+    # authenticator app, new backup codes) shares it; wrong codes are slowed per account too.
+    SECOND_FACTOR_RATE_LIMIT = "30 per 15 minutes"
     # Reverse proxies in front that set X-Forwarded-For (nginx in docs/deploy.md: 1). 0 trusts
     # no header, so a directly reachable server cannot be given a made-up address.
     TRUSTED_PROXIES = 0
     # "Keep me logged in" lasts this long on a device unused since (each use renews it).
     REMEMBER_DAYS = 30
+    # Moderators, supervisors and admins need a second factor to use their roles ("required",
+    # or "optional"); facilitators too when FORUM_FACILITATOR_2FA is "required".
+    STAFF_2FA = "required"
+    FACILITATOR_2FA = "optional"
+    # A staff session unused this long ends (member sessions keep "keep me logged in").
+    STAFF_IDLE_MINUTES = 60
     # Chat sends per member (env FORUM_CHAT_RATE_LIMIT), in the same storage as the above.
     CHAT_RATE_LIMIT = "12 per 10 seconds"
     MODERATION_RULES_DIR = str(PROJECT_ROOT / "moderation_rules")

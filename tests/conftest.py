@@ -45,6 +45,9 @@ def _base_config(database_url: str, instance: str) -> dict:
         "REDIS_URL": REDIS_URL,
         "SOCKETIO_MESSAGE_QUEUE": None,
         "SERVER_NAME": None,
+        # Most tests are about what staff do; tests/web/test_staff_gate*.py and the
+        # authorization matrix run with the production default, "required".
+        "STAFF_2FA": "optional",
     }
 
 

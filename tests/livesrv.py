@@ -75,6 +75,8 @@ def live_forum(
             "FORUM_SECRET_KEY": "live-test-key-0123456789-abcdefghijklmnopqrstuvwxyz",
             "FORUM_CLASSIFIER": "fallback",
             "FORUM_SEMANTIC": "off",
+            # Staff e2e tests are about staff work; the second-factor browser tests set it.
+            "FORUM_STAFF_2FA": "optional",
             "HOST": "127.0.0.1",
             "PORT": str(port),
         }

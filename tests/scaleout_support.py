@@ -70,6 +70,7 @@ def base_env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "FORUM_SECRET_KEY": "scaleout-test-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "FORUM_CLASSIFIER": "fallback",
         "FORUM_SEMANTIC": "off",
+        "FORUM_STAFF_2FA": "optional",
         "FORUM_ARGON2_FAST": "true",
         "FORUM_JOBS_TICK_S": "1",
         "FORUM_THREADS": "64",

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from forum import create_app, migration_hooks
 from forum.models import Board, Room, TrainingRecord, User
-from forum.services import roles
-from tests.conftest import page_text
+from forum.services import roles, two_factor
+from tests.conftest import csrf_from, page_text
 
 
 def test_models_and_migrations_agree(db):
@@ -99,6 +99,44 @@ def test_seed_demo_once(runner, db):
     again = runner.invoke(args=["seed-demo"])
     assert "already present" in again.output
     assert db.session.scalar(select(db.func.count(Board.id))) == 6
+
+
+def test_demo_staff_sign_in_with_a_code_when_staff_need_a_second_factor(app, runner, db):
+    app.config["STAFF_2FA"] = "required"
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    rowan = db.session.scalar(select(User).where(User.pseudonym == "rowan-pine"))
+    heron = db.session.scalar(select(User).where(User.pseudonym == "steady-heron"))
+    assert two_factor.has_second_factor(rowan) and not two_factor.has_second_factor(heron)
+    assert runner.invoke(args=["demo-code", "steady-heron"]).exit_code != 0
+    code = runner.invoke(args=["demo-code", "rowan-pine"]).output.strip()
+    assert code.isdigit() and len(code) == 6
+    client = app.test_client()
+    page = client.post("/login", data={"pseudonym": "rowan-pine",
+                                       "password": app.config["DEMO_PASSWORD"],
+                                       "csrf_token": csrf_from(client, "/login")})
+    assert page.headers["Location"].endswith("/login/second-factor")
+    token = csrf_from(client, "/login/second-factor")
+    done = client.post("/login/second-factor", data={"code": code, "csrf_token": token})
+    assert done.status_code == 302 and not done.headers["Location"].endswith("/login")
+    assert client.get("/review").status_code == 200  # the moderator's role is open
+
+
+def test_demo_staff_need_no_code_when_the_forum_does_not_ask_for_one(app, runner, db):
+    app.config["STAFF_2FA"] = "optional"
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    rowan = db.session.scalar(select(User).where(User.pseudonym == "rowan-pine"))
+    assert not two_factor.has_second_factor(rowan)
+
+
+def test_granting_a_staff_role_says_when_a_second_factor_is_missing(app, runner, db):
+    app.config["STAFF_2FA"] = "required"
+    runner.invoke(args=["create-admin", "kit-harbor", "--password-stdin"],
+                  input="a very long admin password\n")
+    result = runner.invoke(args=["grant", "kit-harbor", "moderator"])
+    assert result.exit_code == 0 and "no second factor yet" in result.output
+    app.config["STAFF_2FA"] = "optional"
+    result = runner.invoke(args=["grant", "kit-harbor", "supervisor"])
+    assert "second factor" not in result.output
 
 
 def test_create_admin_grant_and_train(runner, db):

@@ -20,6 +20,7 @@ from .moderation_team import (
 from .review import ReviewItem
 from .room_controls import RoomControl, RoomParticipant
 from .screening import PendingRescreen
+from .sign_in import FACTOR_METHODS, BackupCode, PasskeyCredential, SignIn, TotpFactor
 from .support import SupportRequest
 from .threads import (
     Milestone,
@@ -43,6 +44,11 @@ from .user import (
 )
 
 __all__ = [
+    "FACTOR_METHODS",
+    "BackupCode",
+    "PasskeyCredential",
+    "SignIn",
+    "TotpFactor",
     "Appeal",
     "DutyPeriod",
     "ItemView",

@@ -56,12 +56,23 @@ class User(UserMixin, db.Model):
                     "Sanction.revoked_at.is_(None))",
     )
 
+    # Set per request by auth_loader for the signed-in account, never stored: the sign-in
+    # (models.SignIn) it acts through, and the staff roles it may not use in that sign-in
+    # until a second factor opens it (services/staff_gate.py).
+    sign_in = None
+    locked_roles: frozenset[str] = frozenset()
+
     def get_id(self) -> str:
         """Session id: account id plus generation, so log-out or a new password ends sessions."""
         return f"{self.id}:{self.session_generation}"
 
     def has_role(self, role: str) -> bool:
-        """Every account is a member; other roles are granted."""
+        """Whether the account may act in this role now: granted, and not locked in this
+        sign-in for want of a second factor. Every account is a member."""
+        return role not in self.locked_roles and self.holds_role(role)
+
+    def holds_role(self, role: str) -> bool:
+        """Whether the role is granted, usable now or not."""
         return role == "member" or any(g.role == role for g in self.roles)
 
     @property
@@ -119,6 +130,10 @@ class RememberToken(db.Model):
     previous_hash: Mapped[str | None] = mapped_column(String(64))
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The sign-in that asked to be remembered: the token restores that one (with its second
+    # factor and name), and ending it from the sessions page ends the token with it.
+    sign_in_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sign_ins.id", ondelete="CASCADE"), index=True)
 
 
 class TrainingRecord(db.Model):

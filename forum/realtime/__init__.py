@@ -9,7 +9,14 @@ from ..services import jobs, presence
 # Imported at package import, i.e. before create_app calls socketio.init_app: Flask-SocketIO
 # keeps a decorator's handler for later apps only when no server exists yet at decoration time,
 # so importing these inside init_app left every app after the first without its handlers.
-from . import chat, mod, room_controls, room_exits, support  # noqa: F401 - registers the handlers
+from . import (  # noqa: F401 - registers the handlers
+    chat,
+    mod,
+    room_controls,
+    room_exits,
+    sign_in_ends,
+    support,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -17,3 +24,5 @@ def init_app(app: Flask) -> None:
     presence is counted in Redis when the app has one, so every process sees the same count."""
     presence.configure(app.config.get("REDIS_URL"), jobs.HOLDER)
     jobs.register_local("chat.room_exits", room_exits.sweep)
+    # Connections of sign-ins ended by another process or a job, or left idle.
+    jobs.register_local("accounts.sign_in_ends", sign_in_ends.sweep)

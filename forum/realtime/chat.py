@@ -74,6 +74,7 @@ from ..extensions import db, socketio
 from ..models import Room
 from ..services import chat, events, presence, room_controls, room_entry
 from ..text_input import all_encodable, shown_back
+from . import sign_in_ends
 
 log = logging.getLogger("forum.realtime")
 NAMESPACE = "/chat"
@@ -158,21 +159,27 @@ def on_connect(auth=None):
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("login_required")
     join_room(chat.user_audience(current_user.id))
+    sign_in_ends.join()
     log.info("chat connect account_id=%s", current_user.id)
 
 
 @socketio.on("disconnect", namespace=NAMESPACE)
 def on_disconnect(*_args):
     """Tell each joined room one fewer person is here."""
-    for audience in rooms():
+    joined = rooms()
+    # A connection closed because its sign-in ended has no user any more: its own room names
+    # the account, so attendance still counts it out.
+    account_id = current_user.id if current_user.is_authenticated else next(
+        (user_id for user_id in map(chat.user_of, joined) if user_id is not None), None)
+    for audience in joined:
         slug = chat.slug_of(audience)
         if slug is not None:
             count = _emit_presence(slug, audience, presence.leave(audience, request.sid),
                                    skip_sid=request.sid)
-            if current_user.is_authenticated:
+            if account_id is not None:
                 room = db.session.scalar(select(Room).where(Room.slug == slug))
                 if room is not None:
-                    chat.note_presence(room, current_user.id, False, max(0, count))
+                    chat.note_presence(room, account_id, False, max(0, count))
 
 
 @socketio.on("join", namespace=NAMESPACE)

@@ -11,6 +11,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from ..extensions import socketio
 from ..services import duty, events, review_alerts, review_queue
 from ..services.review_claims import can_handle_risk
+from . import sign_in_ends
 
 log = logging.getLogger("forum.realtime")
 NAMESPACE = "/mod"
@@ -41,6 +42,7 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("not_allowed")
     for room in rooms_for(current_user):
         join_room(room)
+    sign_in_ends.join()
     log.info("mod connect account_id=%s", current_user.id)
 
 

@@ -21,6 +21,7 @@ def register_hooks() -> None:
         room_controls,
         room_entry,
         room_guards,
+        sign_ins,
         support_rooms,
         team_stats,
         thread_privacy,
@@ -31,6 +32,8 @@ def register_hooks() -> None:
     jobs.register("review.lapse", 60, review_claims.run_lapse)
     jobs.register("review.snapshot", 900, team_stats.take_snapshot)
     jobs.register("moderation.rescreen", 120, jobs.rescreen_batch)
+    # Staff sessions left unused past FORUM_STAFF_IDLE_MINUTES end (members' are untouched).
+    jobs.register("accounts.idle_sign_ins", 60, sign_ins.end_idle)
 
     accounts.register_rescreen()
     posts.register_rescreen()

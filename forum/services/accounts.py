@@ -16,7 +16,16 @@ from ..extensions import db
 from ..models import PseudonymHistory, RecoveryCode, User
 from ..models.base import utcnow
 from ..moderation import Verdict
-from . import guidelines, login_throttle, remember_tokens, review_queue, screening
+from . import (
+    audit,
+    guidelines,
+    login_throttle,
+    remember_tokens,
+    review_queue,
+    screening,
+    sign_ins,
+    step_up,
+)
 from .passwords import dummy_hash, hash_secret, password_problems, verify_secret
 from .pseudonyms import pseudonym_key, pseudonym_problems, pseudonym_skeleton
 
@@ -32,6 +41,11 @@ class SignupResult:
 
     user: User
     recovery_codes: list[str]
+
+
+def find_by_id(user_id: object) -> User | None:
+    """The account with this id, if any (ids from the session are checked to be ints)."""
+    return db.session.get(User, user_id) if isinstance(user_id, int) else None
 
 
 def find_by_pseudonym(pseudonym: str) -> User | None:
@@ -179,17 +193,19 @@ def do_log_out(user: User) -> None:
     """End every session and forget every remembered device of the account."""
     user.session_generation += 1
     remember_tokens.do_revoke_all(user)
+    sign_ins.end_others(user, None, "logout")
     db.session.commit()
     log.info("logged out account_id=%s", user.id)
 
 
 def check_change_password(user: User, current: str, new: str, confirm: str) -> None:
-    """Change the password after checking the current one; signs out other sessions."""
-    if not verify_secret(user.password_hash, current):
-        raise ValidationFailed(
-            {"current_password": [str(_l("That is not your current password."))]}
-        )
+    """Change the password after checking the current one, which counts as the step-up the
+    change needs (wrong ones are slowed per account); signs out other sessions; audited."""
+    method = step_up.check_password(user, current, field="current_password", wrong=str(_l(
+        "That is not your current password.")))
     _set_password(user, new, confirm)
+    audit.record("account.password_changed", acting_user=user, target_type="user",
+                 target_id=user.id, details=step_up.with_method({}, method) or None)
     db.session.commit()
     log.info("password changed account_id=%s", user.id)
 
@@ -205,6 +221,9 @@ def _set_password(user: User, new: str, confirm: str) -> None:
     user.password_hash = hash_secret(new)
     user.session_generation += 1
     remember_tokens.do_revoke_all(user)
+    # Every other browser signs in again; this one (if any) goes on.
+    current = getattr(user, "sign_in", None)
+    sign_ins.end_others(user, current.id if current is not None else None, "password")
 
 
 def check_reset_with_recovery_code(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Meeting, Room, User
-from . import event_memo
+from . import event_memo, staff_gate
 from .accounts import is_suspended
 from .sanctions import is_muted
 
@@ -31,9 +31,20 @@ def can_schedule(user: User | None) -> bool:
     )
 
 
+def _host_roles_locked(user: User) -> bool:
+    """Whether this sign-in holds host roles and may use none of them, for want of a second
+    factor (staff_gate): running a meeting, even one's own, then waits until it signs in with
+    one. (A moderator who is also a facilitator still hosts while only moderating is locked.)"""
+    if not staff_gate.is_locked(user):
+        return False
+    held = [role for role in HOST_ROLES if user.holds_role(role)]
+    return bool(held) and all(role in user.locked_roles for role in held)
+
+
 def is_host(meeting: Meeting, user: User | None) -> bool:
-    """Is this account the meeting's host or co-host?"""
-    return _is_member(user) and user.id in {meeting.host_id, meeting.cohost_id}
+    """Is this account the meeting's host or co-host (and may it act as one in this sign-in)?"""
+    return (_is_member(user) and user.id in {meeting.host_id, meeting.cohost_id}
+            and not _host_roles_locked(user))
 
 
 def can_manage(meeting: Meeting, user: User | None) -> bool:
@@ -86,7 +97,7 @@ def host_rule(room: Room, user: User) -> bool | None:
     hosts = hosts_of_room(room)
     if hosts is None:
         return None
-    return user.id in hosts
+    return user.id in hosts and not _host_roles_locked(user)
 
 
 def room_capacity(room: Room) -> int | None:

@@ -1,7 +1,8 @@
 """Admins manage roles and training from the browser.
 
 Every change needs the admin's password again (a left-open admin session must not be enough to
-hand out moderator powers), then goes through the same functions in roles.py as the
+hand out moderator powers): it counts as confirming it is them (services/step_up.py), so the
+audit row says "password". Then each change goes through the same functions in roles.py as the
 `flask grant` and `flask train` commands, which check, audit and commit it.
 """
 
@@ -13,12 +14,11 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
-from ..errors import PermissionDenied, ValidationFailed
+from ..errors import PermissionDenied
 from ..extensions import db
 from ..models import RoleGrant, TrainingRecord, User
-from . import clock, roles
+from . import clock, roles, step_up
 from .accounts import find_by_pseudonym
-from .passwords import verify_secret
 
 # Training that runs out within this many days is marked, so it can be renewed in time.
 EXPIRING_DAYS = 30
@@ -83,10 +83,10 @@ def _require_admin(acting_user: User | None) -> None:
 
 
 def _confirm_password(acting_user: User, password: str | None) -> None:
-    """The admin's own password, checked with argon2 before anything changes."""
-    if not password or not verify_secret(acting_user.password_hash, password):
-        raise ValidationFailed({"password": [str(_l(
-            "That is not your password. Nothing was changed."))]})
+    """The admin's own password, checked with argon2 before anything changes (wrong ones are
+    slowed per account); it counts as the step-up the change needs."""
+    step_up.check_password(acting_user, password, wrong=str(_l(
+        "That is not your password. Nothing was changed.")))
 
 
 def role_label(role: str) -> str:

@@ -23,7 +23,7 @@ from ..models.threads import HELD, PUBLISHED, REMOVED
 from ..moderation.render import RENDERER_VERSION, render_markdown
 from ..moderation.verdict import ACTION_RANK, PRIORITY_RANK
 from ..row_ids import is_row_id
-from . import audit, notifications, review_queue, screening, staff_badges
+from . import audit, notifications, review_queue, screening, staff_badges, step_up
 from .accounts import is_suspended
 from .sanctions import is_muted
 from .threads import can_see_post, is_moderator
@@ -347,14 +347,16 @@ def access_history(post_id: int, *, acting_user: User | None) -> tuple[Post, lis
 
 
 def check_reveal_author(post_id: int, *, acting_user: User | None) -> User | None:
-    """The real author of a post, for moderators only; always writes an audit row."""
+    """The real author of a post, for moderators who confirmed it is them within
+    step_up.WINDOW; always writes an audit row, with how they confirmed."""
     post = db.session.get(Post, post_id)
     if post is None or not can_see_post(post, acting_user):
         raise NotFound()
     if not is_moderator(acting_user):
         raise PermissionDenied()
+    method = step_up.require(acting_user)
     audit.record("post.reveal_author", acting_user=acting_user, target_type="post",
-                 target_id=post.id)
+                 target_id=post.id, details=step_up.with_method({}, method) or None)
     db.session.commit()
     return db.session.get(User, post.author_id) if post.author_id else None
 

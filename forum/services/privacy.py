@@ -1,4 +1,7 @@
-"""A member's own data: export all of it, or delete the account."""
+"""A member's own data: export all of it, or delete the account.
+
+Both need the member to have confirmed it is them within the last minutes (services/step_up.py;
+the password the deletion form asks for counts) and are audited with how they confirmed."""
 
 from __future__ import annotations
 
@@ -10,12 +13,21 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select
 
-from ..errors import ValidationFailed
 from ..extensions import db
-from ..models import Mute, PendingRescreen, PseudonymHistory, RecoveryCode, User
+from ..models import (
+    BackupCode,
+    Mute,
+    PasskeyCredential,
+    PendingRescreen,
+    PseudonymHistory,
+    RecoveryCode,
+    SignIn,
+    TotpFactor,
+    User,
+)
 from ..models.base import utcnow
+from . import audit, sign_ins, step_up
 from .mutes import muted_members
-from .passwords import verify_secret
 from .roles import training_of
 
 log = logging.getLogger("forum.privacy")
@@ -37,6 +49,18 @@ _KINDS: dict[str, ContentKind] = {}
 def register_content_kind(kind: ContentKind) -> None:
     """Let a feature (threads, chat, ...) take part in export and deletion."""
     _KINDS[kind.name] = kind
+
+
+def check_export_account(user: User) -> dict[str, Any]:
+    """The member's own download of export_account, once they confirmed it is them (audited
+    with how)."""
+    method = step_up.require(user)
+    data = export_account(user)
+    audit.record("account.exported", acting_user=user, target_type="user", target_id=user.id,
+                 details=step_up.with_method({}, method) or None)
+    db.session.commit()
+    log.info("account exported account_id=%s step_up=%s", user.id, method)
+    return data
 
 
 def export_account(user: User) -> dict[str, Any]:
@@ -83,15 +107,50 @@ def export_account(user: User) -> dict[str, Any]:
             )
         ),
     }
+    data.update(_signing_in(user))
     for name, kind in sorted(_KINDS.items()):
         data[name] = kind.export(user)
     return data
 
 
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _signing_in(user: User) -> dict[str, Any]:
+    """The account's sign-ins and a summary of its second factors: never a secret, a hash or a
+    credential id."""
+    totp = db.session.scalar(select(TotpFactor).where(TotpFactor.user_id == user.id,
+                                                      TotpFactor.confirmed_at.is_not(None)))
+    passkeys = db.session.scalars(select(PasskeyCredential).where(
+        PasskeyCredential.user_id == user.id).order_by(PasskeyCredential.created_at,
+                                                        PasskeyCredential.id))
+    return {
+        "sign_ins": [
+            {"created_at": _iso(row.created_at), "last_seen_at": _iso(row.last_seen_at),
+             "device_name": row.device_name, "second_factor": row.second_factor}
+            for row in db.session.scalars(select(SignIn).where(SignIn.user_id == user.id)
+                                          .order_by(SignIn.created_at, SignIn.id))
+        ],
+        "second_factors": {
+            "authenticator_app": totp is not None,
+            "authenticator_app_added_at": _iso(totp.confirmed_at) if totp else None,
+            "passkeys": [{"name": key.name, "created_at": _iso(key.created_at),
+                          "last_used_at": _iso(key.last_used_at)} for key in passkeys],
+            "backup_codes_left": db.session.scalar(select(db.func.count(BackupCode.id)).where(
+                BackupCode.user_id == user.id, BackupCode.used_at.is_(None))) or 0,
+        },
+    }
+
+
 def check_delete_account(user: User, password: str, *, keep_posts: bool) -> None:
-    """Delete the account after confirming the password; posts are erased or kept unattributed."""
-    if not verify_secret(user.password_hash, password):
-        raise ValidationFailed({"password": [str(_l("That is not your current password."))]})
+    """Delete the account after confirming the password (which counts as the step-up, and is
+    slowed per account when wrong); posts are erased or kept unattributed. The audit row keeps
+    the account's id and how the deletion was confirmed, never the pseudonym."""
+    method = step_up.check_password(user, password, wrong=str(_l(
+        "That is not your current password.")))
+    audit.record("account.deleted", acting_user=user, target_type="user", target_id=user.id,
+                 details=step_up.with_method({"keep_posts": keep_posts}, method))
     do_delete_account(user, keep_posts=keep_posts)
 
 
@@ -108,6 +167,9 @@ def do_delete_account(user: User, *, keep_posts: bool) -> None:
             PendingRescreen.content_kind == "pseudonym", PendingRescreen.content_id == user_id
         )
     )
+    # Its sign-ins would go with the account anyway (foreign keys); ending them first closes
+    # its open chat connections at once (realtime/sign_in_ends.py).
+    sign_ins.end_others(user, None, "deleted")
     db.session.delete(user)
     db.session.commit()
     log.info("account deleted account_id=%s keep_posts=%s", user_id, keep_posts)

@@ -36,6 +36,8 @@ class Redeemed:
 
     user: User
     new_token: str | None
+    # The sign-in the token belongs to; None for a token older than sign-ins.
+    sign_in_id: int | None = None
 
 
 def lifetime() -> timedelta:
@@ -47,13 +49,14 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def do_issue(user: User) -> str:
+def do_issue(user: User, sign_in_id: int | None = None) -> str:
     """A new token for one device of this account; returns the cookie value."""
     secret, now = secrets.token_urlsafe(32), clock.now()
     # Devices that never came back leave their rows; each new one sweeps the account's.
     db.session.execute(delete(RememberToken).where(RememberToken.user_id == user.id,
                                                    RememberToken.expires_at <= now))
-    row = RememberToken(user_id=user.id, secret_hash=_hash(secret), expires_at=now + lifetime())
+    row = RememberToken(user_id=user.id, secret_hash=_hash(secret), expires_at=now + lifetime(),
+                        sign_in_id=sign_in_id)
     db.session.add(row)
     db.session.commit()
     return f"{row.id}.{secret}"
@@ -75,6 +78,7 @@ def redeem(token: str) -> Redeemed | None:
         return None
     given = _hash(secret)
     user_id, new_token = row.user_id, None
+    sign_in_id = row.sign_in_id
     if hmac.compare_digest(given, row.secret_hash):
         new_secret = secrets.token_urlsafe(32)
         # Only if no parallel request replaced it first; the loser keeps the browser's cookie.
@@ -93,9 +97,12 @@ def redeem(token: str) -> Redeemed | None:
         log.info("remember token reused after rotation, revoked account_id=%s", user_id)
         return None
     user = db.session.get(User, user_id)
-    return Redeemed(user, new_token) if user is not None else None
+    if user is None:
+        return None
+    return Redeemed(user, new_token, sign_in_id)
 
 
-def do_revoke_all(user: User) -> None:
-    """Forget every device of the account (joins the caller's transaction)."""
-    db.session.execute(delete(RememberToken).where(RememberToken.user_id == user.id))
+def do_revoke_all(user: User) -> int:
+    """Forget every device of the account (joins the caller's transaction); how many."""
+    result = db.session.execute(delete(RememberToken).where(RememberToken.user_id == user.id))
+    return result.rowcount or 0

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import ROLES, RoleGrant, TrainingRecord, User
-from . import audit
+from . import audit, step_up
 
 TRAINING_MODULES = (
     "crisis-response",
@@ -26,13 +26,22 @@ def can_manage_roles(user: User | None) -> bool:
     return user is None or user.has_role("admin")
 
 
-def check_grant_role(user: User, role: str, *, acting_user: User | None) -> RoleGrant | None:
-    """Grant a role (idempotent) and audit it; returns None when already held."""
+def _require_manager(acting_user: User | None) -> str | None:
+    """An admin who confirmed it is them within step_up.WINDOW (or the command line); the
+    method of that proof, for the audit row."""
     if not can_manage_roles(acting_user):
         raise PermissionDenied()
+    return step_up.require(acting_user) if acting_user is not None else None
+
+
+def check_grant_role(user: User, role: str, *, acting_user: User | None) -> RoleGrant | None:
+    """Grant a role (idempotent) and audit it; returns None when already held."""
+    method = _require_manager(acting_user)
     if role not in ROLES or role == "member":
         raise ValidationFailed({"role": [str(_l("Unknown role: %(r)s", r=role))]})
-    if user.has_role(role):
+    # The grant itself, usable or not: a staff account locked for want of a second factor
+    # (staff_gate) still holds its roles, and must not be granted them twice.
+    if user.holds_role(role):
         return None
     grant = RoleGrant(
         user_id=user.id, role=role, granted_by_id=acting_user.id if acting_user else None
@@ -43,7 +52,7 @@ def check_grant_role(user: User, role: str, *, acting_user: User | None) -> Role
         acting_user=acting_user,
         target_type="user",
         target_id=user.id,
-        details={"role": role},
+        details=step_up.with_method({"role": role}, method),
     )
     db.session.commit()
     return grant
@@ -61,11 +70,10 @@ def _is_last_admin(user: User) -> bool:
 def check_revoke_role(user: User, role: str, *, acting_user: User | None) -> bool:
     """Take a role away and audit it; False when it was not held. The last admin keeps theirs:
     without one, nobody could grant roles from the browser again."""
-    if not can_manage_roles(acting_user):
-        raise PermissionDenied()
+    method = _require_manager(acting_user)
     if role not in ROLES or role == "member":
         raise ValidationFailed({"role": [str(_l("Unknown role: %(r)s", r=role))]})
-    if not user.has_role(role):
+    if not user.holds_role(role):
         return False
     if role == "admin" and _is_last_admin(user):
         raise ValidationFailed({"role": [str(_l(
@@ -78,7 +86,7 @@ def check_revoke_role(user: User, role: str, *, acting_user: User | None) -> boo
         acting_user=acting_user,
         target_type="user",
         target_id=user.id,
-        details={"role": role},
+        details=step_up.with_method({"role": role}, method),
     )
     db.session.commit()
     return True
@@ -93,8 +101,7 @@ def check_record_training(
     acting_user: User | None,
 ) -> TrainingRecord:
     """Record a completed training module (or its renewal) and audit it."""
-    if not can_manage_roles(acting_user):
-        raise PermissionDenied()
+    method = _require_manager(acting_user)
     if module not in TRAINING_MODULES:
         raise ValidationFailed(
             {"module": [str(_l("Unknown module. Known: %(m)s", m=", ".join(TRAINING_MODULES)))]}
@@ -121,7 +128,9 @@ def check_record_training(
         acting_user=acting_user,
         target_type="user",
         target_id=user.id,
-        details={"module": module, "expires_on": expires_on.isoformat() if expires_on else None},
+        details=step_up.with_method(
+            {"module": module, "expires_on": expires_on.isoformat() if expires_on else None},
+            method),
     )
     db.session.commit()
     return record

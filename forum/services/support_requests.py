@@ -23,7 +23,7 @@ from ..errors import ContentRejected, ForumError, NotFound, PermissionDenied, Va
 from ..extensions import db
 from ..models import Room, SupportRequest, User
 from ..models.support import SUPPORT_ACCEPTED, SUPPORT_CLOSED, SUPPORT_OPEN, SUPPORT_WITHDRAWN
-from . import audit, clock, duty, events, review_queue, screening
+from . import audit, clock, duty, events, review_queue, screening, staff_gate, two_factor
 from .accounts import is_suspended
 from .chat import user_audience
 
@@ -76,8 +76,18 @@ def supporter_ids_on_duty(*, exclude: tuple[int | None, ...] = ()) -> list[int]:
     """The account ids of every peer supporter on duty now, less the excluded ones."""
     return [
         u.id for u in duty.on_duty_users(moderators_only=False)
-        if can_support(u) and u.id not in exclude
+        if can_support(u) and u.id not in exclude and _supports_in_any_sign_in(u)
     ]
+
+
+def _supports_in_any_sign_in(user: User) -> bool:
+    """A staff account that must sign in with a second factor and has none uses its staff roles
+    in no sign-in (staff_gate): on duty from before, it hears no alert and counts for no one,
+    unless a role the gate leaves open (a facilitator's, by default) makes it a supporter."""
+    if not staff_gate.second_factor_required(user) or two_factor.has_second_factor(user):
+        return True
+    locked = staff_gate.lock_for(user, None)
+    return any(user.holds_role(role) and role not in locked for role in SUPPORTER_ROLES)
 
 
 def _audiences(user_ids: list[int]) -> tuple[str, ...]:

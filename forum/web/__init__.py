@@ -64,6 +64,7 @@ def init_app(app: Flask) -> None:
     # The blueprints load with the app, not with the package every web module imports first.
     from . import (  # noqa: PLC0415
         account,
+        account_sessions,
         auth,
         boards,
         crisis,
@@ -73,10 +74,13 @@ def init_app(app: Flask) -> None:
         meetings,
         members,
         notifications,
+        passkeys,
         people,
         posting,
         review,
         rooms,
+        security,
+        step_up,
         support,
         team,
         threads,
@@ -85,6 +89,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(security.bp)
+    app.register_blueprint(passkeys.bp)
+    app.register_blueprint(account_sessions.bp)
+    app.register_blueprint(step_up.bp)
     posting.init_app(app)
     app.register_blueprint(boards.bp)
     app.register_blueprint(threads.bp)

@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 
 from .. import moderation
 from ..errors import ContentRejected, NotFound, ValidationFailed
-from ..services import accounts, mutes, notifications, privacy, roles
+from ..services import accounts, mutes, notifications, privacy, roles, two_factor
 from .forms import (
     ChangePasswordForm,
     ChangePseudonymForm,
@@ -55,6 +55,7 @@ def _render(errors: dict | None = None, status: int = 200, **forms):
         "muted": mutes.muted_members(current_user),
         "codes_left": accounts.remaining_recovery_codes(current_user),
         "training": roles.training_of(current_user),
+        "factors": two_factor.factors_of(current_user),
         # Moderators need to know which classifier is judging members' words right now.
         "moderation_status": (
             moderation.status() if current_user.has_role("moderator") else None
@@ -182,7 +183,7 @@ def unmute():
 @login_required
 def export():
     """Download everything the forum keeps about me, as JSON."""
-    data = privacy.export_account(current_user)
+    data = privacy.check_export_account(current_user)
     body = json.dumps(data, indent=2, ensure_ascii=False)
     return Response(
         body,

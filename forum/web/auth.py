@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from ..errors import ContentRejected, ValidationFailed
 from ..extensions import limiter
+from ..models import User
 from ..row_ids import parse_row_id
-from ..services import accounts, guidelines
+from ..services import accounts, clock, guidelines, two_factor
 from ..services.login_throttle import TooManyTries
 from ..services.meetings_time import zone
 from ..services.pseudonyms import suggest_pseudonym
 from . import sessions
-from .forms import EmptyForm, LoginForm, RecoverForm, SignupForm
+from .forms import EmptyForm, LoginForm, RecoverForm, SecondFactorForm, SignupForm
 from .ratelimit import client_bucket, pair_bucket
 from .times import zoned_datetime
 from .util import page_language, safe_next_url, verdict_errors
@@ -70,7 +80,7 @@ def signup():
         except ContentRejected as exc:
             errors = verdict_errors(exc)
         else:
-            login_user(result.user)
+            sessions.begin(result.user)
             return render_template("auth/recovery_codes.html", codes=result.recovery_codes)
     elif form.is_submitted():
         errors = {name: list(msgs) for name, msgs in form.errors.items()}
@@ -120,13 +130,80 @@ def login():
                 until=zoned_datetime(user.suspended_until, zone(user.timezone)),
             )
         else:
-            login_user(user)
-            if form.remember.data:
-                sessions.remember_device(user)
-            return redirect(safe_next_url() or url_for("main.index"))
+            return _password_accepted(user, remember=bool(form.remember.data),
+                                      next_url=safe_next_url())
     elif form.is_submitted():
         error = _("Please fill in both your pseudonym and your password.")
     return render_template("auth/login.html", form=form, error=error), (400 if error else 200)
+
+
+# The password was right; the second factor must follow within this long.
+PENDING_S = 300
+
+
+def _password_accepted(user: User, *, remember: bool, next_url: str | None):
+    """Sign in, or ask for the second factor first when the account has one."""
+    if two_factor.has_second_factor(user):
+        session["pending_sign_in"] = {"user": user.id, "generation": user.session_generation,
+                                      "at": int(clock.now().timestamp()), "remember": remember,
+                                      "next": next_url}
+        return redirect(url_for("auth.second_factor"))
+    sessions.begin(user, remember=remember)
+    return redirect(next_url or url_for("main.index"))
+
+
+def pending_user() -> User | None:
+    """The account whose password was just accepted and whose second factor is awaited."""
+    pending = session.get("pending_sign_in")
+    waited = clock.now().timestamp() - pending.get("at", 0) if isinstance(pending, dict) else None
+    if waited is None or waited > PENDING_S:
+        session.pop("pending_sign_in", None)
+        return None
+    user = accounts.find_by_id(pending.get("user"))
+    if user is None or user.session_generation != pending.get("generation"):
+        return None
+    return user
+
+
+def finish_second_factor(user: User, method: str):
+    """The second factor was right: sign in and go where the member was going."""
+    pending = session.pop("pending_sign_in", {})
+    sessions.begin(user, second_factor=method, remember=bool(pending.get("remember")))
+    if method == "backup":
+        left = two_factor.factors_of(user).backup_codes_left
+        flash(ngettext("You used a backup code. %(num)d is left.",
+                       "You used a backup code. %(num)d are left.", left), "info")
+    return redirect(pending.get("next") or url_for("main.index"))
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+@limiter.limit(_login_limit, key_func=client_bucket, methods=["POST"])
+def second_factor():
+    """The second step of signing in: a code from the app, a backup code, or a passkey."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    user = pending_user()
+    if user is None:
+        flash(_("Please log in again: the second step waits five minutes at most."), "info")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    errors: dict = {}
+    status, headers = 200, {}
+    if form.validate_on_submit():
+        try:
+            method = two_factor.check_code(user, form.code.data or "")
+        except TooManyTries as exc:
+            errors, status = {"code": [_wait_message(exc)]}, 429
+            headers = {"Retry-After": str(exc.retry_after)}
+        except ValidationFailed as exc:
+            errors, status = exc.reasons, 400
+        else:
+            return finish_second_factor(user, method)
+    elif form.is_submitted():
+        errors, status = {name: list(msgs) for name, msgs in form.errors.items()}, 400
+    factors = two_factor.factors_of(user)
+    return render_template("auth/second_factor.html", form=form, errors=errors,
+                           factors=factors), status, headers
 
 
 @bp.post("/logout")
@@ -165,7 +242,12 @@ def recover():
         except ValidationFailed as exc:
             errors = exc.reasons
         else:
-            login_user(user)
+            if two_factor.has_second_factor(user):
+                # A recovery code replaces the password, never the second factor.
+                flash(_("Your password is changed. Now confirm it's you with your second "
+                        "factor."), "success")
+                return _password_accepted(user, remember=False, next_url=url_for("account.index"))
+            sessions.begin(user)
             left = accounts.remaining_recovery_codes(user)
             flash(
                 _("Your password is changed. You have %(n)d recovery codes left.", n=left),

@@ -41,6 +41,12 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
+class SecondFactorForm(FlaskForm):
+    """A code from an authenticator app, or a backup code."""
+
+    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=32)])
+
+
 class RecoverForm(FlaskForm):
     """Reset a forgotten password with a recovery code."""
 

@@ -1,5 +1,6 @@
-"""Helpers for the frame every page shares: the header's short duty time and the scope that
-keeps a member's unsent drafts (static/js/drafts.js) apart from the next person's."""
+"""Helpers for the frame every page shares: the header's short duty time, the scope that
+keeps a member's unsent drafts (static/js/drafts.js) apart from the next person's, and the
+staff roles a sign-in without a second factor may not use yet (the banner above each page)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,22 @@ import hashlib
 import hmac
 from datetime import datetime
 
+from babel.lists import format_list
 from flask import Flask, current_app
-from flask_babel import get_timezone
+from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
-from ..services import clock
+from ..services import clock, people, staff_gate
 from .times import local_text
 
 TIME_ONLY = "%H:%M"
 
 
 def init_app(app: Flask) -> None:
-    """The `when_soon` filter and the `draft_scope` global."""
+    """The `when_soon` filter and the `draft_scope` and `locked_staff_roles` globals."""
     app.jinja_env.filters["when_soon"] = when_soon
     app.jinja_env.globals["draft_scope"] = draft_scope
+    app.jinja_env.globals["locked_staff_roles"] = locked_staff_roles
 
 
 def when_soon(moment: datetime) -> str:
@@ -42,3 +45,14 @@ def draft_scope() -> str:
     key = str(current_app.config["SECRET_KEY"]).encode()
     digest = hmac.new(key, b"drafts:" + current_user.get_id().encode(), hashlib.sha256)
     return digest.hexdigest()[:16]
+
+
+def locked_staff_roles() -> tuple[int, str]:
+    """How many staff roles this sign-in may not use for want of a second factor, and their
+    names as one phrase in the reader's language ("moderator and admin"); (0, "") for none."""
+    if not current_user.is_authenticated or not staff_gate.is_locked(current_user):
+        return 0, ""
+    locked = current_user.locked_roles
+    names = [people.role_label(role).lower() for role in staff_gate.staff_roles()
+             if role in locked]
+    return len(names), format_list(names, locale=str(get_locale() or "en"))

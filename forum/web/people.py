@@ -6,15 +6,16 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, PasswordField, SelectChoice, SelectField
+from wtforms import DateField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db, limiter
 from ..models import ROLES, User
-from ..services import clock, people
+from ..services import clock, people, sign_ins, staff_gate, two_factor
 from ..services.roles import TRAINING_MODULES
 from .posting import account_bucket
 
@@ -54,6 +55,13 @@ class TrainingForm(_PeopleForm):
     expires_on = DateField(_l("Expires on"), validators=[Optional()])
     password = PasswordField(_l("Your password, to confirm"),
                              validators=[InputRequired(), Length(max=256)])
+
+
+class EndSessionsForm(_PeopleForm):
+    """End every session of an account: an optional reason for the audit log."""
+
+    reason = StringField(_l("Reason (kept in the audit log)"), validators=[Optional(),
+                                                                         Length(max=200)])
 
 
 def init_app(app: Flask) -> None:
@@ -144,6 +152,12 @@ def index():
     return _render(member, name=member.pseudonym if member else name)
 
 
+def _waits_for_second_factor(member: User, role: str) -> bool:
+    """Whether a staff role just granted stays locked until the account adds a second factor."""
+    return (role in staff_gate.staff_roles() and staff_gate.second_factor_required(member)
+            and not two_factor.has_second_factor(member))
+
+
 @bp.post("/<int:user_id>/role")
 @limiter.limit(people_limit, key_func=account_bucket, methods=["POST"])
 @login_required
@@ -169,6 +183,8 @@ def change_role(user_id: int):
     if change == "grant":
         message = (_("%(name)s is now %(role)s.", name=who, role=label) if changed
                    else _("%(name)s already holds %(role)s.", name=who, role=label))
+        if changed and _waits_for_second_factor(member, form.role.data):
+            message += " " + _("They can't use it until they set up two-step sign-in.")
     else:
         message = (_("%(role)s removed from %(name)s.", name=who, role=label) if changed
                    else _("%(name)s did not hold %(role)s.", name=who, role=label))
@@ -203,4 +219,23 @@ def record_training(user_id: int):
     else:
         flash(_("Training recorded for %(name)s: %(module)s, with no expiry.",
                 name=member.pseudonym, module=module), "success")
+    return redirect(url_for("people.index", name=member.pseudonym))
+
+
+@bp.post("/<int:user_id>/sessions/end")
+@limiter.limit(people_limit, key_func=account_bucket, methods=["POST"])
+@login_required
+def end_sessions(user_id: int):
+    """Log an account out everywhere, remembered devices included (a fresh step-up first)."""
+    people.access_people(acting_user=current_user)
+    member = _member(user_id)
+    form = EndSessionsForm(prefix="sessions")
+    if not form.validate_on_submit():
+        flash(_("The reason can be 200 characters at most. Nothing was changed."), "error")
+        return redirect(url_for("people.index", name=member.pseudonym))
+    ended = sign_ins.do_end_all_by_admin(current_user._get_current_object(), member,
+                                         reason=(form.reason.data or "").strip() or None)
+    flash(ngettext("%(name)s is logged out of %(num)d session.",
+                   "%(name)s is logged out of %(num)d sessions.", ended, name=member.pseudonym),
+          "success")
     return redirect(url_for("people.index", name=member.pseudonym))

@@ -7,17 +7,27 @@ visit. Flask-Login's own remember cookie is never written or read (auth_loader.p
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g, request, session
 from flask_login import current_user, login_user
 
-from ..services import accounts, remember_tokens
+from ..models import User
+from ..services import accounts, remember_tokens, sign_ins, staff_gate
 
 COOKIE = "remember_token"
 
 
-def remember_device(user) -> None:
-    """Keep this browser logged in to the account (a new device token, set on the response)."""
-    g.remember_cookie = remember_tokens.do_issue(user)
+def begin(user: User, *, second_factor: str | None = None, remember: bool = False,
+          device_name: str | None = None) -> None:
+    """Sign this browser in: a new sign-in row, named in the session cookie.
+
+    Staff accounts are never remembered: their sessions end when idle (sign_ins)."""
+    row = sign_ins.do_start(user, second_factor=second_factor, device_name=device_name)
+    login_user(user)
+    session["sign_in"] = row.id
+    user.sign_in = row
+    user.locked_roles = staff_gate.lock_for(user, second_factor)
+    if remember and not staff_gate.is_staff(user):
+        g.remember_cookie = remember_tokens.do_issue(user, row.id)
 
 
 def forget_device() -> None:
@@ -32,10 +42,17 @@ def restore_session() -> None:
     if current_user.is_authenticated:
         return
     redeemed = remember_tokens.redeem(request.cookies[COOKIE])
-    if redeemed is None or accounts.is_suspended(redeemed.user):
+    row = None
+    if redeemed is not None and redeemed.sign_in_id is not None:
+        row = sign_ins.find(redeemed.user.id, redeemed.sign_in_id)
+    if (row is None or accounts.is_suspended(redeemed.user)
+            or staff_gate.is_staff(redeemed.user)):
         forget_device()
         return
     login_user(redeemed.user, fresh=False)
+    session["sign_in"] = row.id
+    redeemed.user.sign_in = row
+    redeemed.user.locked_roles = staff_gate.lock_for(redeemed.user, row.second_factor)
     if redeemed.new_token is not None:
         g.remember_cookie = redeemed.new_token
 

@@ -69,10 +69,17 @@ def test_the_account_comes_with_its_mutes(app, member, moderator, statements, mu
     if muted:
         sanctions.check_sanction(member, "mute", "Please take a day.", acting_user=moderator,
                                  days=1)
+    from flask import session
+
+    from forum.services import sign_ins
+
     session_id = member.get_id()
+    sign_in_id = sign_ins.do_start(member, second_factor=None).id
     db.session.expunge_all()  # as a new event starts: nothing loaded yet
     statements.clear()
-    user = load_user(session_id)
+    with app.test_request_context():
+        session["sign_in"] = sign_in_id
+        user = load_user(session_id)
     with event_memo.reading():
         assert sanctions.is_muted(user) is muted
         assert chat.can_send(user) is not muted
@@ -185,17 +192,26 @@ def test_outside_a_send_the_room_s_loaded_meeting_is_not_trusted(app, room, stat
         assert meetings_access.meeting_for_room(loaded) is None
 
 
+def _load_as_a_new_event(app, user):
+    """The account as a new event loads it: through auth_loader, for a browser signed in with
+    a sign-in of its own, nothing in the session."""
+    from flask import session
+
+    from forum.auth_loader import load_user
+    from forum.services import sign_ins
+
+    session_id = user.get_id()
+    sign_in_id = sign_ins.do_start(user, second_factor=None).id
+    db.session.expunge_all()
+    with app.test_request_context():
+        session["sign_in"] = sign_in_id
+        return load_user(session_id)
+
+
 @pytest.fixture
 def fresh_account(app):
     """The account as a new event loads it: through auth_loader, nothing in the session."""
-    from forum.auth_loader import load_user
-
-    def load(user):
-        session_id = user.get_id()
-        db.session.expunge_all()
-        return load_user(session_id)
-
-    return load
+    return lambda user: _load_as_a_new_event(app, user)
 
 
 def test_a_loaded_mute_stops_sending_until_it_ends(member, moderator, fresh_account,
@@ -237,11 +253,7 @@ def test_the_memo_sees_through_current_user(app, member):
     # Handlers pass current_user, a proxy: its row's loaded relationships still answer.
     from werkzeug.local import LocalProxy
 
-    from forum.auth_loader import load_user
-
-    session_id = member.get_id()
-    db.session.expunge_all()
-    user = load_user(session_id)
+    user = _load_as_a_new_event(app, member)
     proxy = LocalProxy(lambda: user)
     with event_memo.reading():
         assert event_memo.cached_or_loaded(("unrevoked_mutes", user.id), proxy,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from forum.extensions import db, socketio
+from forum.models import PasskeyCredential
 from forum.models.base import utcnow
 from forum.services import (
     avatars,
@@ -18,10 +20,12 @@ from forum.services import (
     mutes,
     review_queue,
     sanctions,
+    sign_ins,
 )
 from tests.chat_support import make_room
 from tests.conftest import PASSWORD, login
 from tests.threads_support import new_reply, new_thread
+from tests.totp_support import enrol_totp, log_in_with_totp
 from tests.web.authz_rooms import (
     ROOM_EVENTS,
     anonymous_room_keys,
@@ -33,12 +37,16 @@ from tests.web.authz_rooms import (
 
 PERSONAS = ("visitor", "member", "muted", "suspended", "facilitator", "moderator", "trained",
             "supervisor", "admin")
+# The personas whose roles need a second factor (FORUM_STAFF_2FA=required); facilitators join
+# them when FORUM_FACILITATOR_2FA=required.
+STAFF_PERSONAS = ("moderator", "trained", "supervisor", "admin")
 # Outcomes of a request. "ok": allowed (2xx, or a redirect anywhere but the log-in page);
 # "invalid": allowed, but the minimal data sent was refused as a bad request (400);
 # "login": sent to the log-in page; "denied": 403; "hidden": 404 (missing and not-yours look
-# the same); "method": 405.
+# the same); "method": 405; "confirm": sent to confirm it's you first (a stale step-up: 303 to
+# /account/confirm, or 401 JSON "step_up_required" for a script).
 # Outcomes of an event: "ok", "refused" (the connection was refused), or the error ack's code.
-HTTP_OUTCOMES = {"ok", "invalid", "login", "denied", "hidden", "method"}
+HTTP_OUTCOMES = {"ok", "invalid", "login", "denied", "hidden", "method", "confirm"}
 
 
 def row(default: str, **overrides: str) -> dict[str, str]:
@@ -50,10 +58,12 @@ def row(default: str, **overrides: str) -> dict[str, str]:
 
 @dataclass
 class World:
-    """Ids of the objects the routes name, and the accounts of the personas."""
+    """Ids of the objects the routes name, the accounts of the personas, and the secrets of
+    the authenticator apps of those enrolled (enrol_staff)."""
 
     users: dict[str, object] = field(default_factory=dict)
     ids: dict[str, object] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
 
 
 def build_world(make_user) -> World:
@@ -108,17 +118,35 @@ def build_world(make_user) -> World:
         notification_id=notification.id, message_id=message.id, filename="css/forum.css",
         pseudonym=author.pseudonym, token=avatars.token_for(author.id, author.pseudonym),
     )
+    # Another account's passkey: only its owner may remove it.
+    passkey = PasskeyCredential(user_id=author.id, credential_id=b"matrix-passkey",
+                                public_key=b"not-a-key", name="Matrix key")
+    db.session.add(passkey)
+    db.session.commit()
+    world.ids["passkey_id"] = passkey.id
+    # Another account's sign-in: only its owner may end or name it.
+    world.ids["sign_in_id"] = sign_ins.do_start(author, second_factor=None).id
     build_rooms(world, make_user)
     return world
 
 
+def enrol_staff(world: World, personas: tuple[str, ...] = STAFF_PERSONAS) -> None:
+    """Give these personas an authenticator app: they then log in with its code."""
+    for persona in personas:
+        world.secrets[persona] = enrol_totp(world.users[persona])
+
+
 def log_in_persona(app, world: World, persona: str):
-    """An HTTP client for the persona; the suspended member is suspended after logging in."""
+    """An HTTP client for the persona, logged in through the real forms (with the app's code
+    when enrolled); the suspended member is suspended after logging in."""
     client = app.test_client()
     if persona == "visitor":
         return client
     user = world.users[persona]
-    login(client, user, PASSWORD)
+    if persona in world.secrets:
+        log_in_with_totp(client, user, world.secrets[persona])
+    else:
+        login(client, user, PASSWORD)
     if persona == "suspended":
         user.suspended_until = utcnow() + timedelta(days=3)
         db.session.commit()
@@ -143,9 +171,14 @@ def http_outcome(response) -> str:
     status = response.status_code
     if status in (301, 302, 303, 307, 308):
         location = response.headers.get("Location", "")
+        if urlsplit(location).path == "/account/confirm":
+            return "confirm"
         return "login" if re.search(r"(^|/)login(\?|$)", location) else "ok"
     if 200 <= status < 300:
         return "ok"
+    if status == 401 and urlsplit(str((response.get_json(silent=True) or {}).get(
+            "confirm", ""))).path == "/account/confirm":
+        return "confirm"  # a script's way of being sent to confirm it's you
     return {400: "invalid", 403: "denied", 404: "hidden", 405: "method"}.get(status, str(status))
 
 
@@ -230,8 +263,11 @@ FORM_DATA: dict[str, dict[str, str]] = {
     "team.shifts": {"starts_at": "2030-01-01T10:00", "ends_at": "2030-01-01T12:00"},
     "team.inbox": {"body": "Hello team."},
     "team.appeal": {"text": "Please look at this again."},
+    "step_up.confirm": {"password": PASSWORD},
     "people.change_role": {"role-role": "facilitator", "role-change": "grant",
                            "role-password": PASSWORD},
+    "account_sessions.rename": {"name": "Matrix phone"},
+    "people.end_sessions": {"sessions-reason": "Checking the matrix."},
     "people.record_training": {"training-module": "privacy", "training-completed_on": "2026-01-05",
                                "training-expires_on": "2099-01-05", "training-password": PASSWORD},
     "review.resubmit": {"body": "Edited to leave out the details."},
@@ -295,10 +331,11 @@ def _form_data(key: str, endpoint: str) -> dict[str, str]:
     return data
 
 
-def walk_routes(app, client, world: World, *, visitor: bool) -> dict[str, str]:
+def walk_routes(app, client, world: World, *, visitor: bool,
+                before_each=None) -> dict[str, str]:
     """Every route and method for one persona: GETs first, then POSTs, the WALK_LAST ones last.
     A visitor gets a fresh client after each POST, so signing up or logging in on one row never
-    makes the next row's visitor a member."""
+    makes the next row's visitor a member. before_each() runs before every request."""
     keys = route_keys(app)
     order = {endpoint: i for i, endpoint in enumerate(WALK_LAST)}
     keys.sort(key=lambda k: (k[1] != "GET", order.get(k[2], -1), k[0]))
@@ -306,6 +343,8 @@ def walk_routes(app, client, world: World, *, visitor: bool) -> dict[str, str]:
     seen = {}
     for key, method, endpoint in keys:
         path = _url(app, key, endpoint, world)
+        if before_each is not None:
+            before_each()
         if method == "GET":
             response = client.get(path)
         else:

@@ -58,6 +58,7 @@ MEMBER_FACING = [
     "forum/services/pseudonyms.py", "forum/services/staff_badges.py",
     "forum/services/chat.py", "forum/realtime/chat.py", "forum/services/reactions.py",
     "forum/services/reports.py",
+    "templates/auth/confirm.html", "forum/web/step_up.py", "forum/services/step_up.py",
     "forum/web/meetings.py", "forum/web/meeting_forms.py", "forum/services/meetings.py",
     "forum/services/meetings_plan.py", "forum/services/meetings_reminders.py",
     "forum/services/meetings_sessions.py",
@@ -68,6 +69,12 @@ MEMBER_FACING = [
     "forum/services/measure_feeds.py", "forum/services/measure_figures.py",
     "forum/web/notifications.py", "forum/services/milestones.py", "forum/services/mutes.py",
     "forum/services/review_content.py", "forum/web/team.py", "forum/services/sanctions.py",
+    "templates/account/security.html", "templates/account/_security_enrol.html",
+    "templates/account/_security_codes.html", "templates/auth/second_factor.html",
+    "forum/web/security.py", "forum/services/two_factor.py",
+    "templates/account/sessions.html", "forum/web/account_sessions.py",
+    "templates/account/_passkeys.html", "templates/auth/_passkey_sign_in.html",
+    "templates/auth/_passkey_step_up.html", "forum/web/passkeys.py", "forum/services/passkeys.py",
 ]
 SPANISH = {"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}
 

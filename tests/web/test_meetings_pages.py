@@ -161,6 +161,8 @@ def test_host_tools_over_http_per_persona(request, app, meeting, fake_clock, per
     assert ("Host tools" in _text(client.get(f"/meetings/{meeting.id}"))) is allowed
     assert client.get(f"/meetings/{meeting.id}/edit").status_code == (200 if allowed else 403)
     fake_clock.set(START + 50 * MIN)
+    # Eight days on, a staff session has ended as idle (sign_ins): sign in again.
+    client = _client(app, user)
     token = csrf_from(client, f"/meetings/{meeting.id}")
     response = client.post(f"/meetings/{meeting.id}/extend", data={"csrf_token": token})
     assert response.status_code == (302 if allowed else 403)

@@ -89,8 +89,9 @@ def test_grant_and_revoke_are_audited_with_both_account_ids(admin_client, admin,
     assert "steady-heron is now Moderator." in page
     assert member.has_role("moderator")
     (event,) = _events(db, "role.grant", member)
-    assert (event.actor_id, event.target_id, event.details) == (admin.id, member.id,
-                                                                 {"role": "moderator"})
+    # The password typed on the form confirmed it was the admin: the row says so.
+    assert (event.actor_id, event.target_id, event.details) == (
+        admin.id, member.id, {"role": "moderator", "step_up": "password"})
 
     response = _role_post(admin_client, member, "moderator", "revoke")
     assert response.status_code == 302
