@@ -105,9 +105,25 @@ def test_an_admin_ending_an_accounts_sessions_closes_its_connections(app, admin,
 def test_removing_a_second_factor_closes_the_other_connections(app, member):
     here, there = _http(app, member), _http(app, member)
     here_sock, there_sock = _sock(app, here), _sock(app, there)
+    for browser in (here, there):  # as if both had signed in with the app
+        db.session.get(SignIn, _sign_in_of(browser)).second_factor = "totp"
+    db.session.commit()
     secret = two_factor.do_begin_totp(member).secret
     two_factor.check_confirm_totp(member, pyotp.TOTP(secret).now())
-    assert there_sock.is_connected("/chat")  # adding a factor ends nothing
+    assert there_sock.is_connected("/chat")  # sign-ins opened with a factor go on
+
+
+def test_a_first_factor_closes_the_connections_of_password_only_sign_ins(app, member):
+    here, there = _http(app, member), _http(app, member)
+    here_sock, there_sock = _sock(app, here), _sock(app, there)
+    member.sign_in = db.session.get(SignIn, _sign_in_of(here))  # acting from `here`
+    try:
+        secret = two_factor.do_begin_totp(member).secret
+        two_factor.check_confirm_totp(member, pyotp.TOTP(secret).now())
+    finally:
+        member.sign_in = None
+    assert not there_sock.is_connected("/chat")
+    assert here_sock.is_connected("/chat")
     member.sign_in = db.session.get(SignIn, _sign_in_of(here))  # acting from `here`
     try:
         two_factor.check_remove_totp(member)
