@@ -111,6 +111,13 @@ def test_removing_a_second_factor_closes_the_other_connections(app, member):
     secret = two_factor.do_begin_totp(member).secret
     two_factor.check_confirm_totp(member, pyotp.TOTP(secret).now())
     assert there_sock.is_connected("/chat")  # sign-ins opened with a factor go on
+    member.sign_in = db.session.get(SignIn, _sign_in_of(here))  # acting from `here`
+    try:
+        two_factor.check_remove_totp(member)
+    finally:
+        member.sign_in = None
+    assert not there_sock.is_connected("/chat")
+    assert here_sock.is_connected("/chat")
 
 
 def test_a_first_factor_closes_the_connections_of_password_only_sign_ins(app, member):
@@ -120,13 +127,6 @@ def test_a_first_factor_closes_the_connections_of_password_only_sign_ins(app, me
     try:
         secret = two_factor.do_begin_totp(member).secret
         two_factor.check_confirm_totp(member, pyotp.TOTP(secret).now())
-    finally:
-        member.sign_in = None
-    assert not there_sock.is_connected("/chat")
-    assert here_sock.is_connected("/chat")
-    member.sign_in = db.session.get(SignIn, _sign_in_of(here))  # acting from `here`
-    try:
-        two_factor.check_remove_totp(member)
     finally:
         member.sign_in = None
     assert not there_sock.is_connected("/chat")
