@@ -1,8 +1,9 @@
 """Step-up: sensitive acts need the owner to have proved it is them within the last minutes.
 
 Revealing an anonymous author, granting or revoking roles, recording training, exporting or
-deleting an account, changing the password or the second factors and exporting the audit log
-each call require() first. Signing in counts as a proof; later ones come from re-entering the
+deleting an account, changing the password or the second factors and ending an account's
+sessions each call require() first (an audit-log export, when one exists, must too).
+Signing in counts as a proof; later ones come from re-entering the
 password or a second factor (mark()): on the step-up page (web/step_up.py), or the password a
 form asks for anyway (changing the password, deleting the account, an admin's role and training
 changes), which check_password counts. The sign-in carries the time and method, so the audit row
