@@ -13,7 +13,7 @@ from forum.services import crisis_support, duty
 from forum.services import support_requests as support
 from tests.chat_support import received
 from tests.conftest import login
-from tests.totp_support import enrol_totp, log_in_with_totp
+from tests.two_factor_support import enrol_app, log_in_with_totp
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_an_unenrolled_moderator_on_duty_hears_no_request(app, make_user, member
     gated = make_user("ash-untrained", roles_=("moderator",))
     both = make_user("lake-willow", roles_=("moderator", "facilitator"))
     enrolled = make_user("rowan-pine", roles_=("moderator",))
-    secret = enrol_totp(enrolled)
+    secret = enrol_app(enrolled)
     for user in (gated, both, enrolled):
         duty.check_set_duty(True, acting_user=user)  # before the gate: nothing asked then
     sockets = {"gated": _socket(app, gated), "both": _socket(app, both),

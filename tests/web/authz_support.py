@@ -18,14 +18,16 @@ from forum.services import (
     duty,
     guidelines,
     mutes,
+    push_subscriptions,
     review_queue,
     sanctions,
     sign_ins,
 )
 from tests.chat_support import make_room
 from tests.conftest import PASSWORD, login
+from tests.push_service import Browser
 from tests.threads_support import new_reply, new_thread
-from tests.totp_support import enrol_totp, log_in_with_totp
+from tests.two_factor_support import enrol_app, log_in_with_totp
 from tests.web.authz_rooms import (
     ROOM_EVENTS,
     anonymous_room_keys,
@@ -126,6 +128,10 @@ def build_world(make_user) -> World:
     world.ids["passkey_id"] = passkey.id
     # Another account's sign-in: only its owner may end or name it.
     world.ids["sign_in_id"] = sign_ins.do_start(author, second_factor=None).id
+    # Another account's push subscription: only its owner may name or remove it.
+    phone = Browser("matrix", "https://fcm.googleapis.com/fcm/send/matrix-phone")
+    world.ids["subscription_id"] = push_subscriptions.do_subscribe(
+        author, endpoint=phone.endpoint, keys=phone.keys, device_name="Matrix phone").id
     build_rooms(world, make_user)
     return world
 
@@ -133,7 +139,7 @@ def build_world(make_user) -> World:
 def enrol_staff(world: World, personas: tuple[str, ...] = STAFF_PERSONAS) -> None:
     """Give these personas an authenticator app: they then log in with its code."""
     for persona in personas:
-        world.secrets[persona] = enrol_totp(world.users[persona])
+        world.secrets[persona] = enrol_app(world.users[persona])
 
 
 def log_in_persona(app, world: World, persona: str):
@@ -267,6 +273,8 @@ FORM_DATA: dict[str, dict[str, str]] = {
     "people.change_role": {"role-role": "facilitator", "role-change": "grant",
                            "role-password": PASSWORD},
     "account_sessions.rename": {"name": "Matrix phone"},
+    "push.rename": {"name": "Matrix phone"},
+    "push.preferences": {"thread_replies": "y"},
     "people.end_sessions": {"sessions-reason": "Checking the matrix."},
     "people.record_training": {"training-module": "privacy", "training-completed_on": "2026-01-05",
                                "training-expires_on": "2099-01-05", "training-password": PASSWORD},

@@ -15,7 +15,7 @@ from forum.services import clock
 from tests import threads_support
 from tests.conftest import PASSWORD, csrf_from, login, page_text
 from tests.threads_support import new_thread
-from tests.totp_support import enrol_totp, log_in_with_totp, next_code
+from tests.two_factor_support import enrol_app, log_in_with_totp, next_code
 
 screener = threads_support.screener
 board = threads_support.board
@@ -88,7 +88,7 @@ def test_a_stale_reveal_asks_first_then_works_with_the_password(
 
 
 def test_a_code_from_the_app_confirms_and_the_row_says_totp(app, db, now, member):
-    secret = enrol_totp(member)
+    secret = enrol_app(member)
     now.later(timedelta(seconds=30))
     client = app.test_client()
     log_in_with_totp(client, member, secret)
@@ -110,7 +110,7 @@ def test_a_code_from_the_app_confirms_and_the_row_says_totp(app, db, now, member
 
 
 def test_a_used_code_does_not_confirm_twice(app, db, now, member):
-    secret = enrol_totp(member)
+    secret = enrol_app(member)
     now.later(timedelta(seconds=30))
     client = app.test_client()
     log_in_with_totp(client, member, secret)
