@@ -9,7 +9,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 from . import create_app
 from .extensions import socketio
-from .services import jobs
+from .services import jobs, push_delivery
 from .serving import settle_heap
 
 
@@ -30,6 +30,8 @@ def main() -> None:
     app = create_app()
     # Escalation of urgent alerts and claim lapses run here, in the serving process only.
     jobs.start_scheduler(app)
+    # Pushes to supporters' and members' devices go out as soon as their event commits.
+    push_delivery.start_sender(app)
     # As under gunicorn: start-up's objects leave the collector's sight once models load.
     settle_heap(app)
     host = os.environ.get("HOST", "127.0.0.1")

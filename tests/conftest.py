@@ -19,6 +19,7 @@ from forum.extensions import limiter
 from forum.models import User
 from forum.models.base import utcnow
 from forum.services import login_throttle
+from forum.services.push_keys import generate_pem
 
 PASSWORD = "a calm river at dawn"
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
@@ -26,6 +27,8 @@ PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
 # deployment does. Socket.IO's message queue stays in-process here, since the test client reads
 # emits synchronously; tests/test_scaleout.py proves the queue across real processes.
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL")
+# One Web Push (VAPID) key per run, so no test writes one into the project's instance folder.
+VAPID_PEM = generate_pem()
 
 
 def _base_config(database_url: str, instance: str) -> dict:
@@ -48,6 +51,7 @@ def _base_config(database_url: str, instance: str) -> dict:
         # Most tests are about what staff do; tests/web/test_staff_gate*.py and the
         # authorization matrix run with the production default, "required".
         "STAFF_2FA": "optional",
+        "VAPID_PRIVATE_KEY": VAPID_PEM,
     }
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.conftest import VAPID_PEM
+
 ROOT = Path(__file__).resolve().parent.parent
 # Migrating and seeding the demo takes about ten seconds; every live forum of a run starts from
 # a copy of one seeded database (per set of extra settings), rebuilt when it grows old, since
@@ -73,6 +75,8 @@ def live_forum(
         {
             "FORUM_DATABASE_URL": f"sqlite:///{tmp_path / 'forum.sqlite3'}",
             "FORUM_SECRET_KEY": "live-test-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            # Given, as the secret key is: the push sender would otherwise make one in instance/.
+            "FORUM_VAPID_PRIVATE_KEY": VAPID_PEM,
             "FORUM_CLASSIFIER": "fallback",
             "FORUM_SEMANTIC": "off",
             # Staff e2e tests are about staff work; the second-factor browser tests set it.

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.conftest import VAPID_PEM
 from tests.livesrv import ROOT, free_port
 
 PG_ADMIN_URL = os.environ.get("FORUM_SCALEOUT_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -68,6 +69,7 @@ def base_env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "FORUM_DATABASE_URL": database_url,
         "FORUM_REDIS_URL": REDIS_URL,
         "FORUM_SECRET_KEY": "scaleout-test-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "FORUM_VAPID_PRIVATE_KEY": VAPID_PEM,  # one key for every process, as in production
         "FORUM_CLASSIFIER": "fallback",
         "FORUM_SEMANTIC": "off",
         "FORUM_STAFF_2FA": "optional",

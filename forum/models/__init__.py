@@ -17,6 +17,7 @@ from .moderation_team import (
     Shift,
     TeamMessage,
 )
+from .push import PushMessage, PushPreferences, PushSubscription
 from .review import ReviewItem
 from .room_controls import RoomControl, RoomParticipant
 from .screening import PendingRescreen
@@ -76,6 +77,9 @@ __all__ = [
     "Post",
     "PostRevision",
     "PseudonymHistory",
+    "PushMessage",
+    "PushPreferences",
+    "PushSubscription",
     "Reaction",
     "RecoveryCode",
     "RememberToken",

@@ -15,6 +15,7 @@ def register_hooks() -> None:
         meetings,
         mod_inbox,
         posts,
+        push_delivery,
         review_alerts,
         review_claims,
         review_content,
@@ -54,3 +55,5 @@ def register_hooks() -> None:
     room_controls.register()
     room_guards.register()
     room_entry.register()
+    # Web Push: the outbox's retry job, the sender's wake-up, devices in export and deletion.
+    push_delivery.register()

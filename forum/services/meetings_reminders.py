@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import ChatMessage, Meeting, MeetingReminder, MeetingSession, Notification, User
 from ..models.meetings import SCHEDULED
 from ..models.review import RESOLVED, ReviewItem
-from . import clock, privacy
+from . import clock, privacy, push_outbox
 from .meetings_sessions import last_close_before, materialize
 from .meetings_time import occurrences
 
@@ -85,6 +85,8 @@ def _remind(meeting: Meeting, start: datetime, now: datetime) -> int:
     for user_id in sorted(subscribers - done):
         db.session.add(Notification(user_id=user_id, kind=KIND, meeting_session_id=session.id,
                                     created_at=now))
+    # And on their phones, for those who turned meeting pushes on (in the same transaction).
+    push_outbox.meeting_starting(session, subscribers - done)
     try:
         db.session.commit()
     except IntegrityError:  # another runner got there first; theirs stand

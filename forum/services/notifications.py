@@ -17,6 +17,7 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from ..extensions import db
 from ..models import Mute, Notification, Post, Reaction, User
 from ..models.base import utcnow
+from . import push_outbox
 from .pseudonyms import pseudonym_key
 
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,32})")
@@ -69,6 +70,8 @@ def do_notify_for(post: Post) -> None:
         )
         if exists is None:
             db.session.add(Notification(user_id=user_id, kind=kind, post_id=post.id))
+            if kind == "reply":
+                push_outbox.thread_replied(user_id, post)
 
 
 def _supporter_filter(recipient: Any) -> list[Any]:

@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ReviewItem
+from ..models import ReviewItem, RoleGrant, User
 from ..models.review import OPEN
-from . import audit, clock, events, review_queue
+from . import audit, clock, duty, events, push_outbox, review_queue, staff_gate, two_factor
+from .accounts import is_suspended
+from .review_claims import can_handle_risk
 
 log = logging.getLogger("forum.review")
 
@@ -39,10 +41,41 @@ def payload(item: ReviewItem, now: datetime | None = None) -> dict:
     }
 
 
+def _may_use_staff_roles(user: User) -> bool:
+    # An account that must sign in with a second factor and has none uses its staff roles in
+    # no sign-in (staff_gate): it hears no alert, on a page or on its phone.
+    return not staff_gate.second_factor_required(user) or two_factor.has_second_factor(user)
+
+
+def accounts_for(rooms: tuple[str, ...]) -> list[int]:
+    """The accounts behind the alert rooms, for the alerts that reach a phone (Web Push):
+    the same people the /mod rooms hold (forum/realtime/mod.py), connected or not."""
+    found: dict[int, User] = {}
+    if ROOM_DUTY in rooms or ROOM_DUTY_TRAINED in rooms:
+        for user in duty.on_duty_users():
+            if review_queue.can_review(user) and (
+                    ROOM_DUTY in rooms or can_handle_risk(user)):
+                found[user.id] = user
+    if ROOM_TRAINED_ALL in rooms or ROOM_ADMINS in rooms:
+        staff = db.session.scalars(select(User).join(RoleGrant, RoleGrant.user_id == User.id)
+                                   .where(RoleGrant.role.in_(("moderator", "admin")))).unique()
+        for user in staff:
+            if (ROOM_ADMINS in rooms and user.holds_role("admin")) or (
+                    ROOM_TRAINED_ALL in rooms and can_handle_risk(user)):
+                found[user.id] = user
+    return sorted(uid for uid, user in found.items()
+                  if _may_use_staff_roles(user) and not is_suspended(user))
+
+
+def _alert(item: ReviewItem, rooms: tuple[str, ...], now: datetime | None = None) -> None:
+    events.publish(QUEUE_ITEM, payload(item, now), audience=rooms)
+    push_outbox.urgent_item(item.id, accounts_for(rooms))
+
+
 def _alert_on_duty(item: ReviewItem) -> None:
     # Risk items need training; other urgent items may go to any on-duty moderator.
     room = ROOM_DUTY_TRAINED if item.is_risk else ROOM_DUTY
-    events.publish(QUEUE_ITEM, payload(item), audience=(room,))
+    _alert(item, (room,))
     log.info("review urgent alert item_id=%s room=%s", item.id, room)
 
 
@@ -63,7 +96,7 @@ def run_escalation(now: datetime | None = None) -> int:
     ))
     for item in due:
         item.widened_at = now
-        events.publish(QUEUE_ITEM, payload(item, now), audience=(ROOM_TRAINED_ALL, ROOM_ADMINS))
+        _alert(item, (ROOM_TRAINED_ALL, ROOM_ADMINS), now)
         audit.record("review.alert_widened", acting_user=None, target_type="review_item",
                      target_id=item.id, details={"age_s": payload(item, now)["age_s"]})
         log.info("review alert widened item_id=%s", item.id)

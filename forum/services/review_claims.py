@@ -13,7 +13,7 @@ from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import ReviewItem, User
 from ..models.review import ESCALATED, OPEN
-from . import audit, clock
+from . import audit, clock, push_outbox
 from .review_queue import can_review, is_supervisor
 from .roles import has_current_training
 
@@ -71,6 +71,8 @@ def check_claim(item: ReviewItem, *, acting_user: User, now: datetime | None = N
         item.first_action_at = now
     audit.record("review.claim", acting_user=acting_user, target_type="review_item",
                  target_id=item.id)
+    # Someone has it: the other moderators' phones stop showing the alert.
+    push_outbox.item_claimed(item.id)
     db.session.commit()
     log.info("review claimed item_id=%s account_id=%s", item.id, acting_user.id)
 
@@ -85,6 +87,7 @@ def ensure_claim(item: ReviewItem, acting_user: User, now: datetime) -> None:
     if holder is None:
         item.claimed_by_id = acting_user.id
         item.claimed_at = now
+        push_outbox.item_claimed(item.id)
     item.claim_touched_at = now
 
 

@@ -23,7 +23,17 @@ from ..errors import ContentRejected, ForumError, NotFound, PermissionDenied, Va
 from ..extensions import db
 from ..models import Room, SupportRequest, User
 from ..models.support import SUPPORT_ACCEPTED, SUPPORT_CLOSED, SUPPORT_OPEN, SUPPORT_WITHDRAWN
-from . import audit, clock, duty, events, review_queue, screening, staff_gate, two_factor
+from . import (
+    audit,
+    clock,
+    duty,
+    events,
+    push_outbox,
+    review_queue,
+    screening,
+    staff_gate,
+    two_factor,
+)
 from .accounts import is_suspended
 from .chat import user_audience
 
@@ -168,8 +178,10 @@ def check_open(note: Any = None, *, acting_user: User) -> OpenResult:
         return OpenResult(existing, False)
     if verdict is not None and verdict.needs_review:
         review_queue.do_enqueue(NOTE_KIND, request.id, verdict=verdict)
-    events.publish(REQUESTED, alert_payload(request),
-                   audience=_audiences(supporter_ids_on_duty(exclude=(acting_user.id,))))
+    supporters = supporter_ids_on_duty(exclude=(acting_user.id,))
+    events.publish(REQUESTED, alert_payload(request), audience=_audiences(supporters))
+    # Their phones too, when they turned pushes on: the same people, nothing about the member.
+    push_outbox.support_requested(request.id, supporters)
     db.session.commit()
     log.info("support requested request_id=%s urgent=%s", request.id, request.urgent)
     return OpenResult(request, True)
@@ -239,6 +251,7 @@ def check_accept(request_id: Any, *, acting_user: User) -> SupportRequest:
                    audience=(user_audience(request.requester_id),))
     events.publish(TAKEN, {"id": request.id}, audience=_audiences(
         supporter_ids_on_duty(exclude=(acting_user.id, request.requester_id))))
+    push_outbox.support_answered(request.id)
     db.session.commit()
     log.info("support accepted request_id=%s supporter_id=%s room_id=%s", request.id,
              acting_user.id, room.id)
@@ -273,6 +286,7 @@ def check_withdraw(request_id: Any, *, acting_user: User) -> SupportRequest:
     db.session.expire(request)
     events.publish(TAKEN, {"id": request.id},
                    audience=_audiences(supporter_ids_on_duty(exclude=(acting_user.id,))))
+    push_outbox.support_answered(request.id)
     db.session.commit()
     log.info("support withdrawn request_id=%s", request.id)
     return request

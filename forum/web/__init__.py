@@ -65,6 +65,7 @@ def init_app(app: Flask) -> None:
     from . import (  # noqa: PLC0415
         account,
         account_sessions,
+        app_shell,
         auth,
         boards,
         crisis,
@@ -77,6 +78,7 @@ def init_app(app: Flask) -> None:
         passkeys,
         people,
         posting,
+        push,
         review,
         rooms,
         security,
@@ -93,12 +95,14 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(passkeys.bp)
     app.register_blueprint(account_sessions.bp)
     app.register_blueprint(step_up.bp)
+    app.register_blueprint(push.bp)
     posting.init_app(app)
     app.register_blueprint(boards.bp)
     app.register_blueprint(threads.bp)
     app.register_blueprint(notifications.bp)
     notifications.init_app(app)
     app.register_blueprint(crisis.bp)
+    app.register_blueprint(app_shell.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(team.bp)
     app.register_blueprint(people.bp)

@@ -17,7 +17,7 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from ..errors import NotFound
-from ..services import sign_ins, staff_gate
+from ..services import push_subscriptions, sign_ins, staff_gate
 from . import sessions
 from .forms import EmptyForm
 
@@ -90,6 +90,9 @@ def end(sign_in_id: int):
     if not form.validate_on_submit():
         return redirect(url_for("account_sessions.index"))
     this_device = sign_in_id == _current_id()
+    if this_device:
+        # Logging out here ends this device's notifications too (committed with the end).
+        push_subscriptions.remove_for_sign_in(sign_in_id)
     if not sign_ins.do_end(current_user, sign_in_id):
         raise NotFound()
     if this_device:

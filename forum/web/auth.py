@@ -20,7 +20,7 @@ from ..errors import ContentRejected, ValidationFailed
 from ..extensions import limiter
 from ..models import User
 from ..row_ids import parse_row_id
-from ..services import accounts, clock, guidelines, two_factor
+from ..services import accounts, clock, guidelines, push_subscriptions, two_factor
 from ..services.login_throttle import TooManyTries
 from ..services.meetings_time import zone
 from ..services.pseudonyms import suggest_pseudonym
@@ -216,10 +216,17 @@ def logout():
     """
     form = EmptyForm()
     if form.validate_on_submit():
+        # This device's notifications end with it; the account's other devices keep theirs.
+        push_subscriptions.remove_for_sign_in(getattr(current_user.sign_in, "id", None))
         accounts.do_log_out(current_user._get_current_object())
         logout_user()
         sessions.forget_device()
         flash(_("You are logged out. Take care."), "info")
+        response = redirect(url_for("main.index"))
+        # The browser drops what it kept of the forum: "cache" the HTTP cache, "storage" the
+        # service worker, its caches and unsent drafts, even where the log-out script did not run.
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return response
     return redirect(url_for("main.index"))
 
 

@@ -5,7 +5,7 @@ about people says who is on duty at that moment."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -57,13 +57,24 @@ def index():
     """Show every crisis, emergency, treatment and meeting resource, grouped by country.
 
     The reader's own country comes first: ?country=, else the browser's language region.
+    ?lang= shows the page in one of the forum's languages whatever the browser or account
+    asks for: the service worker keeps each language's page for when there is no network.
     """
     country = (request.args.get("country") or "").upper() or _browser_country() or "US"
-    language = get_locale().language if get_locale() else "en"
+    asked = request.args.get("lang", "")
+    if asked in current_app.config["LANGUAGES"]:
+        with force_locale(asked):
+            return _crisis_page(country)
+    return _crisis_page(country)
+
+
+def _crisis_page(country: str) -> str:
+    language = _language()
     resources = {rid: r.localized(language) for rid, r in _resources().items()}
     return render_template(
         "crisis/index.html",
         groups=_groups(resources, country),
+        country=country,
         language=language,
         country_names=COUNTRY_NAMES,
         kind_names=KIND_NAMES,

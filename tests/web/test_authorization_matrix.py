@@ -95,6 +95,14 @@ MATRIX: dict[str, dict[str, str]] = {
     "POST /account/sessions/end-others": ACCOUNTS,
     "POST /account/sessions/<int:sign_in_id>/end": AUTHOR_ONLY,
     "POST /account/sessions/<int:sign_in_id>/rename": AUTHOR_ONLY,
+    # Notifications on devices: the matrix sends a form, not the script's JSON (400); the
+    # subscription the world names is another account's.
+    "GET /account/push": ACCOUNTS,
+    "POST /account/push/subscribe": row("invalid", visitor="login", suspended="login"),
+    "POST /account/push/preferences": ACCOUNTS,
+    "POST /account/push/test": ACCOUNTS,
+    "POST /account/push/<int:subscription_id>/rename": AUTHOR_ONLY,
+    "POST /account/push/<int:subscription_id>/remove": AUTHOR_ONLY,
     # Two-step sign-in: any account may turn it on. The matrix sends no code, and its personas
     # have no app to remove nor a factor to renew backup codes for: each answers 400.
     "GET /account/security": ACCOUNTS,
@@ -125,6 +133,8 @@ MATRIX: dict[str, dict[str, str]] = {
     "POST /c/<slug>/new": POSTERS,
     "GET /community/measures": ACCOUNTS,
     "GET /crisis": EVERYONE,
+    "GET /manifest.webmanifest": EVERYONE,
+    "GET /sw.js": EVERYONE,
     "GET /guidelines": EVERYONE,
     "POST /guidelines/agree": ACCOUNTS,
     "POST /welcome/dismiss": ACCOUNTS,

@@ -52,6 +52,7 @@ MEMBER_FACING = [
     "templates/account/deleted.html", "templates/review/resubmit.html",
     "templates/team/inbox.html", "templates/team/strikes.html", "templates/team/people.html",
     "forum/web/people.py", "forum/services/people.py", "forum/services/roles.py",
+    "forum/web/app_shell.py",
     "forum/web/forms.py", "forum/web/thread_forms.py", "forum/web/crisis.py",
     "forum/web/auth.py", "forum/web/account.py", "forum/web/__init__.py",
     "forum/services/accounts.py", "forum/services/passwords.py", "forum/services/posts.py",
@@ -75,6 +76,8 @@ MEMBER_FACING = [
     "templates/account/sessions.html", "forum/web/account_sessions.py",
     "templates/account/_passkeys.html", "templates/auth/_passkey_sign_in.html",
     "templates/auth/_passkey_step_up.html", "forum/web/passkeys.py", "forum/services/passkeys.py",
+    "templates/account/push.html", "forum/web/push.py", "forum/services/push_outbox.py",
+    "forum/services/push_subscriptions.py",
 ]
 SPANISH = {"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}
 

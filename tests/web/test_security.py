@@ -54,6 +54,12 @@ STATE_CHANGING = [
     ("/account/sessions/1/end", {}),
     ("/account/sessions/1/rename", {"name": "Phone"}),
     ("/account/sessions/end-others", {}),
+    # Notifications on devices: a script sends JSON with the token in X-CSRFToken.
+    ("/account/push/subscribe", {"endpoint": "https://fcm.googleapis.com/fcm/send/x"}),
+    ("/account/push/preferences", {"thread_replies": "y"}),
+    ("/account/push/1/rename", {"name": "Phone"}),
+    ("/account/push/1/remove", {}),
+    ("/account/push/test", {}),
     ("/guidelines/agree", {"version": "1"}),
     ("/welcome/dismiss", {}),
     ("/guidelines/edit", {"body": "# New"}),
