@@ -11,7 +11,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # Its own Redis database: the SQLite run's Redis tests use 15 (and flush it) at the same time.
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/13
 
-.PHONY: setup run serve test test-sqlite test-postgres services browser lint bench messages \
+.PHONY: setup run serve test test-sqlite test-sqlite-db test-live test-postgres services browser lint bench messages \
 	translations clean
 
 $(STAMP): pyproject.toml
@@ -46,9 +46,21 @@ test: setup services browser
 	$(MAKE) --no-print-directory lint
 	@bash scripts/test_suites.sh
 
+# The whole suite on SQLite, in one process.
 test-sqlite: setup
 	@echo "== test suite on SQLite =="
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# `make test` runs the suite as three processes side by side: the database tests on SQLite, the
+# same on PostgreSQL + Redis, and the tests that need no test database (live servers, browsers,
+# the moderation pipeline alone), which wait on subprocesses often enough to share two cores.
+test-sqlite-db: setup
+	@echo "== database tests on SQLite =="
+	$(PY) -m pytest -q -p no:cacheprovider -m 'not live and not dbfree'
+
+test-live: setup
+	@echo "== live servers, browsers and the pipeline alone =="
+	$(PY) -m pytest -q -p no:cacheprovider -m 'live or dbfree'
 
 test-postgres: setup
 	@if [ -n "$$CI" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
