@@ -4,8 +4,9 @@ plays the browser vendor's part (RFC 8030).
 It records every push, checks its VAPID signature (RFC 8292: `Authorization: vapid t=<JWT>,
 k=<key>`, an ES256 JWT signed by k, aud the endpoint's origin, exp in the future and within a
 day, sub present) and decrypts its aes128gcm body (RFC 8188/8291) with the browser's private
-key and auth secret (http_ece). Each endpoint answers what the test scripted (201 by default).
-Tests wait on it with a condition, never a sleep.
+key and auth secret (http_ece). Each endpoint answers what the test scripted (201 by default,
+a body with it when asked, a redirect to another endpoint for a 3xx), and may be held until
+another endpoint's push has arrived. Tests wait on it with a condition, never a sleep.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from tests.conftest import VAPID_PEM
+
+# The longest a held endpoint waits (only a failing test waits that long).
+HOLD_S = 5.0
 
 
 def b64url(raw: bytes) -> str:
@@ -81,8 +85,9 @@ class PushService:
     def __init__(self) -> None:
         self.browsers: dict[str, Browser] = {}
         self.received: list[Received] = []
-        self.answers: dict[str, list[int]] = {}
+        self.answers: dict[str, list[tuple[int, bytes]]] = {}
         self.default_status = 201
+        self.holds: dict[str, str] = {}
         self._lock = threading.Condition()
         service = self
 
@@ -114,10 +119,16 @@ class PushService:
         self.browsers[name] = browser
         return browser
 
-    def answer(self, name: str, *statuses: int) -> None:
-        """The next answers for this endpoint, in order (then the default)."""
+    def answer(self, name: str, *statuses: int, body: bytes = b"") -> None:
+        """The next answers for this endpoint, in order (then the default), each with body."""
         with self._lock:
-            self.answers.setdefault(name, []).extend(statuses)
+            self.answers.setdefault(name, []).extend((status, body) for status in statuses)
+
+    def hold(self, name: str, until: str) -> None:
+        """Answer this endpoint's pushes only once a push for `until` has arrived (a push
+        service slow to answer), or after HOLD_S."""
+        with self._lock:
+            self.holds[name] = until
 
     # --- what arrived ---------------------------------------------------------------------
 
@@ -145,7 +156,10 @@ class PushService:
         name = request.path.rsplit("/", 1)[-1]
         with self._lock:
             queued = self.answers.get(name)
-            status = queued.pop(0) if queued else self.default_status
+            status, answer = queued.pop(0) if queued else (self.default_status, b"")
+            until = self.holds.get(name)
+            if until is not None:
+                self._lock.wait_for(lambda: any(r.name == until for r in self.received), HOLD_S)
         record = Received(name, {k.lower(): v for k, v in request.headers.items()}, body,
                           status, arrived)
         browser = self.browsers.get(name)
@@ -156,8 +170,11 @@ class PushService:
             self.received.append(record)
             self._lock.notify_all()
         request.send_response(status)
-        request.send_header("Content-Length", "0")
+        if 300 <= status < 400:
+            request.send_header("Location", f"{self.origin}/push/redirected")
+        request.send_header("Content-Length", str(len(answer)))
         request.end_headers()
+        request.wfile.write(answer)
 
     def _verify(self, record: Received) -> None:
         auth = record.headers.get("authorization", "")

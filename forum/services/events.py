@@ -49,6 +49,10 @@ def publish(name: str, payload: dict[str, Any], audience: tuple[str, ...] | list
 
 
 def _deliver(session: Session) -> None:
+    # A savepoint released fires after_commit too, but the transaction goes on (and may still
+    # roll back): the events wait for its own commit.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_KEY, None)
     for ev in pending or ():
         for handler in list(_SUBSCRIBERS.get(ev.name, ())):

@@ -85,9 +85,10 @@ def _remind(meeting: Meeting, start: datetime, now: datetime) -> int:
     for user_id in sorted(subscribers - done):
         db.session.add(Notification(user_id=user_id, kind=KIND, meeting_session_id=session.id,
                                     created_at=now))
-    # And on their phones, for those who turned meeting pushes on (in the same transaction).
-    push_outbox.meeting_starting(session, subscribers - done)
     try:
+        # And on their phones, for those who turned meeting pushes on (in the same
+        # transaction; it flushes the notifications first, so a race shows here).
+        push_outbox.meeting_starting(session, subscribers - done)
         db.session.commit()
     except IntegrityError:  # another runner got there first; theirs stand
         db.session.rollback()

@@ -54,8 +54,11 @@ def do_notify_for(post: Post) -> None:
         for user_id in db.session.scalars(select(User.id).where(User.pseudonym_key.in_(keys))):
             wanted.setdefault(user_id, "mention")
     thread = post.thread
-    if not post.is_opening and thread.author_id:
-        wanted.setdefault(thread.author_id, "reply")
+    # Whoever started the thread hears of every post someone else adds to it (on their phone
+    # too, when they turned replies on), whether it quotes or mentions them or not.
+    thread_author = thread.author_id if not post.is_opening else None
+    if thread_author:
+        wanted.setdefault(thread_author, "reply")
     wanted.pop(post.author_id, None)  # never notify members of their own posts
     # An anonymous author is nobody: a mute of the member behind the post must not change who
     # is told of it, or a missing notification would say who wrote it.
@@ -70,7 +73,7 @@ def do_notify_for(post: Post) -> None:
         )
         if exists is None:
             db.session.add(Notification(user_id=user_id, kind=kind, post_id=post.id))
-            if kind == "reply":
+            if user_id == thread_author:
                 push_outbox.thread_replied(user_id, post)
 
 

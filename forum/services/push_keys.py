@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -39,18 +40,25 @@ def generate_pem() -> str:
 
 def load_or_create(folder: Path) -> ec.EllipticCurvePrivateKey:
     """The key kept in folder, made there on first use (mode 0600). Two processes starting at
-    once agree: the file is created exclusively, and the loser reads the winner's."""
+    once agree, and neither reads half a file: each writes its key to a file of its own beside
+    it and links that into place, which fails when another's is there already; the loser then
+    reads the winner's complete file."""
     path = Path(folder) / KEY_FILE
     if not path.exists():
-        pem = _pem(ec.generate_private_key(ec.SECP256R1()))
+        fd, temporary = tempfile.mkstemp(prefix=".vapid-", suffix=".tmp", dir=path.parent)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-            log.info("generated a new VAPID key in the instance folder")
+            with os.fdopen(fd, "wb") as handle:  # mkstemp makes it 0600
+                handle.write(_pem(ec.generate_private_key(ec.SECP256R1())))
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+            else:
+                log.info("generated a new VAPID key in the instance folder")
+        finally:
+            os.unlink(temporary)
     return _parse(path.read_bytes())
 
 
@@ -86,6 +94,17 @@ def public_key_b64(app: Flask | None = None) -> str:
     raw = private_key(app).public_key().public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def warn_if_placeholder_subject(app: Flask) -> bool:
+    """At a serving process's start: say in the log when pushes would go out with the
+    development subject, which Apple's push service refuses (every push to Safari and iPhones
+    would fail). The process still starts: every other push service accepts it. True if so."""
+    if app.config.get("TESTING") or subject(app) != DEVELOPMENT_SUBJECT:
+        return False
+    log.warning("push subject is the development placeholder %s: Apple's push service refuses "
+                "it; set FORUM_VAPID_SUBJECT (docs/deploy.md)", DEVELOPMENT_SUBJECT)
+    return True
 
 
 def subject(app: Flask | None = None) -> str:

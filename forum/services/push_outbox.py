@@ -9,7 +9,9 @@ on this site; the page behind it checks who may see what, as always.
 
 The services call one hook each: support_requested / support_answered (support_requests.py),
 urgent_item / item_claimed (review_alerts.py, review_claims.py), meeting_starting
-(meetings_reminders.py) and thread_replied (notifications.py).
+(meetings_reminders.py) and thread_replied (notifications.py). A push is never worth the event
+it tells of: each hook queues inside a savepoint, and a failure there is logged and rolled back
+alone, so the talk-now request, the claim, the post or the reminder still commits.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
 from ..models import (
@@ -102,12 +104,31 @@ def _add(subscription_id: int, kind: str, tag: str, payload: dict, now: datetime
         expires_at=expires_at))
 
 
+def _apart(what: str, tag: str, queue: Callable[[], int]) -> int:
+    """Run `queue` in a savepoint of the caller's transaction: when it fails, its own rows are
+    rolled back and logged (ids only), and the caller's work goes on to commit; 0 then."""
+    db.session.flush()  # the caller's own rows first: their errors stay the caller's
+    try:
+        with db.session.begin_nested():
+            return queue()
+    except Exception:
+        log.exception("push %s failed tag=%s", what, tag)
+        return 0
+
+
 def enqueue(user_ids: Iterable[int], kind: str, tag: str, content: Content, *,
             expires_at: datetime | None = None, once: bool = True) -> int:
     """Queue one push per subscription of these accounts that wants this kind (joins the
-    caller's transaction); `content(user)` gives (title, body, url) and runs in the
-    recipient's language. With once, a subscription that has this tag's push already (not
-    withdrawn) gets no second one. Returns how many were queued."""
+    caller's transaction, in a savepoint: a failure queues nothing and is only logged);
+    `content(user)` gives (title, body, url) and runs in the recipient's language. With once,
+    a subscription that has this tag's push already (not withdrawn) gets no second one.
+    Returns how many were queued."""
+    return _apart("queueing", tag, lambda: _enqueue(user_ids, kind, tag, content,
+                                                    expires_at=expires_at, once=once))
+
+
+def _enqueue(user_ids: Iterable[int], kind: str, tag: str, content: Content, *,
+             expires_at: datetime | None, once: bool) -> int:
     now = clock.now()
     skip = _live_for(tag) if once else set()
     queued = 0
@@ -120,6 +141,7 @@ def enqueue(user_ids: Iterable[int], kind: str, tag: str, content: Content, *,
         _add(subscription.id, kind, tag, payload, now, expires_at)
         queued += 1
     if queued:
+        db.session.flush()
         events.publish(QUEUED, {"count": queued})
         log.info("push queued kind=%s tag=%s count=%s", kind, tag, queued)
     return queued
@@ -132,31 +154,57 @@ def _withdrawn_text(kind: str) -> tuple[str, str]:
 
 
 def withdraw(tag: str) -> int:
-    """Take this tag's notifications back (joins the caller's transaction): a push not sent
-    yet is cancelled; one sent (or being sent) gets a follow-up with the same tag, which the
-    service worker turns into closing it. Once per push. Returns how many follow-ups."""
+    """Take this tag's notifications back (joins the caller's transaction, in a savepoint like
+    enqueue): a push not sent yet is cancelled; one sent (or being sent) gets a follow-up with
+    the same tag, which the service worker turns into closing it. Once per push. Returns how
+    many follow-ups."""
+    return _apart("withdrawal", tag, lambda: _withdraw(tag))
+
+
+def _cancel(message_id: int, now: datetime) -> bool:
+    """Cancel a push that has not gone and that nobody is sending, in one conditional UPDATE:
+    a sender claiming it meanwhile either finds it withdrawn or already has it (then it is
+    not cancelled, and gets the follow-up)."""
+    free = or_(PushMessage.lease_until.is_(None), PushMessage.lease_until < now)
+    result = db.session.execute(
+        update(PushMessage).where(PushMessage.id == message_id, PushMessage.sent_at.is_(None),
+                                  PushMessage.withdrawn_at.is_(None), free)
+        # Never shown: nothing to take back.
+        .values(withdrawn_at=now, gave_up_at=func.coalesce(PushMessage.gave_up_at, now))
+        .execution_options(synchronize_session="fetch"))
+    return result.rowcount == 1
+
+
+def _mark_withdrawn(message_id: int, now: datetime) -> bool:
+    """Note the follow-up on a push that went or is going; False when another withdrawal did."""
+    result = db.session.execute(
+        update(PushMessage).where(PushMessage.id == message_id,
+                                  PushMessage.withdrawn_at.is_(None))
+        .values(withdrawn_at=now).execution_options(synchronize_session="fetch"))
+    return result.rowcount == 1
+
+
+def _withdraw(tag: str) -> int:
     now = clock.now()
     rows = db.session.execute(
-        select(PushMessage, User)
+        select(PushMessage.id, PushMessage.subscription_id, PushMessage.kind,
+               PushMessage.payload, User)
         .join(PushSubscription, PushSubscription.id == PushMessage.subscription_id)
         .join(User, User.id == PushSubscription.user_id)
         .where(PushMessage.tag == tag, PushMessage.withdraw.is_(False),
                PushMessage.withdrawn_at.is_(None))
         .order_by(PushMessage.id)).all()
     queued = 0
-    for message, user in rows:
-        message.withdrawn_at = now
-        in_flight = message.lease_until is not None and message.lease_until >= now
-        if message.sent_at is None and not in_flight:
-            if message.gave_up_at is None:
-                message.gave_up_at = now  # never shown: nothing to take back
+    for message_id, subscription_id, kind, original, user in rows:
+        if _cancel(message_id, now) or not _mark_withdrawn(message_id, now):
             continue
         with force_locale(_locale_of(user)):
-            title, body = _withdrawn_text(message.kind)
-            payload = _payload(title, body, message.payload.get("url", "/"), tag, True)
-        _add(message.subscription_id, message.kind, tag, payload, now, withdraw=True)
+            title, body = _withdrawn_text(kind)
+            payload = _payload(title, body, (original or {}).get("url", "/"), tag, True)
+        _add(subscription_id, kind, tag, payload, now, withdraw=True)
         queued += 1
     if queued:
+        db.session.flush()
         events.publish(QUEUED, {"count": queued})
         log.info("push withdrawn tag=%s count=%s", tag, queued)
     return queued
@@ -177,8 +225,9 @@ def support_answered(request_id: int) -> int:
 
 
 def urgent_item(item_id: int, moderator_ids: Iterable[int]) -> int:
-    """An urgent review item: on-duty moderators (and, once widened, the rest of its alert's
-    audience) who want it, each device once."""
+    """An urgent review item: on-duty moderators who want it, each device once; once it has
+    waited unclaimed 5 minutes (review_alerts.run_escalation), also every crisis-trained
+    moderator and admin, on duty or not, as the in-forum alert widens."""
     return enqueue(moderator_ids, PUSH_URGENT, urgent_tag(item_id), lambda _user: (
         _("An urgent item is waiting"), _("Open the review queue."), f"/review/{item_id}"))
 

@@ -13,6 +13,7 @@ import base64
 import binascii
 import ipaddress
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from urllib3.util import parse_url
 
 from ..errors import ValidationFailed
 from ..extensions import db
@@ -46,6 +48,12 @@ PUSH_SERVICE_HOSTS = (
     "notify.windows.com",
 )
 LOOPBACK_NAMES = ("localhost",)
+# The characters RFC 3986 allows in a URI (a percent sign only before two hex digits). Anything
+# else (a backslash above all) is read one way by urlsplit and another by the HTTP client, which
+# would then connect to a host the allowlist never saw.
+URI_CHARACTERS = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
+# A push service's host: DNS labels only (no IP literal, no empty label).
+DNS_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}")
 
 # The switches of push_preferences, in the order the settings page shows them.
 SWITCHES = ("support_requests", "urgent_items", "meeting_reminders", "thread_replies")
@@ -68,29 +76,48 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def clean_endpoint(endpoint: Any) -> str:
-    """The endpoint if it is an https URL of a known push service (http to this machine only
-    when PUSH_ALLOW_INSECURE_ENDPOINTS, for a local push service in tests); else refused."""
-    bad = _invalid("endpoint", _l("This browser's push address can't be used."))
-    if not isinstance(endpoint, str) or not endpoint or len(endpoint) > ENDPOINT_MAX:
-        raise bad
+def _host_of(endpoint: str) -> str | None:
+    """The endpoint's host when urlsplit (what the allowlist checks) and urllib3 (what
+    requests connects to) agree on it; None when they do not or the URL is malformed."""
     try:
         parts = urlsplit(endpoint)
         parts.port  # noqa: B018 - a malformed port raises ValueError
-    except ValueError:
-        raise bad from None
+        connects_to = parse_url(endpoint).host
+    except ValueError:  # urllib3's LocationParseError is a ValueError too
+        return None
     host = (parts.hostname or "").lower()
-    if not host or parts.username is not None or parts.password is not None or parts.fragment:
-        raise bad
-    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in endpoint):
-        raise bad
+    if not host or (connects_to or "").lower().strip("[]") != host:
+        return None
+    if parts.username is not None or parts.password is not None or parts.fragment:
+        return None
+    return host
+
+
+def endpoint_allowed(endpoint: Any) -> bool:
+    """Whether the forum may POST to this endpoint now: https to a known push service (http to
+    this machine only when PUSH_ALLOW_INSECURE_ENDPOINTS, for a local push service in tests).
+    Checked when a browser subscribes and again before each send (the list may have changed)."""
+    if not isinstance(endpoint, str) or not endpoint or len(endpoint) > ENDPOINT_MAX:
+        return False
+    if not URI_CHARACTERS.fullmatch(endpoint):
+        return False
+    host = _host_of(endpoint)
+    if host is None:
+        return False
+    scheme = urlsplit(endpoint).scheme
     config = current_app.config
-    if config.get("PUSH_ALLOW_INSECURE_ENDPOINTS") and parts.scheme in ("http", "https") \
+    if config.get("PUSH_ALLOW_INSECURE_ENDPOINTS") and scheme in ("http", "https") \
             and _is_loopback(host):
-        return endpoint
+        return True
     hosts = tuple(config.get("PUSH_SERVICE_HOSTS") or PUSH_SERVICE_HOSTS)
-    if parts.scheme != "https" or not _host_allowed(host, hosts):
-        raise bad
+    return scheme == "https" and DNS_NAME.fullmatch(host) is not None \
+        and _host_allowed(host, hosts)
+
+
+def clean_endpoint(endpoint: Any) -> str:
+    """The endpoint if the forum may POST to it (endpoint_allowed); else refused."""
+    if not endpoint_allowed(endpoint):
+        raise _invalid("endpoint", _l("This browser's push address can't be used."))
     return endpoint
 
 
@@ -255,15 +282,18 @@ def remove_for_sign_in(sign_in_id: int | None) -> int:
 
 
 def remove_endpoint(user: User, endpoint: Any) -> bool:
-    """The browser unsubscribed itself: drop its row if it is the account's (committed)."""
-    if not isinstance(endpoint, str):
+    """The browser unsubscribes itself (its owner logs out there): drop its row if it is the
+    account's (committed); False when the account has none with that endpoint."""
+    if not isinstance(endpoint, str) or not endpoint:
         return False
     row = db.session.scalar(select(PushSubscription).where(
         PushSubscription.endpoint == endpoint, PushSubscription.user_id == user.id))
     if row is None:
         return False
+    subscription_id = row.id
     db.session.delete(row)
     db.session.commit()
+    log.info("push unsubscribed account_id=%s subscription_id=%s", user.id, subscription_id)
     return True
 
 

@@ -100,7 +100,11 @@ def end(sign_in_id: int):
         session.pop("sign_in", None)
         sessions.forget_device()
         flash(_("This device is logged out. Take care."), "info")
-        return redirect(url_for("main.index"))
+        response = redirect(url_for("main.index"))
+        # As at /logout: the browser drops what it kept of the forum (the HTTP cache, the
+        # service worker with its caches and push subscription, unsent drafts).
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return response
     flash(_("That device is logged out."), "success")
     return redirect(url_for("account_sessions.index"))
 

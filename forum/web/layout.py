@@ -20,9 +20,11 @@ TIME_ONLY = "%H:%M"
 
 
 def init_app(app: Flask) -> None:
-    """The `when_soon` filter and the `draft_scope` and `locked_staff_roles` globals."""
+    """The `when_soon` filter and the `draft_scope`, `push_link_mark` and `locked_staff_roles`
+    globals."""
     app.jinja_env.filters["when_soon"] = when_soon
     app.jinja_env.globals["draft_scope"] = draft_scope
+    app.jinja_env.globals["push_link_mark"] = push_link_mark
     app.jinja_env.globals["locked_staff_roles"] = locked_staff_roles
 
 
@@ -34,6 +36,19 @@ def when_soon(moment: datetime) -> str:
     if local.date() == clock.now().astimezone(zone).date():
         return local.strftime(TIME_ONLY)
     return local_text(moment, zone)
+
+
+def push_link_mark() -> str:
+    """A value naming this sign-in without its id: static/js/app.js tells the server once per
+    sign-in that this browser's push subscription belongs to it (so logging out here finds
+    it). Empty without a sign-in."""
+    row = getattr(current_user, "sign_in", None) if current_user.is_authenticated else None
+    if row is None:
+        return ""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    # With its start: SQLite may give a new sign-in the id of one just ended.
+    named = f"push:{row.id}:{row.created_at.isoformat()}"
+    return hmac.new(key, named.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def draft_scope() -> str:

@@ -46,8 +46,10 @@ class SwitchesForm(FlaskForm):
     """The kinds of push the account wants."""
 
     support_requests = BooleanField(_l("Someone asks to talk now (while you are on duty)"))
+    # The push follows the in-forum alert: on duty first, widened after five minutes.
     urgent_items = BooleanField(_l("An urgent item waits in the review queue (while you are "
-                                   "on duty)"))
+                                   "on duty; after 5 minutes unclaimed, also off duty if you "
+                                   "are crisis-trained or an admin)"))
     meeting_reminders = BooleanField(_l("A circle you asked reminders for starts in 15 "
                                         "minutes"))
     thread_replies = BooleanField(_l("Someone replies to your thread"))
@@ -128,6 +130,18 @@ def subscribe():
     except ValidationFailed as exc:
         return _json_error(exc)
     return jsonify({"known": True, "changed": True, "id": row.id})
+
+
+@bp.post("/forget-device")
+@login_required
+def forget_device():
+    """JSON from app.js as the member logs out: `{endpoint}` of this browser's subscription,
+    which the account's row then loses (its sign-in may have ended elsewhere since it
+    subscribed, so logging out cannot find it by sign-in). Another account's is untouched."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify({"error": _("That request could not be read.")}), 400
+    return jsonify({"removed": push_subscriptions.remove_endpoint(_me(), data.get("endpoint"))})
 
 
 @bp.post("/preferences")

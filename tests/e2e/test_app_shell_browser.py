@@ -1,16 +1,21 @@
 """The installable app in Chromium on a phone (390x844): the manifest and the service worker
 install at the site's root; with the browser offline the crisis page still opens, in English
 and in Spanish, while a thread page is not on the device (the offline crisis page answers
-instead, saying so); logging out leaves no cache behind.
+instead, saying so); logging out leaves no cache behind, and has the server forget this
+browser's push subscription, which each sign-in's first page has tied to it.
 Screenshot: test-artifacts/app-shell-offline-crisis.png.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import secrets
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS
@@ -139,3 +144,87 @@ def _shows_and_withdraws_a_push(page, base: str) -> None:
           "tag": "support-7", "withdraw": True})
     assert page.evaluate(SHOWN, ["support-7", 0]) == []
     devtools.detach()
+
+
+# Headless Chromium has no push service to subscribe with: this browser "has" a subscription
+# (what PushManager.getSubscription() gives a subscribed browser), so app.js's part shows.
+FAKE_SUBSCRIPTION = """(() => {
+  const subscription = %s;
+  const fake = {
+    endpoint: subscription.endpoint,
+    options: {},
+    toJSON: () => subscription,
+    unsubscribe: () => Promise.resolve(true),
+  };
+  PushManager.prototype.getSubscription = () => Promise.resolve(fake);
+})();"""
+SUBSCRIBE = """async (subscription) => {
+  const token = document.querySelector('form[data-drafts-clear] input[name=csrf_token]').value;
+  const answer = await fetch('/account/push/subscribe', {
+    method: 'POST', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json', 'X-CSRFToken': token},
+    body: JSON.stringify(Object.assign({device_name: 'Phone'}, subscription))});
+  return answer.status;
+}"""
+
+
+def _subscription() -> dict:
+    point = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    encode = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()  # noqa: E731
+    return {"endpoint": f"https://fcm.googleapis.com/fcm/send/e2e-{secrets.token_hex(8)}",
+            "keys": {"p256dh": encode(point), "auth": encode(secrets.token_bytes(16))}}
+
+
+def _is_relink(request) -> bool:
+    return request.url.endswith("/account/push/subscribe") and b'"relink":true' in (
+        request.post_data_buffer or b"")
+
+
+def _log_out_elsewhere(new_page, base: str) -> None:
+    """Log the account out on another device, which ends every sign-in of it."""
+    other = new_page()
+    log_in(other, base, "steady-heron")
+    open_menu(other)
+    other.get_by_role("button", name="Log out").click()
+    expect(other.get_by_text("You are logged out. Take care.")).to_be_visible()
+    other.context.close()
+
+
+def test_each_sign_in_ties_the_subscription_and_log_out_forgets_it(forum_url, new_page):
+    subscription = _subscription()
+    page = new_page()
+    page.context.add_init_script(FAKE_SUBSCRIPTION % json.dumps(subscription))
+    relinks = []
+    page.on("request", lambda request: relinks.append(request) if _is_relink(request) else None)
+    with page.expect_response(lambda r: _is_relink(r.request)) as first:
+        log_in(page, forum_url, "steady-heron")
+    assert first.value.json()["known"] is False  # not this account's yet: nothing made
+    assert page.evaluate(SUBSCRIBE, subscription) == 200  # as push.js would
+
+    # Logging out on another device ends this sign-in too; signed in again here, the first
+    # page ties the subscription to the new sign-in, and only the first.
+    _log_out_elsewhere(new_page, forum_url)
+    with page.expect_response(lambda r: _is_relink(r.request)) as again:
+        log_in(page, forum_url, "steady-heron")
+    assert again.value.json()["known"] is True and again.value.json()["changed"] is True
+    count = len(relinks)
+    page.goto(forum_url + "/crisis")
+    page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    assert len(relinks) == count
+
+    # Without that tie (the script failed), logging out here still ends this device's
+    # subscription: the page names it to the server before the form goes.
+    _log_out_elsewhere(new_page, forum_url)
+    page.route("**/account/push/subscribe", lambda route: route.abort())
+    log_in(page, forum_url, "steady-heron")
+    page.unroute("**/account/push/subscribe")
+    open_menu(page)
+    with page.expect_request("**/account/push/forget-device") as forgot:
+        page.get_by_role("button", name="Log out").click()
+    assert forgot.value.post_data_json == {"endpoint": subscription["endpoint"]}
+    expect(page.get_by_text("You are logged out. Take care.")).to_be_visible()
+    # The server forgot it: signed in once more, the account no longer knows this browser.
+    with page.expect_response(lambda r: _is_relink(r.request)) as after:
+        log_in(page, forum_url, "steady-heron")
+    assert after.value.json()["known"] is False

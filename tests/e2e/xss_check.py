@@ -71,7 +71,10 @@ PROBE = """
   for (const el of document.querySelectorAll('meta[http-equiv]')) found.push('meta refresh');
   for (const el of document.querySelectorAll('link')) {
     const href = el.getAttribute('href') || '';
-    if (!href.startsWith('/static/')) found.push('link ' + href.slice(0, 60));
+    // The forum's own manifest, in the head: the one link not under /static/.
+    const manifest = el.parentElement === document.head && el.rel === 'manifest'
+      && /^\\/manifest\\.webmanifest(\\?lang=[a-z]{2})?$/.test(href);
+    if (!href.startsWith('/static/') && !manifest) found.push('link ' + href.slice(0, 60));
   }
   let clicked = 0;
   for (const a of document.querySelectorAll('a[href], area[href]')) {

@@ -1,10 +1,12 @@
 """Web Push end to end against a local push service (tests/push_service.py): each kind of push
 from its event to a decrypted payload with a valid VAPID signature, withdrawals with the same
-tag, what 404/410 and 5xx answers do, and one send per push across processes."""
+tag, what 403/404/410 and 5xx answers do, the most pressing push first, a failed queueing that
+costs its event nothing, and one send per push across processes and threads."""
 
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -12,16 +14,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 
 from forum.extensions import db
-from forum.models import PushMessage, PushSubscription
+from forum.models import Notification, Post, PushMessage, PushSubscription, SupportRequest
 from forum.services import (
     accounts,
     clock,
     jobs,
     meetings_reminders,
     push_delivery,
+    push_keys,
     push_outbox,
     push_subscriptions,
     review_alerts,
@@ -237,21 +240,105 @@ def test_a_reply_pushes_only_once_the_member_turned_replies_on(
     assert push_delivery.deliver_due() == {}
 
 
+def test_a_reply_that_quotes_or_mentions_the_thread_author_pushes_too(
+        push_service, board, member, second_member):
+    subscribe(member, push_service.browser("member"))
+    push_subscriptions.set_preferences(member, {"thread_replies": True})
+    opening = new_thread(board, member, title="My private worry", body="Day three.").post
+    quoting = new_reply(opening.thread, second_member, body="This, so much",
+                        quote_of_id=opening.id).post
+    mentioning = new_reply(opening.thread, second_member,
+                           body=f"@{member.pseudonym} you are not alone").post
+    kinds = db.session.scalars(select(Notification.kind).where(
+        Notification.user_id == member.id).order_by(Notification.id)).all()
+    assert kinds == ["quote", "mention"]  # the in-forum notifications say what they are
+    assert push_delivery.deliver_due() == {"sent": 2}
+    got = push_service.wait_for(2)
+    assert sorted(r.payload["url"] for r in got) == sorted(
+        [f"/p/{quoting.id}", f"/p/{mentioning.id}"])
+    assert all(r.payload["title"] == "Someone replied to your thread" for r in got)
+
+
 # --- what the push service answers ------------------------------------------------------------
 
-@pytest.mark.parametrize("status", [404, 410, 403])
-def test_a_subscription_the_service_says_is_gone_is_removed(push_service, member, status):
+@pytest.mark.parametrize(("status", "body"), [
+    (404, b""), (410, b""),
+    # The push service says the subscription was made with another key (the key changed).
+    (403, b'{"reason":"VapidPkHashMismatch"}'),
+])
+def test_a_subscription_the_service_says_is_gone_is_removed(push_service, member, status,
+                                                            body):
     browser = push_service.browser("member")
     subscription = subscribe(member, browser)
     kept = subscribe(member, push_service.browser("laptop"))
-    push_service.answer("member", status)
+    push_service.answer("member", status, body=body)
+    gone_id, kept_id = subscription.id, kept.id
     assert push_outbox.send_test(member) == 2
     assert push_delivery.deliver_due() == {"gone": 1, "sent": 1}
     db.session.expire_all()
-    assert db.session.get(PushSubscription, subscription.id) is None
-    assert db.session.get(PushSubscription, kept.id) is not None
+    assert db.session.get(PushSubscription, gone_id) is None
+    assert db.session.get(PushSubscription, kept_id) is not None
     assert db.session.scalar(select(func.count(PushMessage.id)).where(
-        PushMessage.subscription_id == subscription.id)) == 0
+        PushMessage.subscription_id == gone_id)) == 0
+
+
+@pytest.mark.parametrize("body", [b'{"reason":"BadJwtToken"}', b""])
+def test_a_refused_signature_gives_up_the_push_and_keeps_the_subscription(
+        push_service, member, caplog, body):
+    """Apple's 403 BadJwtToken (a subject it will not take), FCM's and Mozilla's 403 for a
+    token their clock finds expired: the forum's fault, not the device's."""
+    browser = push_service.browser("member")
+    subscription = subscribe(member, browser)
+    push_service.answer("member", 403, body=body)
+    push_outbox.send_test(member)
+    with caplog.at_level(logging.WARNING, logger="forum.push"):
+        assert push_delivery.deliver_due() == {"gave_up": 1}
+    db.session.expire_all()
+    assert db.session.get(PushSubscription, subscription.id) is not None
+    [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    message_id = db.session.scalar(select(PushMessage.id))
+    assert line == (f"push refused message_id={message_id} subscription_id={subscription.id} "
+                    "status=403")
+    # The next push goes to the same device.
+    push_outbox.send_test(member)
+    assert push_delivery.deliver_due() == {"sent": 1}
+
+
+def test_the_placeholder_subject_is_named_at_start_up(app, caplog):
+    app.config["TESTING"] = False
+    with caplog.at_level(logging.WARNING, logger="forum.push"):
+        assert push_keys.warn_if_placeholder_subject(app)
+    assert "FORUM_VAPID_SUBJECT" in caplog.text and "Apple" in caplog.text
+    app.config["VAPID_SUBJECT"] = "mailto:team@forum.example.org"
+    assert not push_keys.warn_if_placeholder_subject(app)
+
+
+def test_an_endpoint_off_the_list_is_never_posted_to(push_service, app, member, monkeypatch):
+    """The list is checked again before each send: a row stored before the list changed, or
+    one that got past an older check, gets no POST."""
+    subscription = subscribe(member, push_service.browser("member"))
+    posted = []
+    monkeypatch.setattr(push_delivery, "webpush", lambda **kwargs: posted.append(kwargs))
+    for endpoint in ("https://169.254.169.254\\.fcm.googleapis.com/x",
+                     "https://fcm.googleapis.com@169.254.169.254/x",
+                     push_service.browser("member").endpoint):
+        db.session.execute(update(PushSubscription).where(
+            PushSubscription.id == subscription.id).values(endpoint=endpoint))
+        db.session.commit()
+        app.config["PUSH_ALLOW_INSECURE_ENDPOINTS"] = False  # the local service is off the list
+        push_outbox.send_test(member)
+        assert push_delivery.deliver_due() == {"gave_up": 1}, endpoint
+    assert posted == []
+    assert db.session.get(PushSubscription, subscription.id) is not None
+
+
+def test_a_redirect_is_not_followed(push_service, member):
+    subscribe(member, push_service.browser("member"))
+    push_service.answer("member", 307)
+    push_outbox.send_test(member)
+    assert push_delivery.deliver_due() == {"gave_up": 1}
+    assert [r.name for r in push_service.wait_for(1)] == ["member"]
+    assert push_service.to("redirected") == []
 
 
 def test_other_client_errors_give_up_and_keep_the_subscription(push_service, member):
@@ -307,15 +394,18 @@ def test_server_errors_back_off_exponentially_and_give_up_after_24_hours(
     assert push_delivery.deliver_due(start + timedelta(days=2)) == {}
 
 
-def test_the_job_sends_what_is_due_and_clears_old_rows(push_service, fake_clock, member):
+def test_the_job_only_clears_old_rows(push_service, fake_clock, member):
     assert "push.deliver" in jobs.registered()
     subscribe(member, push_service.browser("member"))
     start = fake_clock.now
     push_outbox.send_test(member)
-    assert push_delivery.run_job(start) == 1
+    # Sending is the sender threads' work, never the shared scheduler's.
+    assert push_delivery.run_job(start) == 0
+    assert push_service.received == []
+    assert push_delivery.deliver_due(start) == {"sent": 1}
     assert push_delivery.run_job(start + timedelta(days=1)) == 0
     assert db.session.scalar(select(func.count(PushMessage.id))) == 1  # kept a while
-    assert push_delivery.run_job(start + timedelta(days=2, seconds=1)) == 0
+    assert push_delivery.run_job(start + timedelta(days=2, seconds=1)) == 1
     assert db.session.scalar(select(func.count(PushMessage.id))) == 0
 
 
@@ -325,12 +415,194 @@ def test_a_claim_is_won_by_one_holder(push_service, member):
     subscribe(member, push_service.browser("member"))
     push_outbox.send_test(member)
     message_id = db.session.scalar(select(PushMessage.id))
-    now = clock.now()
-    assert push_delivery.claim(message_id, now, holder="process-a")
-    assert not push_delivery.claim(message_id, now, holder="process-b")
+    first = push_delivery.claim(message_id)
+    assert first is not None
+    assert push_delivery.claim(message_id) is None
     # A holder that died loses the row once its lease ran out; the next one sends it.
-    later = now + push_delivery.LEASE + timedelta(seconds=1)
-    assert push_delivery.deliver_due(later, holder="process-b") == {"sent": 1}
+    later = first.at + push_delivery.LEASE + timedelta(seconds=1)
+    assert push_delivery.deliver_due(later) == {"sent": 1}
+
+
+def test_a_claim_made_with_an_old_now_still_holds_a_live_lease(push_service, member):
+    """A round of sends lasts long enough for its start's `now` to be stale: the lease is
+    counted from the clock at the claim, or it would be over as it is written."""
+    subscribe(member, push_service.browser("member"))
+    push_outbox.send_test(member)
+    message_id = db.session.scalar(select(PushMessage.id))
+    before = clock.now()
+    held = push_delivery.claim(message_id, before - 10 * MIN)
+    assert held is not None and held.at >= before
+    db.session.expire_all()
+    assert db.session.get(PushMessage, message_id).lease_until > clock.now()
+    assert push_delivery.claim(message_id) is None
+
+
+def test_two_claims_of_one_process_are_told_apart(push_service, member):
+    """The sender's threads share a process: each claim has its own token, so a claim whose
+    lease ran out cannot write over the claim that took the row after it."""
+    subscribe(member, push_service.browser("member"))
+    push_outbox.send_test(member)
+    message_id = db.session.scalar(select(PushMessage.id))
+    first = push_delivery.claim(message_id)
+    second = push_delivery.claim(message_id, first.at + push_delivery.LEASE + timedelta(seconds=1))
+    assert second is not None and second.token != first.token
+    assert first.token.startswith(jobs.HOLDER) and second.token.startswith(jobs.HOLDER)
+    assert not push_delivery._finish(first, sent_at=first.at)
+    assert push_delivery._finish(second, sent_at=second.at)
+    assert not push_delivery._finish(first, sent_at=first.at)
+
+
+# --- the most pressing first ------------------------------------------------------------------
+
+def test_talk_now_and_urgent_pushes_go_before_the_others(push_service, member, facilitator,
+                                                         monkeypatch):
+    on_duty(facilitator)
+    for name in ("phone", "laptop", "tablet"):
+        subscribe(member, push_service.browser(name))
+    subscribe(facilitator, push_service.browser("sam"))
+    push_subscriptions.set_preferences(member, {"thread_replies": True})
+    push_outbox.send_test(member)  # three test pushes, queued first
+    real_send = push_delivery.send
+    sent = []
+
+    def send(subscription, message):
+        if not sent:  # a "talk now" push queued while the first push is on its way
+            push_outbox.support_requested(7, [facilitator.id])
+            db.session.commit()
+        sent.append(message.kind)
+        return real_send(subscription, message)
+
+    monkeypatch.setattr(push_delivery, "send", send)
+    assert push_delivery.deliver_due(workers=1) == {"sent": 4}
+    # It goes next, before the test pushes queued before it.
+    assert sent == ["test", "support", "test", "test"]
+    assert [r.name for r in push_service.wait_for(4)] == ["phone", "sam", "laptop", "tablet"]
+
+    push_service.clear()
+    push_outbox.send_test(member)
+    review_id = 9
+    push_outbox.urgent_item(review_id, [facilitator.id])
+    push_outbox.support_requested(8, [facilitator.id])
+    db.session.commit()
+    sent.clear()
+    assert push_delivery.deliver_due(workers=1) == {"sent": 5}
+    assert sent == ["urgent", "support", "test", "test", "test"]
+
+
+def test_a_slow_push_service_does_not_hold_up_the_next_push(push_service, member):
+    subscribe(member, push_service.browser("slow"))
+    subscribe(member, push_service.browser("fast"))
+    # "slow" answers only once "fast" has its push: one thread at a time would wait it out.
+    push_service.hold("slow", until="fast")
+    push_outbox.send_test(member)
+    began = time.monotonic()
+    assert push_delivery.deliver_due(workers=4) == {"sent": 2}
+    assert [r.name for r in push_service.wait_for(2)] == ["fast", "slow"]
+    assert time.monotonic() - began < local_push.HOLD_S
+
+
+# --- a push never costs its event ---------------------------------------------------------------
+
+@pytest.fixture
+def broken_queue(monkeypatch):
+    """Each push queued becomes a row the database refuses (no subscription)."""
+    real_add = push_outbox._add
+
+    def add(subscription_id, *args, **kwargs):
+        real_add(None, *args, **kwargs)
+
+    monkeypatch.setattr(push_outbox, "_add", add)
+
+
+def test_a_failed_push_does_not_cost_the_talk_now_request(
+        push_service, broken_queue, member, facilitator, caplog):
+    on_duty(facilitator)
+    subscribe(facilitator, push_service.browser("sam"))
+    with caplog.at_level(logging.ERROR, logger="forum.push"):
+        request = support.check_open("A hard evening", acting_user=member).request
+    db.session.expire_all()
+    assert db.session.get(SupportRequest, request.id) is not None
+    assert db.session.scalar(select(func.count(PushMessage.id))) == 0
+    assert f"push queueing failed tag=support-{request.id}" in caplog.text
+    assert "A hard evening" not in caplog.text and member.pseudonym not in caplog.text
+
+
+def test_a_failed_push_does_not_cost_the_reply(push_service, broken_queue, board, member,
+                                               second_member):
+    subscribe(member, push_service.browser("member"))
+    push_subscriptions.set_preferences(member, {"thread_replies": True})
+    thread = new_thread(board, member).post.thread
+    reply = new_reply(thread, second_member, body="Still here for you").post
+    db.session.expire_all()
+    assert db.session.get(Post, reply.id) is not None
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == member.id)) == 1
+    assert db.session.scalar(select(func.count(PushMessage.id))) == 0
+
+
+def test_a_failed_withdrawal_does_not_cost_the_claim(push_service, board, member,
+                                                     trained_moderator, monkeypatch):
+    on_duty(trained_moderator)
+    subscribe(trained_moderator, push_service.browser("rowan"))
+    post = new_thread(board, member, title="Hard night", body="Everything hurts tonight").post
+    item = review_queue.do_enqueue("post", post.id, verdict=verdict("crisis"))
+    db.session.commit()
+
+    def failing(tag):  # a statement the database refuses, in the claim's transaction
+        db.session.execute(text("UPDATE push_messages SET kind = NULL"))
+
+    monkeypatch.setattr(push_outbox, "_withdraw", failing)
+    review_claims.check_claim(item, acting_user=trained_moderator)
+    db.session.expire_all()
+    assert db.session.get(type(item), item.id).claimed_by_id == trained_moderator.id
+
+
+# --- withdrawing ------------------------------------------------------------------------------
+
+def test_a_push_claimed_while_it_is_withdrawn_gets_its_follow_up(
+        push_service, member, facilitator, monkeypatch):
+    """A sender claims the push between the withdrawal's look and its write: the cancel, a
+    conditional UPDATE, finds it taken, and a follow-up is queued instead."""
+    subscribe(facilitator, push_service.browser("sam"))
+    push_outbox.support_requested(7, [facilitator.id])
+    db.session.commit()
+    message_id = db.session.scalar(select(PushMessage.id))
+    real_cancel = push_outbox._cancel
+
+    def cancel_after_a_claim(claimed_id, now):
+        db.session.execute(update(PushMessage).where(PushMessage.id == claimed_id).values(
+            holder="another-process", lease_until=now + push_delivery.LEASE))
+        return real_cancel(claimed_id, now)
+
+    monkeypatch.setattr(push_outbox, "_cancel", cancel_after_a_claim)
+    assert push_outbox.support_answered(7) == 1
+    db.session.commit()
+    db.session.expire_all()
+    original = db.session.get(PushMessage, message_id)
+    assert original.gave_up_at is None and original.withdrawn_at is not None
+    # The other process sends the original; then the follow-up goes, after it.
+    assert push_delivery.deliver_due() == {}
+    db.session.execute(update(PushMessage).where(PushMessage.id == message_id).values(
+        holder=None, lease_until=None, sent_at=clock.now()))
+    db.session.commit()
+    assert push_delivery.deliver_due() == {"sent": 1}
+    [got] = push_service.wait_for(1)
+    assert got.payload["withdraw"] is True and got.payload["tag"] == "support-7"
+
+
+def test_a_follow_up_waits_while_its_original_is_being_sent(push_service, facilitator):
+    subscribe(facilitator, push_service.browser("sam"))
+    push_outbox.support_requested(7, [facilitator.id])
+    db.session.commit()
+    message_id = db.session.scalar(select(PushMessage.id))
+    held = push_delivery.claim(message_id)
+    assert push_outbox.support_answered(7) == 1
+    db.session.commit()
+    assert push_delivery.deliver_due() == {}  # sent now, it could overtake the original
+    push_delivery._finish(held, sent_at=held.at)
+    assert push_delivery.deliver_due() == {"sent": 1}
+    [got] = push_service.wait_for(1)
+    assert got.payload["withdraw"] is True
 
 
 # Another process of the forum, as far as sending goes: the forum's extensions and delivery

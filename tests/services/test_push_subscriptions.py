@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import stat
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -58,6 +59,24 @@ def test_push_services_endpoints_are_accepted(member, endpoint):
     "https://fcm.googleapis.com/" + "a" * 1100,
     "https://fcm.googleapis.com/a b",
     "https://fcm.googleapis.com:99999/x",
+    # urlsplit and the HTTP client must agree on the host: a backslash, userinfo, anything
+    # outside RFC 3986 is refused.
+    "https://169.254.169.254\\.fcm.googleapis.com/x",
+    "https://169.254.169.254\\.push.apple.com/x",
+    "https://127.0.0.1\\.web.push.apple.com/x",
+    "https://fcm.googleapis.com\\@169.254.169.254/x",
+    "https://fcm.googleapis.com/fcm/send\\x",
+    "https://fcm.googleapis.com@evil/",
+    "https://fcm.googleapis.com@evil.example/fcm/send/x",
+    "https://fcm.googleapis.com:443@evil.example/x",
+    "https://evil;.fcm.googleapis.com/x",
+    "https://169.254.169.254%2f.fcm.googleapis.com/x",
+    "https://169.254.169.254.fcm.googleapis.com%00/x",
+    "https://fcm.googleapis.com/x%zz",
+    "https://fcm.googleapis.com/\u00e9",
+    "https://fcm.googleapis.com/x\ty",
+    "https://fcm.googleapis.com/x#@evil",
+    "https://[::ffff:a9fe:a9fe]/x",
     "", None, 42,
 ])
 def test_other_endpoints_are_refused(member, endpoint):
@@ -204,9 +223,31 @@ def test_the_key_is_made_once_in_the_instance_folder_readable_by_its_owner(tmp_p
     key = push_keys.load_or_create(tmp_path)
     path = tmp_path / push_keys.KEY_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == [push_keys.KEY_FILE]
     again = push_keys.load_or_create(tmp_path)
     numbers = key.private_numbers().private_value
     assert again.private_numbers().private_value == numbers
+
+
+def test_a_process_that_loses_the_race_reads_the_winners_whole_key(tmp_path, monkeypatch):
+    """Two processes start at once with no key: each writes its own beside the place, the
+    link into place picks one, and the other reads that one, complete."""
+    winner = push_keys.generate_pem()
+    real_link = push_keys.os.link
+    linked = []
+
+    def link(source, target):
+        # Ours is whole before it is linked; the other process's got there first.
+        linked.append(push_keys._parse(Path(source).read_bytes()))
+        Path(target).write_text(winner)
+        return real_link(source, target)
+
+    monkeypatch.setattr(push_keys.os, "link", link)
+    key = push_keys.load_or_create(tmp_path)
+    assert len(linked) == 1
+    expected = serialization.load_pem_private_key(winner.encode(), None)
+    assert key.private_numbers() == expected.private_numbers()
+    assert [p.name for p in tmp_path.iterdir()] == [push_keys.KEY_FILE]  # nothing left over
 
 
 def test_the_configured_key_is_used_and_its_public_half_given_to_browsers(app):

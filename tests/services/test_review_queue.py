@@ -170,6 +170,23 @@ def test_events_leave_only_after_commit(app):
     assert [e.payload for e in got] == [{"x": 2}]
 
 
+def test_a_released_savepoint_is_not_the_commit(app):
+    got = []
+    events.subscribe("test_event", got.append)
+    events.publish("test_event", {"x": 1})
+    with db.session.begin_nested():
+        events.publish("test_event", {"x": 2})
+    assert got == []  # the transaction goes on: it may still roll back
+    db.session.rollback()
+    db.session.commit()
+    assert got == []
+    events.publish("test_event", {"x": 3})
+    with db.session.begin_nested():
+        events.publish("test_event", {"x": 4})
+    db.session.commit()
+    assert [e.payload for e in got] == [{"x": 3}, {"x": 4}]
+
+
 def test_resolved_item_reopens_on_new_report(app, moderator, fake_clock):
     item = _enqueue(16, "spam", "normal", fake_clock)
     review_queue.do_approve(item, acting_user=moderator)

@@ -143,7 +143,9 @@ def test_every_page_registers_the_worker_and_only_signed_in_pages_keep_the_crisi
     login(client, member)
     signed_in = page_text(client.get("/"))
     assert re.search(r'<script src="/static/js/app.js" defer data-sw="/sw.js" data-offline-warm'
-                     r' data-crisis-country="GB"></script>', signed_in)
+                     r' data-crisis-country="GB" data-push-forget="/account/push/forget-device"'
+                     r' data-push-relink="/account/push/subscribe" data-push-mark="[0-9a-f]{16}">'
+                     r'</script>', signed_in)
     member.timezone = "UTC"
     db.session.commit()
     assert 'data-offline-warm data-crisis-country=""' in page_text(client.get("/"))

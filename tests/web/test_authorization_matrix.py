@@ -99,6 +99,7 @@ MATRIX: dict[str, dict[str, str]] = {
     # subscription the world names is another account's.
     "GET /account/push": ACCOUNTS,
     "POST /account/push/subscribe": row("invalid", visitor="login", suspended="login"),
+    "POST /account/push/forget-device": row("invalid", visitor="login", suspended="login"),
     "POST /account/push/preferences": ACCOUNTS,
     "POST /account/push/test": ACCOUNTS,
     "POST /account/push/<int:subscription_id>/rename": AUTHOR_ONLY,

@@ -1,5 +1,6 @@
 """/account/push: the settings page, the subscription a script sends, the forms, the test
-button, and logging out ending this device's notifications."""
+button, and logging out ending this device's notifications (by its sign-in, and by its endpoint
+as static/js/app.js names it)."""
 
 from __future__ import annotations
 
@@ -214,5 +215,76 @@ def test_logging_this_device_out_from_the_sessions_page_ends_its_notifications(a
     send(client, "here")
     sign_in_id = rows(member)[0].sign_in_id
     token = csrf_from(client, "/account/sessions")
-    client.post(f"/account/sessions/{sign_in_id}/end", data={"csrf_token": token})
+    response = client.post(f"/account/sessions/{sign_in_id}/end", data={"csrf_token": token})
     assert rows(member) == []
+    # As at /logout, the browser drops its caches, worker and subscription too.
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_ending_another_device_from_the_sessions_page_clears_nothing_here(app, member):
+    here, there = app.test_client(), app.test_client()
+    login(here, member)
+    login(there, member)
+    other = db.session.scalars(select(SignIn.id).where(SignIn.user_id == member.id)
+                               .order_by(SignIn.id.desc())).first()
+    token = csrf_from(here, "/account/sessions")
+    response = here.post(f"/account/sessions/{other}/end", data={"csrf_token": token})
+    assert response.status_code == 302 and "Clear-Site-Data" not in response.headers
+
+
+def forget(client, url, token=None, **headers):
+    token = token or csrf_from(client, "/account/push")
+    return client.post("/account/push/forget-device", json={"endpoint": url},
+                       headers={"X-CSRFToken": token, **headers})
+
+
+def test_logging_out_forgets_this_browser_by_its_endpoint(app, member, second_member):
+    """Logging out anywhere ends every sign-in, so a device's row may name a sign-in long
+    gone: the log-out script names the browser's endpoint instead."""
+    here = app.test_client()
+    login(here, member)
+    send(here, "here")
+    elsewhere = app.test_client()
+    login(elsewhere, member)
+    elsewhere.post("/logout", data={"csrf_token": csrf_from(elsewhere, "/account/push")})
+    [row] = rows(member)
+    assert row.sign_in_id is None  # its sign-in ended with that log-out
+    login(here, member)  # signed in again on this device: a new sign-in
+    theirs = Browser("theirs", endpoint("theirs"))
+    push_subscriptions.do_subscribe(second_member, endpoint=theirs.endpoint, keys=theirs.keys)
+
+    response = forget(here, theirs.endpoint)  # another account's browser: untouched
+    assert response.status_code == 200 and response.get_json() == {"removed": False}
+    response = forget(here, endpoint("here"))
+    assert response.status_code == 200 and response.get_json() == {"removed": True}
+    assert rows(member) == []
+    assert [r.endpoint for r in rows(second_member)] == [theirs.endpoint]
+    assert forget(here, endpoint("here")).get_json() == {"removed": False}
+
+
+def test_forgetting_a_device_needs_the_csrf_header_and_json(logged_in, member):
+    send(logged_in, "phone")
+    response = logged_in.post("/account/push/forget-device", json={"endpoint": endpoint("phone")})
+    assert response.status_code == 400
+    token = csrf_from(logged_in, "/account/push")
+    response = logged_in.post("/account/push/forget-device", data={"endpoint": endpoint("phone")},
+                              headers={"X-CSRFToken": token})
+    assert response.status_code == 400 and response.get_json()["error"]
+    assert len(rows(member)) == 1
+
+
+def test_signed_in_pages_tell_the_script_where_to_link_and_forget_the_subscription(
+        app, client, member):
+    assert "data-push-forget" not in page_text(client.get("/"))  # a visitor has none
+    login(client, member)
+    page = page_text(client.get("/"))
+    assert 'data-push-forget="/account/push/forget-device"' in page
+    assert 'data-push-relink="/account/push/subscribe"' in page
+    mark = re.search(r'data-push-mark="([0-9a-f]{16})"', page).group(1)
+    assert mark == re.search(r'data-push-mark="([0-9a-f]{16})"',
+                             page_text(client.get("/account"))).group(1)
+    # Each sign-in has its own: the script links the subscription once per sign-in.
+    client.post("/logout", data={"csrf_token": csrf_from(client, "/account")})
+    login(client, member)
+    again = re.search(r'data-push-mark="([0-9a-f]{16})"', page_text(client.get("/"))).group(1)
+    assert again != mark

@@ -56,6 +56,7 @@ STATE_CHANGING = [
     ("/account/sessions/end-others", {}),
     # Notifications on devices: a script sends JSON with the token in X-CSRFToken.
     ("/account/push/subscribe", {"endpoint": "https://fcm.googleapis.com/fcm/send/x"}),
+    ("/account/push/forget-device", {"endpoint": "https://fcm.googleapis.com/fcm/send/x"}),
     ("/account/push/preferences", {"thread_replies": "y"}),
     ("/account/push/1/rename", {"name": "Phone"}),
     ("/account/push/1/remove", {}),
