@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
 from .errors import ContentRejected, ValidationFailed
 from .moderation.cli import register_cli
-from .services import accounts, guidelines, jobs, measures, roles, staff_gate, two_factor
+from .services import accounts, backup, guidelines, jobs, measures, roles, staff_gate, two_factor
 from .services.accounts import find_by_pseudonym
 from .services.demo import demo_code, seed_demo
 
@@ -147,9 +148,42 @@ def report_command(start: str, end: str, fmt: str) -> None:
         click.echo()
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def backup_command(path: Path, force: bool) -> None:
+    """Write a backup of the forum's database to PATH, safe while the forum serves
+    (SQLite: a copy of the file; PostgreSQL: pg_dump's custom format)."""
+    try:
+        report = backup.make_backup(path, force=force)
+    except backup.BackupError as exc:
+        _fail(f"No backup written: {exc}")
+    click.echo(f"Backup written to {report.path}: {report.size} bytes, {report.tables} tables,"
+               f" {report.rows} rows, schema revision {report.revision} ({report.kind}).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Restore the backup at PATH into the configured database, which must be empty
+    (a SQLite backup onto SQLite, a PostgreSQL one onto PostgreSQL)."""
+    try:
+        report = backup.restore_backup(path)
+    except backup.BackupError as exc:
+        _fail(f"Not restored: {exc}")
+    click.echo(f"Restored {report.path.name}: {report.tables} tables, {report.rows} rows,"
+               f" schema revision {report.revision} ({report.kind}).")
+    if report.needs_upgrade:
+        click.echo(f"The backup is from an older release (this code's schema is {report.head}):"
+                   " run `flask --app forum db upgrade` before starting the forum.")
+    else:
+        click.echo("The schema is current; the forum can start.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (seed_demo_command, demo_code_command, create_admin_command, grant_command,
-                    train_command, jobs_group, report_command):
+                    train_command, jobs_group, report_command, backup_command,
+                    restore_command):
         app.cli.add_command(command)
     register_cli(app)
