@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 from flask import g
 from sqlalchemy import inspect, text
+from sqlalchemy.pool import NullPool
 
 from forum import create_app
 from forum.extensions import db as _db
@@ -31,11 +32,9 @@ VAPID_PEM = generate_pem()
 
 
 def _base_config(database_url: str, instance: str) -> dict:
-    # A small pool per test app: a fresh PostgreSQL connection for every request and query
-    # cost a sixth of the suite's time. The app fixture disposes of it at teardown; an app a
-    # test builds itself closes its few idle connections when it is collected.
-    engine_options = {} if database_url.startswith("sqlite") else {"pool_size": 2,
-                                                                   "max_overflow": 20}
+    # Tests build many short-lived apps; without a pool no connection outlives its app (the
+    # `app` fixture's own app pools, and closes its pool at teardown).
+    engine_options = {} if database_url.startswith("sqlite") else {"poolclass": NullPool}
     return {
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "TESTING": True,
@@ -149,6 +148,11 @@ def app_config(database_url, tmp_path) -> dict:
 @pytest.fixture
 def app(app_config):
     """A fresh app on clean tables."""
+    if app_config["SQLALCHEMY_ENGINE_OPTIONS"].get("poolclass") is NullPool:
+        # A fresh PostgreSQL connection for every request and query cost a sixth of the
+        # suite's time: this app keeps a small pool, emptied at teardown.
+        app_config = dict(app_config, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 2,
+                                                                 "max_overflow": 20})
     application = create_app(app_config)
 
     @application.teardown_request

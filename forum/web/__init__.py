@@ -14,6 +14,7 @@ from ..errors import NotFound, PermissionDenied
 from ..moderation import render as render_module
 from ..row_ids import RowIdConverter
 from ..services import guidelines
+from .form_request import FormRequest
 
 # connect-src 'self' covers the page's own ws:/wss: origin in CSP Level 3 browsers; the site's
 # WebSocket origin is also named when FORUM_BASE_URL is set, for browsers that read 'self'
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
     """Register blueprints, headers, context and error handlers."""
     # Before any blueprint: each rule picks its converter when it is added to the map.
     app.url_map.converters["int"] = RowIdConverter
+    app.request_class = FormRequest
     app.config["CSP"] = content_security_policy(app.config.get("BASE_URL"))
     # The blueprints load with the app, not with the package every web module imports first.
     from . import (  # noqa: PLC0415
