@@ -15,6 +15,7 @@ import time
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.flows import DEMO_PASSWORD, log_in, open_menu
@@ -104,6 +105,8 @@ def test_a_member_enrols_and_signs_in_with_password_then_code(forum_url, new_pag
 
     open_menu(page)
     page.get_by_role("button", name="Log out").click()
+    # Logging out first clears what the browser kept, then posts: wait for the answer.
+    expect(page.get_by_text("You are logged out.")).to_be_visible()
     page.goto(forum_url + "/login")
     page.fill("#pseudonym", "morning-cedar")
     page.fill("#password", DEMO_PASSWORD)
