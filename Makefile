@@ -10,6 +10,9 @@ PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # Its own Redis database: the SQLite run's Redis tests use 15 (and flush it) at the same time.
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/13
+# Which tests test-postgres runs (`make test` splits them in two, each half with its own
+# database and Redis database).
+PG_TEST_PATHS ?= tests
 
 .PHONY: setup run serve test test-sqlite test-sqlite-db test-live test-postgres services browser lint bench messages \
 	translations clean
@@ -66,7 +69,7 @@ test-postgres: setup
 	@if [ -n "$$CI" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL + Redis (rate limits, presence) =="; \
 	  FORUM_TEST_DATABASE_URL=$(PG_TEST_URL) FORUM_TEST_REDIS_URL=$(REDIS_TEST_URL) \
-	    $(PY) -m pytest -q -p no:cacheprovider -m 'not live and not dbfree'; \
+	    $(PY) -m pytest -q -p no:cacheprovider -m 'not live and not dbfree' $(PG_TEST_PATHS); \
 	else \
 	  echo "PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL run is left out."; \
 	fi

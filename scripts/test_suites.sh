@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
-# Run the suite as three processes side by side, which share nothing (separate databases, Redis
-# database numbers and ports): the database tests on SQLite, the same on PostgreSQL + Redis, and
-# the tests that need no test database (live servers and browsers, the moderation pipeline
-# alone). The third often waits on its subprocesses, so three keep two cores busy where two
-# left one idle. Then show the three logs in full.
+# Run the suite as four processes side by side, which share nothing (separate databases, Redis
+# database numbers and ports): the database tests on SQLite; the same on PostgreSQL + Redis in
+# two halves (the web tests, and the rest), each with its own database; and the tests that need
+# no test database (live servers and browsers, the moderation pipeline alone). The processes
+# often wait on the database server or a subprocess, so four keep two cores busy to the end
+# where one long PostgreSQL run left a core idle. Then show the logs in full.
 set -u
 cd "$(dirname "$0")/.."
 mkdir -p test-artifacts
 started=$(date +%s)
+pg_second=test_more
+if [ -n "${CI:-}" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  psql -h 127.0.0.1 -U postgres -d test -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = '$pg_second'" | grep -q 1 \
+    || psql -h 127.0.0.1 -U postgres -d test -qc "CREATE DATABASE $pg_second"
+fi
 declare -A pids
-for suite in sqlite-db postgres live; do
-  make --no-print-directory "test-$suite" > "test-artifacts/suite-$suite.log" 2>&1 &
-  pids[$suite]=$!
-done
+run() {  # name, then make's arguments
+  local name=$1; shift
+  make --no-print-directory "$@" > "test-artifacts/suite-$name.log" 2>&1 &
+  pids[$name]=$!
+}
+run sqlite-db test-sqlite-db
+run postgres-web test-postgres PG_TEST_PATHS=tests/web
+run postgres-rest test-postgres PG_TEST_PATHS="tests --ignore=tests/web" \
+  PG_TEST_URL=postgresql+psycopg://postgres@127.0.0.1:5432/$pg_second \
+  REDIS_TEST_URL=redis://127.0.0.1:6379/12
+run live test-live
+names="sqlite-db postgres-web postgres-rest live"
 failed=""
-for suite in sqlite-db postgres live; do
-  wait "${pids[$suite]}" || failed="$failed $suite"
+for name in $names; do
+  wait "${pids[$name]}" || failed="$failed $name"
 done
-for suite in sqlite-db postgres live; do
-  cat "test-artifacts/suite-$suite.log"
+for name in $names; do
+  cat "test-artifacts/suite-$name.log"
 done
 echo "the suites took $(( $(date +%s) - started )) s${failed:+; failed:$failed}"
 [ -z "$failed" ]
