@@ -14,7 +14,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/13
 # database and Redis database).
 PG_TEST_PATHS ?= tests
 
-.PHONY: setup run serve test test-sqlite test-sqlite-db test-live test-postgres services browser lint bench messages \
+.PHONY: setup run serve test test-sqlite test-sqlite-db test-live test-faults test-postgres services browser lint bench messages \
 	translations clean
 
 $(STAMP): pyproject.toml
@@ -54,22 +54,29 @@ test-sqlite: setup
 	@echo "== test suite on SQLite =="
 	$(PY) -m pytest -q -p no:cacheprovider
 
-# `make test` runs the suite as three processes side by side: the database tests on SQLite, the
-# same on PostgreSQL + Redis, and the tests that need no test database (live servers, browsers,
-# the moderation pipeline alone), which wait on subprocesses often enough to share two cores.
+# `make test` runs the suite as processes side by side (scripts/test_suites.sh): the database
+# tests on SQLite, the same on PostgreSQL + Redis, the tests that need no test database (live
+# servers, browsers, the moderation pipeline alone), and the fault tests, which mostly wait
+# while a private server is down.
 test-sqlite-db: setup
 	@echo "== database tests on SQLite =="
-	$(PY) -m pytest -q -p no:cacheprovider -m 'not live and not dbfree'
+	$(PY) -m pytest -q -p no:cacheprovider -m 'not live and not dbfree and not faults'
 
 test-live: setup
 	@echo "== live servers, browsers and the pipeline alone =="
-	$(PY) -m pytest -q -p no:cacheprovider -m 'live or dbfree'
+	$(PY) -m pytest -q -p no:cacheprovider -m '(live or dbfree) and not faults'
+
+# Private PostgreSQL and Redis servers stopped and killed on purpose (tests/fault_support.py).
+test-faults: setup
+	@echo "== faults: outages, restarts, concurrent writers, backups =="
+	$(PY) -m pytest -q -p no:cacheprovider -m faults
 
 test-postgres: setup
 	@if [ -n "$$CI" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL + Redis (rate limits, presence) =="; \
 	  FORUM_TEST_DATABASE_URL=$(PG_TEST_URL) FORUM_TEST_REDIS_URL=$(REDIS_TEST_URL) \
-	    $(PY) -m pytest -q -p no:cacheprovider -m 'not live and not dbfree' $(PG_TEST_PATHS); \
+	    $(PY) -m pytest -q -p no:cacheprovider -m 'not live and not dbfree and not faults' \
+	      $(PG_TEST_PATHS); \
 	else \
 	  echo "PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL run is left out."; \
 	fi

@@ -50,6 +50,9 @@ class Defaults:
                           "application/json", "image/svg+xml", "application/manifest+json"]
     COMPRESS_MIN_SIZE = 600
     RATELIMIT_ENABLED = True
+    # With Redis away each process keeps its own window (one log line), and goes back to
+    # Redis once it answers, rather than failing every limited request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     # Per client address (as ProxyFix gives it), whatever pseudonyms it tries; guesses at one
     # account are slowed per address and pseudonym (services/login_throttle.py).

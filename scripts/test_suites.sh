@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Run the suite as four processes side by side, which share nothing (separate databases, Redis
+# Run the suite as five processes side by side, which share nothing (separate databases, Redis
 # database numbers and ports): the database tests on SQLite; the same on PostgreSQL + Redis in
-# two halves (the web tests, and the rest), each with its own database; and the tests that need
-# no test database (live servers and browsers, the moderation pipeline alone). The processes
-# often wait on the database server or a subprocess, so four keep two cores busy to the end
-# where one long PostgreSQL run left a core idle. Then show the logs in full.
+# two halves (the web tests, and the rest), each with its own database; the tests that need
+# no test database (live servers and browsers, the moderation pipeline alone); and the fault
+# tests, which stop private servers and mostly wait (tests/fault_support.py). The processes
+# often wait on the database server or a subprocess, so together they keep two cores busy to
+# the end where one long PostgreSQL run left a core idle. Then show the logs in full.
 set -u
 cd "$(dirname "$0")/.."
 mkdir -p test-artifacts
@@ -27,7 +28,8 @@ run postgres-rest test-postgres PG_TEST_PATHS="tests --ignore=tests/web" \
   PG_TEST_URL=postgresql+psycopg://postgres@127.0.0.1:5432/$pg_second \
   REDIS_TEST_URL=redis://127.0.0.1:6379/12
 run live test-live
-names="sqlite-db postgres-web postgres-rest live"
+run faults test-faults
+names="sqlite-db postgres-web postgres-rest live faults"
 failed=""
 for name in $names; do
   wait "${pids[$name]}" || failed="$failed $name"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import html
+import logging
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
@@ -68,6 +71,26 @@ def pytest_collection_modifyitems(config, items) -> None:
                 or hasattr(getattr(item, "module", None), "REDIS_URL")):
             continue
         item.add_marker(pytest.mark.dbfree)
+
+
+def _exit_now(status: int) -> None:
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Leave without tearing the interpreter down once pytest has reported and cleaned up.
+
+    A run builds hundreds of apps whose objects outlive their tests; freeing a heap of about
+    2 GB object by object at exit took about 30 s of CPU per test process. Registered last,
+    this runs first of the exit handlers, after pytest's own cleanup.
+    """
+    if os.environ.get("FORUM_TEST_SLOW_EXIT"):
+        return
+    atexit.register(_exit_now, int(exitstatus))
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from ..services import jobs, presence
 # keeps a decorator's handler for later apps only when no server exists yet at decoration time,
 # so importing these inside init_app left every app after the first without its handlers.
 from . import (  # noqa: F401 - registers the handlers
+    catch_up,
     chat,
     mod,
     room_controls,
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
     """The namespaces' handlers are bound to the shared socketio object at import time;
     presence is counted in Redis when the app has one, so every process sees the same count."""
     presence.configure(app.config.get("REDIS_URL"), jobs.HOLDER)
+    catch_up.init_app(app)
     jobs.register_local("chat.room_exits", room_exits.sweep)
     # Connections of sign-ins ended by another process or a job, or left idle.
     jobs.register_local("accounts.sign_in_ends", sign_in_ends.sweep)

@@ -15,6 +15,7 @@ were removed from, so such a connection stops hearing the room within a tick.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ import socketio as python_socketio
 
 from ..extensions import socketio
 from ..services import chat, presence, room_controls, room_entry
+from . import catch_up
 from .chat import NAMESPACE, _emit_presence
 
 log = logging.getLogger("forum.realtime")
@@ -111,7 +113,18 @@ def sweep(now: datetime | None = None) -> int:
 
 
 class QueueManager(python_socketio.RedisManager):
-    """Flask-SocketIO's Redis manager (same channel), which acts on EXIT_EVENT itself."""
+    """Flask-SocketIO's Redis manager (same channel), which acts on EXIT_EVENT itself and
+    rides out a Redis outage: every emit is still handed to this process's connections (the
+    base class does that before it publishes), a failed publish or subscription starts the
+    catch-up from the database (catch_up.py), each change of state is logged once, and the
+    listener tries Redis again every second instead of backing off to a minute."""
+
+    LISTEN_RETRY_S = 1.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._publish_failing = False
+        self._listen_failing = False
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
         if message.get("event") == EXIT_EVENT and message.get("namespace") == NAMESPACE:
@@ -121,4 +134,57 @@ class QueueManager(python_socketio.RedisManager):
             except Exception:  # one failed exit must not stop the queue's listener
                 log.exception("room exit failed")
             return
+        data = message.get("data")
+        catch_up.delivered(message.get("event"), data[0] if isinstance(data, list) and data
+                           else data, message.get("namespace"), message.get("room"))
         super()._handle_emit(message)
+
+    def _publish(self, data: Any) -> Any:
+        # Two attempts, as the base class makes: a connection broken by a Redis restart fails
+        # once and the fresh one then succeeds.
+        for attempt in (1, 2):
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                result = self.redis.publish(self.channel, self.json.dumps(data))
+            except Exception as exc:  # redis' and the socket's own errors alike
+                self.connected = False
+                if attempt == 2:
+                    if not self._publish_failing:
+                        self._publish_failing = True
+                        log.warning("message queue: publish failed (%s); members on other "
+                                    "processes are caught up from the database",
+                                    type(exc).__name__)
+                    catch_up.queue_failed()
+                continue
+            if self._publish_failing:
+                self._publish_failing = False
+                log.warning("message queue: publishing again")
+            return result
+        return None
+
+    def _redis_listen_with_retries(self):
+        subscribed = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    self.pubsub.subscribe(self.channel)
+                    subscribed = True
+                    if self._listen_failing:
+                        self._listen_failing = False
+                        log.warning("message queue: subscribed again")
+                        catch_up.queue_back()
+                yield from self.pubsub.listen()
+            except Exception as exc:  # redis' and the socket's own errors alike
+                subscribed = False
+                try:
+                    self.pubsub.close()  # its socket is dead; a new one is made to subscribe
+                except Exception:  # noqa: BLE001 - closing a dead connection may fail too
+                    pass
+                if not self._listen_failing:
+                    self._listen_failing = True
+                    log.warning("message queue: subscription lost (%s); retrying every %.0f s",
+                                type(exc).__name__, self.LISTEN_RETRY_S)
+                catch_up.queue_failed()
+                time.sleep(self.LISTEN_RETRY_S)

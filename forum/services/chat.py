@@ -337,6 +337,24 @@ def messages_since(room: Room, after_id: Any, viewer: User | None) -> list[dict[
     return _payloads(rows, room, viewer)
 
 
+def published_since(slugs: list[str], since: datetime) -> dict[str, list[dict[str, Any]]]:
+    """What each of these rooms heard at or after `since`, oldest first, as the room hears it
+    (the broadcast `message` payloads): for a server process catching its own connections up
+    after its message queue was away. At most SYNC_MAX per room."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for room in db.session.scalars(select(Room).where(Room.slug.in_(slugs))):
+        rows = list(db.session.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.room_id == room.id, ChatMessage.status == CHAT_PUBLISHED,
+                   ChatMessage.created_at >= since)
+            .order_by(ChatMessage.id)
+            .limit(SYNC_MAX)
+        ))
+        if rows:
+            found[room.slug] = _payloads(rows, room)
+    return found
+
+
 def clean_text(text: Any) -> str:
     """The text as stored: a string without NUL characters, validated for length."""
     if not isinstance(text, str):

@@ -21,6 +21,7 @@ import redis
 from flask import current_app
 
 from . import clock
+from .shared_store import WithFallback
 
 FREE_FAILURES = 5
 FIRST_WAIT_S = 5
@@ -124,11 +125,13 @@ class RedisStore:
             self._redis.delete(name)
 
 
-def _store() -> MemoryStore | RedisStore:
+def _store() -> MemoryStore | WithFallback:
     store = current_app.extensions.get(_STORE_KEY)
     if store is None:
         uri = current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
-        store = RedisStore(uri) if uri.startswith(("redis://", "rediss://")) else MemoryStore()
+        # While Redis is away each process counts its own failures (shared_store.py).
+        store = (WithFallback("login throttle", RedisStore(uri), MemoryStore())
+                 if uri.startswith(("redis://", "rediss://")) else MemoryStore())
         current_app.extensions[_STORE_KEY] = store
     return store
 
@@ -162,5 +165,5 @@ def record_success(key: str) -> None:
 def reset() -> None:
     """Forget every count kept in Redis (tests; the in-process store goes with its app)."""
     store = _store()
-    if isinstance(store, RedisStore):
-        store.reset()
+    if isinstance(store, WithFallback):
+        store.shared.reset()

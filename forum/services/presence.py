@@ -71,7 +71,11 @@ class MemoryPresence:
 
 
 class RedisPresence:
-    """Connections of every process, in one sorted set per room with expiring scores."""
+    """Connections of every process, in one sorted set per room with expiring scores.
+
+    While Redis does not answer, a room's count is this process's own connections (the best
+    it knows), one log line says so, and on the first beat that reaches Redis again every
+    entry of this process is written back: a restarted Redis keeps nothing."""
 
     PREFIX = "forum:presence:"
 
@@ -80,6 +84,12 @@ class RedisPresence:
         self._holder = holder
         self._mine: dict[str, set[str]] = defaultdict(set)
         self._lock = threading.Lock()
+        self._degraded = False
+
+    @property
+    def degraded(self) -> bool:
+        """True while Redis was unreachable and this process's entries are not back yet."""
+        return self._degraded
 
     def _key(self, room: str) -> str:
         return self.PREFIX + room
@@ -91,42 +101,69 @@ class RedisPresence:
         pipe.zremrangebyscore(self._key(room), "-inf", now)
         pipe.zcard(self._key(room))
 
+    def _local(self, room: str) -> int:
+        with self._lock:
+            return len(self._mine.get(room, ()))
+
+    def _unreachable(self) -> None:
+        if not self._degraded:
+            self._degraded = True
+            log.warning("presence: Redis unreachable; counting this process's connections")
+
+    def _ask(self, build, answer, room_for_fallback):
+        """Run a pipeline; the local answer while Redis is away (or not yet written back)."""
+        if self._degraded:
+            return room_for_fallback()
+        try:
+            pipe = self._redis.pipeline()
+            build(pipe)
+            return answer(pipe.execute())
+        except redis.RedisError:
+            self._unreachable()
+            return room_for_fallback()
+
     def add(self, room: str, conn: str) -> int:
         """Count a connection in across processes; returns the room's count."""
         now = time.time()
         with self._lock:
             self._mine[room].add(conn)
-        pipe = self._redis.pipeline()
-        pipe.zadd(self._key(room), {self._member(conn): now + TTL_S})
-        pipe.expire(self._key(room), TTL_S * 2)
-        self._count(pipe, room, now)
-        return int(pipe.execute()[-1])
+
+        def build(pipe):
+            pipe.zadd(self._key(room), {self._member(conn): now + TTL_S})
+            pipe.expire(self._key(room), TTL_S * 2)
+            self._count(pipe, room, now)
+
+        return self._ask(build, lambda answers: int(answers[-1]), lambda: self._local(room))
 
     def discard(self, room: str, conn: str) -> int:
         """Count a connection out; returns the room's count."""
         with self._lock:
             self._mine[room].discard(conn)
-        pipe = self._redis.pipeline()
-        pipe.zrem(self._key(room), self._member(conn))
-        self._count(pipe, room, time.time())
-        return int(pipe.execute()[-1])
+
+        def build(pipe):
+            pipe.zrem(self._key(room), self._member(conn))
+            self._count(pipe, room, time.time())
+
+        return self._ask(build, lambda answers: int(answers[-1]), lambda: self._local(room))
 
     def count(self, room: str) -> int:
         """How many live connections are in the room, in every process."""
-        pipe = self._redis.pipeline()
-        self._count(pipe, room, time.time())
-        return int(pipe.execute()[-1])
+        return self._ask(lambda pipe: self._count(pipe, room, time.time()),
+                         lambda answers: int(answers[-1]), lambda: self._local(room))
 
     def count_many(self, rooms: list[str]) -> dict[str, int]:
         """Each room's live connections, in every process, in one round trip."""
         if not rooms:
             return {}
-        pipe = self._redis.pipeline()
         now = time.time()
-        for room in rooms:
-            self._count(pipe, room, now)
-        answers = pipe.execute()
-        return {room: int(answers[2 * i + 1]) for i, room in enumerate(rooms)}
+
+        def build(pipe):
+            for room in rooms:
+                self._count(pipe, room, now)
+
+        return self._ask(
+            build, lambda answers: {room: int(answers[2 * i + 1]) for i, room in enumerate(rooms)},
+            lambda: {room: self._local(room) for room in rooms})
 
     def close(self) -> None:
         """Let go of the connection to Redis."""
@@ -137,10 +174,16 @@ class RedisPresence:
         refresh entries that still exist, so no process brings its old entries back."""
         with self._lock:
             self._mine.pop(room, None)
-        self._redis.delete(self._key(room))
+        try:
+            self._redis.delete(self._key(room))
+        except redis.RedisError:
+            self._unreachable()  # the write-back leaves the room out: it is not in _mine
 
     def heartbeat(self) -> None:
-        """Push this process's entries' expiry forward."""
+        """Push this process's entries' expiry forward; after an outage, write them back."""
+        if self._degraded:
+            self.restore()
+            return
         expires = time.time() + TTL_S
         with self._lock:
             mine = {room: set(conns) for room, conns in self._mine.items() if conns}
@@ -150,7 +193,32 @@ class RedisPresence:
         for room, conns in mine.items():
             pipe.zadd(self._key(room), {self._member(c): expires for c in conns}, xx=True)
             pipe.expire(self._key(room), TTL_S * 2)
-        pipe.execute()
+        try:
+            pipe.execute()
+        except redis.RedisError:
+            self._unreachable()
+
+    def restore(self) -> list[str]:
+        """Write every entry of this process back (Redis may have restarted empty); returns
+        the rooms this process has connections in, or [] while Redis is still away."""
+        expires = time.time() + TTL_S
+        with self._lock:
+            mine = {room: set(conns) for room, conns in self._mine.items() if conns}
+        pipe = self._redis.pipeline()
+        for room, conns in mine.items():
+            pipe.zadd(self._key(room), {self._member(c): expires for c in conns})
+            pipe.expire(self._key(room), TTL_S * 2)
+        try:
+            pipe.execute()
+            # A connection that left while the pipeline ran is written back for one TTL at
+            # most; zadd without xx is what brings the others back.
+        except redis.RedisError:
+            self._unreachable()
+            return []
+        if self._degraded:
+            self._degraded = False
+            log.warning("presence: Redis answers again; %d rooms written back", len(mine))
+        return list(mine)
 
 
 _backend: Backend = MemoryPresence()
@@ -179,8 +247,8 @@ def _heartbeat_loop() -> None:
         time.sleep(HEARTBEAT_S)
         try:
             _backend.heartbeat()
-        except Exception:  # Redis away for a moment: the next beat tries again
-            log.warning("presence heartbeat failed")
+        except Exception:  # a bug, not an outage (the backend keeps those): beat again
+            log.exception("presence heartbeat failed")
 
 
 def backend() -> Backend:
@@ -211,3 +279,14 @@ def counts(rooms: list[str]) -> dict[str, int]:
 def clear(room: str) -> None:
     """Nobody is in the room any more (it was closed)."""
     _backend.clear(room)
+
+
+def restore() -> list[str]:
+    """After a Redis outage: this process's entries written back; returns the rooms it holds
+    connections in ([] without Redis, or while Redis is still away)."""
+    return _backend.restore() if isinstance(_backend, RedisPresence) else []
+
+
+def degraded() -> bool:
+    """True while Redis is unreachable for presence (counts are this process's own)."""
+    return bool(getattr(_backend, "degraded", False))

@@ -28,6 +28,7 @@ from ..models import ChatMessage, Room, User
 from ..models.chat import CHAT_UNSENT, KIND_MESSAGE
 from . import chat, clock, events, room_controls, room_entry
 from .local_window import LocalMovingWindow
+from .shared_store import WithFallback
 
 DEFAULT_CHAT_RATE_LIMIT = "12 per 10 seconds"
 ALERT_CATEGORIES = frozenset({"crisis", "crisis-method", "overdose"})
@@ -61,15 +62,18 @@ class RateLimited(GuardError):
     code = "rate_limited"
 
 
-def _limiter() -> tuple[MovingWindowRateLimiter | LocalMovingWindow, Any]:
+def _limiter() -> tuple[WithFallback | LocalMovingWindow, Any]:
     """One limiter per app: in this process (local_window.py) when the HTTP limiter's storage
-    is memory, else a `limits` moving window over that storage (Redis, shared by processes)."""
+    is memory, else a `limits` moving window over that storage (Redis, shared by processes),
+    counted in this process while Redis is away (shared_store.py)."""
     cached = current_app.extensions.get(_LIMITER_KEY)
     if cached is None:
         uri = current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
         item = parse(current_app.config.get("CHAT_RATE_LIMIT") or DEFAULT_CHAT_RATE_LIMIT)
         limiter = (LocalMovingWindow() if uri.startswith("memory://")
-                   else MovingWindowRateLimiter(storage_from_string(uri)))
+                   else WithFallback("chat rate limit",
+                                     MovingWindowRateLimiter(storage_from_string(uri)),
+                                     LocalMovingWindow()))
         cached = (limiter, item)
         current_app.extensions[_LIMITER_KEY] = cached
     return cached

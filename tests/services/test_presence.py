@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
 
 from forum.services import presence
+from tests import fault_support
 
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -103,3 +105,37 @@ def test_an_app_with_redis_counts_in_redis(app_config, redis_db):
     finally:
         presence.configure(None, "test")
     assert isinstance(presence.backend(), presence.MemoryPresence)
+
+
+@pytest.mark.services
+@pytest.mark.skipif(not fault_support.tools_present() and not os.environ.get("CI"),
+                    reason="redis-server is not installed")
+def test_while_redis_is_away_a_process_counts_its_own_and_writes_back_after(caplog):
+    with fault_support.private_redis() as server:
+        here = presence.RedisPresence(server.url, "proc-a")
+        there = presence.RedisPresence(server.url, "proc-b")
+        try:
+            here.add("coffee-room", "sid-1")
+            assert there.add("coffee-room", "sid-2") == 2
+            server.stop()
+            with caplog.at_level(logging.WARNING, logger="forum.presence"):
+                # Joins and counts go on, on what this process knows: its own connections.
+                assert here.add("coffee-room", "sid-3") == 2
+                assert here.degraded
+                assert here.count_many(["coffee-room", "night-owls"]) == {
+                    "coffee-room": 2, "night-owls": 0}
+                assert here.discard("coffee-room", "sid-1") == 1
+                here.heartbeat()  # still away: nothing raised, nothing more logged
+                server.start()  # a restarted Redis keeps nothing
+                assert there.count("coffee-room") == 0
+                here.heartbeat()  # the first beat that reaches it writes entries back
+                assert not here.degraded
+                assert there.restore() == ["coffee-room"]
+            assert here.count("coffee-room") == 2 and there.count("coffee-room") == 2
+            assert [r.getMessage() for r in caplog.records] == [
+                "presence: Redis unreachable; counting this process's connections",
+                "presence: Redis answers again; 1 rooms written back",
+            ]
+        finally:
+            here.close()
+            there.close()
