@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth_loader, migration_hooks, pool_ping
+from . import auth_loader, migration_hooks, pool_ping, sqlite_writes  # noqa: F401 - listens
 from .config import PROJECT_ROOT
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate, socketio
 from .realtime.room_exits import QueueManager
@@ -20,7 +20,9 @@ from .realtime.room_exits import QueueManager
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    # SQLite ignores ON DELETE rules unless asked; WAL lets readers and a writer overlap.
+    # SQLite ignores ON DELETE rules unless asked; WAL lets readers and a writer overlap; a
+    # writer waits up to five seconds for the one before it (sqlite_writes.py says why a
+    # transaction here always starts with its write, so that it can wait).
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")

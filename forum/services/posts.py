@@ -197,7 +197,10 @@ def _after_change(post: Post, verdict: Any | None, *, was_visible: bool) -> None
         post.published_at = utcnow()
         if thread.visible:
             if not post.is_opening:
-                thread.reply_count += 1
+                # Counted in SQL, not from the row as this request read it: replies written
+                # at the same moment each count.
+                thread.reply_count = Thread.reply_count + 1
+                db.session.flush()
             thread.last_post_id = max(thread.last_post_id, post.id)
             thread.last_activity_at = post.published_at
             notifications.do_notify_for(post)
