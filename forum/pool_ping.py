@@ -4,12 +4,20 @@ SQLAlchemy's pool_pre_ping asks the server at every checkout, and the chat serve
 connection out for every Socket.IO event: one more round trip on every message. A connection
 back in the pool for less than IDLE_PING_S was working a moment ago; one idle for longer (the
 server may have restarted, or a proxy dropped it) is asked first and, if it does not answer,
-replaced before anything uses it. A server lost within that moment still surfaces as a
-disconnect error, and SQLAlchemy then replaces every pooled connection.
+replaced before anything uses it.
+
+A connection back for less than that is asked too when its socket has something to read: an
+idle connection hears nothing unless the server said goodbye. A server stopping or restarting
+(`pg_ctl restart`, an upgrade, a failover) sends each session a termination notice and closes
+it, so after a restart, however quick, no request gets a connection the server already closed.
+Looking costs one poll() that does not wait, no round trip. A server lost without a word within
+that moment still surfaces as a disconnect error, and SQLAlchemy then replaces every pooled
+connection.
 """
 
 from __future__ import annotations
 
+import select
 import time
 
 from sqlalchemy import event
@@ -32,13 +40,30 @@ def install(engine: Engine) -> None:
     def _check_if_idle(dbapi_connection, record, _proxy) -> None:
         # info starts empty for every new connection: a fresh one is not asked.
         returned_at = record.info.get(_RETURNED_AT)
-        if returned_at is None or time.monotonic() - returned_at < IDLE_PING_S:
+        if returned_at is None:
+            return
+        if time.monotonic() - returned_at < IDLE_PING_S and not has_news(dbapi_connection):
             return
         try:
             ping(engine, dbapi_connection)
         except Exception as exc:  # any failure means this connection cannot be trusted
             # The pool discards the connection and checks out a fresh one instead.
             raise DisconnectionError("idle pooled connection did not answer") from exc
+
+
+def has_news(dbapi_connection) -> bool:
+    """Whether an idle connection's socket has something to read (the server closed it, or
+    told it why first). False without a socket (SQLite) or when it cannot be looked at."""
+    try:
+        fd = dbapi_connection.fileno()
+    except Exception:  # noqa: BLE001 - no socket to look at: decided by idle time alone
+        return False
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    readable, _, broken = select.select([fd], [], [fd], 0)
+    return bool(readable or broken)
 
 
 def ping(engine: Engine, dbapi_connection) -> None:

@@ -41,6 +41,9 @@ Facilitator events (each re-checked in forum/services/room_controls.py: others g
 
 Send refusals beside those of DESIGN.md: `slow_mode` (+ `retry_after`, `seconds`), `muted`
 (+ `until`), `rate_limited` (+ `retry_after`, CHAT_RATE_LIMIT), `removed`; all with the text back.
+Any event the database could not serve (it is restarting) gets `unavailable` with `"retry": true`:
+the client sends it again unchanged (a send with the same client_id), and a connection made
+meanwhile is refused with `unavailable`.
 The text is screened first: a crisis, crisis-method or overdose text refused this way still
 brings the writer `support` and the room's hosts a `facilitator_alert`, and is queued for
 review; sent again with the same client_id once allowed, it is not screened a second time.
@@ -64,12 +67,20 @@ import logging
 from typing import Any
 
 from flask import request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
 from sqlalchemy import select
 
-from ..errors import ContentRejected, ForumError, ValidationFailed
+from ..errors import (
+    ContentRejected,
+    ForumError,
+    ValidationFailed,
+    database_unreachable,
+    locale_without_database,
+    note_unavailable,
+)
 from ..extensions import db, socketio
 from ..models import Room
 from ..services import chat, events, presence, room_controls, room_entry
@@ -82,6 +93,21 @@ NAMESPACE = "/chat"
 
 def _error(code: str, message: str, text: Any = None) -> dict[str, Any]:
     return {"ok": False, "error": code, "message": message, "text": text}
+
+
+def _unavailable(text: Any) -> dict[str, Any]:
+    """The database could not be reached: the client keeps the text and sends it again with
+    the same client_id (nothing was stored, or the first one stands)."""
+    locale = locale_without_database()  # before the rollback forgets the account's values
+    note_unavailable("chat")
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the pool replaces it
+        pass
+    with force_locale(locale):
+        message = _("The forum is briefly unavailable, so this was not sent yet. Your text is"
+                    " kept: please send it again in a moment.")
+    return {**_error("unavailable", message, text), "retry": True}
 
 
 def _from_exception(exc: ForumError, text: Any) -> dict[str, Any]:
@@ -134,7 +160,9 @@ def _handle(data: Any, keys: tuple[str, ...], action) -> dict[str, Any]:
     except ForumError as exc:
         db.session.rollback()
         return _from_exception(exc, text)
-    except Exception:  # a handler must always ack; the error is logged for us
+    except Exception as exc:  # a handler must always ack; the error is logged for us
+        if database_unreachable(exc):
+            return _unavailable(text)
         db.session.rollback()
         log.exception("chat event failed")
         return _error("server_error", _("Something went wrong. Please try again."), text)
@@ -155,8 +183,16 @@ def _joined_room(payload: dict[str, Any]):
 
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth=None):
-    """Refuse connections without a logged-in session."""
-    if not current_user.is_authenticated:
+    """Refuse connections without a logged-in session (and, while the database cannot be
+    reached, every connection: the client connects again)."""
+    try:
+        authenticated = current_user.is_authenticated
+    except Exception as exc:
+        if database_unreachable(exc):
+            note_unavailable("chat connect")
+            raise ConnectionRefusedError("unavailable") from None
+        raise
+    if not authenticated:
         raise ConnectionRefusedError("login_required")
     join_room(chat.user_audience(current_user.id))
     sign_in_ends.join()

@@ -5,6 +5,9 @@ Several processes may run the scheduler at once (several gunicorn workers, sever
 runs only in the process that wins its lease, a conditional UPDATE of its job_leases row that
 succeeds for one process when the interval has passed and nobody holds the job. The same row-level
 claim works on SQLite and PostgreSQL; a holder that dies mid-run loses the lease after LEASE_S.
+A lease whose release the database did not take (it went away mid-run) is given back at the next
+tick once it answers, with what the run did: a run that finished is not run again before its
+interval, one cut short runs again at once, and nobody waits LEASE_S.
 Process-local jobs (the room-exit sweep over this process's own connections) run in every
 process at every tick, without a lease.
 """
@@ -24,6 +27,7 @@ from flask import Flask
 from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
 
+from ..errors import database_unreachable, note_unavailable
 from ..extensions import db
 from ..models import JobLease
 from ..moderation.rescreen import run_rescreen
@@ -47,6 +51,9 @@ class Job:
 
 
 _JOBS: dict[str, Job] = {}
+# Leases this process may hold whose release failed: job name → (the run's time, did it finish).
+_UNRELEASED: dict[str, tuple[datetime, bool]] = {}
+_unreleased_lock = threading.Lock()
 # Jobs about one process's own state (its live connections): every process runs them at each
 # tick, without a lease.
 _LOCAL: dict[str, Callable[[datetime], int]] = {}
@@ -71,18 +78,59 @@ def run_local(now: datetime | None = None) -> dict[str, int]:
     for name, run in list(_LOCAL.items()):
         try:
             done[name] = run(now)
-        except Exception:
-            db.session.rollback()
-            log.exception("local job failed name=%s", name)
+        except Exception as exc:
+            _rollback()
+            _failed("local job failed", name, exc)
             continue
         if done[name]:
             log.info("local job ran name=%s count=%s", name, done[name])
     return done
 
 
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the pool replaces it
+        pass
+
+
+def _failed(what: str, name: str, exc: BaseException) -> None:
+    """Log a failed step: one quiet line a while when the database is away, else the error."""
+    if database_unreachable(exc):
+        note_unavailable("jobs")
+    else:
+        log.error("%s name=%s", what, name, exc_info=exc)
+
+
+def _give_back_unreleased() -> bool:
+    """Release the leases whose release failed earlier; False while the database is away."""
+    with _unreleased_lock:
+        for name, (at, ran) in list(_UNRELEASED.items()):
+            job = _JOBS.get(name)
+            try:
+                if job is not None:
+                    release(job, at, ran=ran)
+            except Exception as exc:
+                _rollback()
+                _failed("job lease release failed", name, exc)
+                return False
+            del _UNRELEASED[name]
+    return True
+
+
+def _keep_unreleased(name: str, at: datetime, ran: bool) -> None:
+    with _unreleased_lock:
+        _UNRELEASED[name] = (at, ran)
+
+
 def registered() -> list[str]:
     """The names of all jobs."""
     return sorted(_JOBS)
+
+
+def intervals() -> dict[str, int]:
+    """Each job's interval in seconds, by name."""
+    return {job.name: job.interval_s for job in _JOBS.values()}
 
 
 def _ensure_row(name: str) -> None:
@@ -132,6 +180,8 @@ def run_due(now: datetime | None = None, *, force: bool = False) -> dict[str, in
     force); returns counts per job that ran here."""
     now = now or clock.now()
     done: dict[str, int] = {}
+    if not _give_back_unreleased():
+        return done  # the database is still away: nothing can be claimed either
     for job in list(_JOBS.values()):
         if not force and job.last_run is not None and (
                 now - job.last_run).total_seconds() < job.interval_s:
@@ -139,23 +189,26 @@ def run_due(now: datetime | None = None, *, force: bool = False) -> dict[str, in
         try:
             if not claim(job, now, force=force):
                 continue
-        except Exception:
-            db.session.rollback()
-            log.exception("job lease failed name=%s", job.name)
+        except Exception as exc:
+            _rollback()
+            _failed("job lease failed", job.name, exc)
+            # The claim may have been stored before its answer was lost: give it back.
+            _keep_unreleased(job.name, now, False)
             continue
         ran = False
         try:
             done[job.name] = job.run(now)
             ran = True
-        except Exception:
-            db.session.rollback()
-            log.exception("job failed name=%s", job.name)
+        except Exception as exc:
+            _rollback()
+            _failed("job failed", job.name, exc)
         finally:
             try:
                 release(job, now, ran=ran)
-            except Exception:
-                db.session.rollback()
-                log.exception("job lease release failed name=%s", job.name)
+            except Exception as exc:
+                _rollback()
+                _failed("job lease release failed", job.name, exc)
+                _keep_unreleased(job.name, now, ran)
         if ran:
             job.last_run = now
             log.info("job ran name=%s count=%s", job.name, done[job.name])
@@ -187,8 +240,8 @@ def start_scheduler(app: Flask, interval_s: float | None = None) -> threading.Th
                             run()
                         finally:
                             db.session.remove()
-                except Exception:
-                    log.exception("scheduler tick failed")
+                except Exception as exc:
+                    _failed("scheduler tick failed", run.__name__, exc)
 
     thread = threading.Thread(target=loop, name="forum-jobs", daemon=True)
     thread.stop = stop  # type: ignore[attr-defined]

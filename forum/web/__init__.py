@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from .. import errors as forum_errors
 from ..errors import NotFound, PermissionDenied
 from ..moderation import render as render_module
 from ..row_ids import RowIdConverter
@@ -118,6 +119,8 @@ def init_app(app: Flask) -> None:
     support.init_app(app)
     team.init_app(app)
     app.after_request(_security_headers)
+    # A request the database could not serve (it is restarting): a 503 page, not a 500.
+    forum_errors.init_app(app)
     app.jinja_env.globals["get_locale"] = get_locale
     layout.init_app(app)
     app.jinja_env.filters["markdown"] = render_module.render_markdown

@@ -1,6 +1,9 @@
 // A chat room's live page (DESIGN.md 3.4): connects to /chat, joins the room, renders history,
 // sends with a client_id so a resend after a dropped connection stores nothing twice, and on
-// reconnect rejoins and syncs from the last message id seen. Also the room's controls as a
+// reconnect rejoins and syncs from the last message id seen. While the forum's database is
+// briefly away (a restart) the server answers `unavailable`: a message stays "Sending…" and is
+// sent again with its client_id for up to 30 s, a join or sync is asked again, before anything
+// is shown as an error. Also the room's controls as a
 // member sees them: the pinned message, announcements, the waiting room, slow mode, mutes,
 // removal and closing. Facilitator tools are in chat-host.js. No inline script (CSP).
 (function () {
@@ -26,7 +29,14 @@
   var slowMode = Number(page.dataset.slowMode) || 0;
   var lastId = 0;
   var byId = {};
-  var pending = {};   // client_id -> {text, li}, until the server acknowledges
+  var pending = {};   // client_id -> {text, li, since, tries, timer}, until the server acknowledges
+  // An `unavailable` send is tried again for this long from its first try, waiting longer each
+  // time (up to RETRY_MAX_MS), before the text goes back to the box.
+  var RETRY_FOR_MS = 30000;
+  var RETRY_MAX_MS = 5000;
+  var joinTries = 0;
+  var joinSince = 0;
+  var connectTries = 0;
   // The last refused text and its client_id: sent again unchanged, it keeps that id, so a
   // risk message the server kept for review when it was refused is not screened twice.
   var refused = null;
@@ -245,9 +255,30 @@
     if (errorBox) { errorBox.textContent = ack.message || ""; }
   }
 
+  function retryDelay(tries) {
+    return Math.min(1000 * Math.pow(2, tries), RETRY_MAX_MS);
+  }
+
+  // The server could not store it just now: it stays "Sending…" and goes again with the same
+  // client_id (the server stores it once however often it comes). False once RETRY_FOR_MS has
+  // passed since the first try.
+  function retryLater(clientId) {
+    var item = pending[clientId];
+    var left = item.since + RETRY_FOR_MS - Date.now();
+    if (left <= 0) { return false; }
+    if (item.timer) { window.clearTimeout(item.timer); }
+    item.timer = window.setTimeout(function () {
+      item.timer = null;
+      send(clientId);
+    }, Math.min(retryDelay(item.tries), left));
+    item.tries += 1;
+    return true;
+  }
+
   function send(clientId) {
     var item = pending[clientId];
     if (!item || !socket.connected || !joined) { return; }
+    if (item.timer) { window.clearTimeout(item.timer); item.timer = null; }
     socket.emit("send", { room: slug, client_id: clientId, text: item.text }, function (ack) {
       if (ack && ack.ok) {
         if (textarea) { textarea.dispatchEvent(new CustomEvent("draft:sent")); }  // drafts.js
@@ -255,13 +286,21 @@
         if (slowMode && !isHost) { startWait(slowMode); }
         return;
       }
-      // Refused (blocked, too long, muted): the text goes back to the form to edit.
+      if (!pending[clientId]) { return; }  // another try of it was acknowledged already
+      var unavailable = ack && ack.error === "unavailable" && ack.retry;
+      if (unavailable && retryLater(clientId)) { return; }
+      // Refused (blocked, too long, muted), or still unavailable after RETRY_FOR_MS: the text
+      // goes back to the form to edit or send again (with the same client_id, unchanged).
       var failed = pending[clientId];
       delete pending[clientId];
-      if (failed) { failed.li.remove(); }
       if (textarea && ack && typeof ack.text === "string" && !textarea.value) {
+        failed.li.remove();
         textarea.value = ack.text;
         refused = { id: clientId, text: ack.text };
+      } else if (unavailable) {
+        setState(failed.li, "failed");  // the box holds newer words: this text stays in view
+      } else {
+        failed.li.remove();
       }
       showError(ack || {});
       if (ack && ack.error === "slow_mode") { startWait(ack.retry_after || slowMode); }
@@ -332,10 +371,40 @@
   // the answer's count is shown only when no newer one has come in meanwhile.
   var presenceEvents = 0;
 
+  // The room could not be joined just now (the database is away): ask again, waiting longer
+  // each time; the connection line shows "…" as while connecting, and the reason only once it
+  // has lasted RETRY_FOR_MS.
+  function joinLater(ack) {
+    if (!joinSince) { joinSince = Date.now(); }
+    connection.textContent = Date.now() - joinSince < RETRY_FOR_MS ? "…" : (ack.message || "");
+    window.setTimeout(function () {
+      if (socket.connected && !joined && !shut) { join(); }
+    }, retryDelay(joinTries));
+    joinTries += 1;
+  }
+
+  // What was missed while away; asked again while the database is away.
+  function syncSince(since, tries) {
+    socket.emit("sync", { room: slug, after_id: since }, function (sync) {
+      if (sync && sync.ok) {
+        sync.messages.forEach(render);
+      } else if (sync && sync.error === "unavailable" && sync.retry) {
+        window.setTimeout(function () {
+          if (joined) { syncSince(since, tries + 1); }
+        }, retryDelay(tries));
+      }
+      resendPending();
+    });
+  }
+
   function join() {
     var since = lastId;
     var presenceAtJoin = presenceEvents;
     socket.emit("join", { room: slug }, function (ack) {
+      if (ack && !ack.ok && ack.error === "unavailable" && ack.retry) {
+        joinLater(ack);
+        return;
+      }
       if (!ack || !ack.ok) {
         if (ack && (ack.error === "removed" || ack.error === "locked")) { shutOut(ack.message); }
         connection.textContent = (ack && ack.message) || "";
@@ -349,6 +418,9 @@
         return;
       }
       joined = true;
+      joinTries = 0;
+      joinSince = 0;
+      connection.textContent = "";
       say("");
       knockAgain.hidden = true;
       setFormEnabled(true);
@@ -361,10 +433,7 @@
       if (since) {
         // Back after a dropped connection: fetch everything missed, then resend what was
         // never acknowledged (the client_id makes a resend harmless).
-        socket.emit("sync", { room: slug, after_id: since }, function (sync) {
-          if (sync && sync.ok) { sync.messages.forEach(render); }
-          resendPending();
-        });
+        syncSince(since, 0);
       } else {
         resendPending();
       }
@@ -394,7 +463,19 @@
 
   socket.on("connect", function () {
     connection.textContent = "";
+    connectTries = 0;
     if (!shut) { join(); }
+  });
+
+  // Refused while the database is away: after a refusal the client does not connect again by
+  // itself, so the page does, waiting longer each time.
+  socket.on("connect_error", function (err) {
+    if (socket.active || !err || err.message !== "unavailable") { return; }
+    connection.textContent = "…";
+    window.setTimeout(function () {
+      if (!socket.connected) { socket.connect(); }
+    }, retryDelay(connectTries));
+    connectTries += 1;
   });
 
   socket.on("disconnect", function () {
@@ -457,7 +538,7 @@
       li.querySelector(".chat-text").textContent = text;
       setState(li, "pending");
       log.appendChild(li);
-      pending[clientId] = { text: text, li: li };
+      pending[clientId] = { text: text, li: li, since: Date.now(), tries: 0, timer: null };
       textarea.value = "";
       send(clientId);
     });

@@ -30,6 +30,7 @@ CATALOGS = ROOT / "forum" / "translations"
 # its strings into the catalog.
 MEMBER_FACING = [
     "templates/base.html", "templates/_macros.html", "templates/errors.html",
+    "templates/errors/unavailable.html", "forum/errors.py",
     "templates/auth/signup.html", "templates/auth/login.html", "templates/auth/recover.html",
     "templates/auth/recovery_codes.html", "templates/main/index.html",
     "templates/main/guidelines.html", "templates/boards/board.html",
