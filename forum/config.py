@@ -181,6 +181,10 @@ def load(app: Flask, overrides: Mapping | None) -> None:
                 "max_overflow": 10,
                 "pool_recycle": 1800,
             }
+            if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+                # A database behind a dead network answers nothing: give up within 5 s (a 503
+                # page, errors.py) rather than hold the member until TCP's own timeout.
+                app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {"connect_timeout": 5}
     if app.config.get("HTTPS"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
@@ -188,6 +192,10 @@ def load(app: Flask, overrides: Mapping | None) -> None:
     app.config["BASE_URL"] = _base_url(app)
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
+        # A stalled Redis must not hold requests: after 2 s each limit counts in the process.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                              {"socket_timeout": 2, "socket_connect_timeout": 2})
     if app.config.get("SOCKETIO_MESSAGE_QUEUE") == "auto":
         app.config["SOCKETIO_MESSAGE_QUEUE"] = redis_url
     if os.environ.get("FORUM_LOG_LEVEL"):

@@ -15,10 +15,12 @@ were removed from, so such a connection stops hearing the room within a tick.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import datetime
 from typing import Any
 
+import redis
 import socketio as python_socketio
 
 from ..extensions import socketio
@@ -114,15 +116,28 @@ def sweep(now: datetime | None = None) -> int:
 
 class QueueManager(python_socketio.RedisManager):
     """Flask-SocketIO's Redis manager (same channel), which acts on EXIT_EVENT itself and
-    rides out a Redis outage: every emit is still handed to this process's connections (the
-    base class does that before it publishes), a failed publish or subscription starts the
-    catch-up from the database (catch_up.py), each change of state is logged once, and the
-    listener tries Redis again every second instead of backing off to a minute."""
+    rides out a Redis outage (catch_up.py):
 
+    - every emit is still handed to this process's connections (the base class does that
+      before it publishes), each `message` id once;
+    - a publish waits at most PUBLISH_TIMEOUT_S for a stalled Redis;
+    - the listener has a subscription of its own (the base class shares one that the
+      publishing threads replace when they reconnect), pings it every PING_S and takes
+      silence past SILENCE_S for a lost connection, so a half-open socket cannot leave it deaf;
+    - it tries Redis again every LISTEN_RETRY_S instead of backing off to a minute;
+    - each change of state is one log line.
+    """
+
+    PUBLISH_TIMEOUT_S = 2.0
     LISTEN_RETRY_S = 1.0
+    PING_S = 5.0
+    SILENCE_S = 12.0
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, url: str, channel: str = "socketio", **kwargs: Any) -> None:
+        options = {"socket_timeout": self.PUBLISH_TIMEOUT_S,
+                   "socket_connect_timeout": self.PUBLISH_TIMEOUT_S}
+        super().__init__(url, channel=channel, redis_options=options, **kwargs)
+        self._connect_lock = threading.Lock()
         self._publish_failing = False
         self._listen_failing = False
 
@@ -135,56 +150,106 @@ class QueueManager(python_socketio.RedisManager):
                 log.exception("room exit failed")
             return
         data = message.get("data")
-        catch_up.delivered(message.get("event"), data[0] if isinstance(data, list) and data
-                           else data, message.get("namespace"), message.get("room"))
+        if not catch_up.claim(message.get("event"), data[0] if isinstance(data, list) and data
+                              else data, message.get("namespace"), message.get("room")):
+            return  # these connections have this message already
         super()._handle_emit(message)
 
     def _publish(self, data: Any) -> Any:
+        payload = self.json.dumps(data)  # a bug here is not an outage: let it raise
         # Two attempts, as the base class makes: a connection broken by a Redis restart fails
         # once and the fresh one then succeeds.
         for attempt in (1, 2):
             try:
-                if not self.connected:
-                    self._redis_connect()
-                result = self.redis.publish(self.channel, self.json.dumps(data))
-            except Exception as exc:  # redis' and the socket's own errors alike
+                with self._connect_lock:
+                    if not self.connected:
+                        self.redis = redis.Redis.from_url(self.redis_url, **self.redis_options)
+                        self.connected = True
+                    client = self.redis
+                result = client.publish(self.channel, payload)
+            except (redis.RedisError, OSError) as exc:
                 self.connected = False
                 if attempt == 2:
-                    if not self._publish_failing:
+                    with self._connect_lock:
+                        first = not self._publish_failing
                         self._publish_failing = True
-                        log.warning("message queue: publish failed (%s); members on other "
-                                    "processes are caught up from the database",
+                    if first:
+                        log.warning("message queue: publish failed (%s); the other processes "
+                                    "read what this one stores from the database",
                                     type(exc).__name__)
-                    catch_up.queue_failed()
+                    catch_up.publish_failed()
                 continue
-            if self._publish_failing:
+            with self._connect_lock:
+                back = self._publish_failing
                 self._publish_failing = False
+            if back:
                 log.warning("message queue: publishing again")
+            catch_up.publish_ok()
             return result
         return None
 
-    def _redis_listen_with_retries(self):
-        subscribed = False
+    def probe(self) -> None:
+        """Ask Redis whether publishing would work again, for when nothing was published
+        since the last failure (catch_up.py's worker asks while publishing is down)."""
+        try:
+            with self._connect_lock:
+                if not self.connected:
+                    self.redis = redis.Redis.from_url(self.redis_url, **self.redis_options)
+                    self.connected = True
+                client = self.redis
+            client.ping()
+        except (redis.RedisError, OSError):
+            self.connected = False
+            return
+        with self._connect_lock:
+            back = self._publish_failing
+            self._publish_failing = False
+        if back:
+            log.warning("message queue: publishing again")
+        catch_up.publish_ok()
+
+    def _listen(self):
+        channel = self.channel.encode("utf-8")
+        for message in self._subscribed_messages():
+            if (message.get("type") == "message" and message.get("channel") == channel
+                    and "data" in message):
+                yield message["data"]
+
+    def _subscribed_messages(self):
         while True:
+            pubsub = None
             try:
-                if not subscribed:
-                    self._redis_connect()
-                    self.pubsub.subscribe(self.channel)
-                    subscribed = True
-                    if self._listen_failing:
-                        self._listen_failing = False
-                        log.warning("message queue: subscribed again")
-                        catch_up.queue_back()
-                yield from self.pubsub.listen()
-            except Exception as exc:  # redis' and the socket's own errors alike
-                subscribed = False
-                try:
-                    self.pubsub.close()  # its socket is dead; a new one is made to subscribe
-                except Exception:  # noqa: BLE001 - closing a dead connection may fail too
-                    pass
+                client = redis.Redis.from_url(
+                    self.redis_url, socket_connect_timeout=self.PUBLISH_TIMEOUT_S,
+                    socket_keepalive=True)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(self.channel)
+                if self._listen_failing:
+                    self._listen_failing = False
+                    log.warning("message queue: subscribed again")
+                catch_up.listen_ok()
+                heard = pinged = time.monotonic()
+                while True:
+                    message = pubsub.get_message(timeout=1.0)
+                    now = time.monotonic()
+                    if message is not None:
+                        heard = now
+                        yield message
+                    elif now - heard > self.SILENCE_S:
+                        raise redis.ConnectionError("no answer to pings")
+                    if now - pinged >= self.PING_S:
+                        pubsub.ping()
+                        pinged = now
+            except (redis.RedisError, OSError) as exc:
                 if not self._listen_failing:
                     self._listen_failing = True
                     log.warning("message queue: subscription lost (%s); retrying every %.0f s",
                                 type(exc).__name__, self.LISTEN_RETRY_S)
-                catch_up.queue_failed()
+                catch_up.listen_failed()
                 time.sleep(self.LISTEN_RETRY_S)
+            finally:
+                if pubsub is not None:
+                    try:
+                        pubsub.close()
+                    except (redis.RedisError, OSError):  # its socket may be dead already
+                        pass

@@ -337,22 +337,35 @@ def messages_since(room: Room, after_id: Any, viewer: User | None) -> list[dict[
     return _payloads(rows, room, viewer)
 
 
-def published_since(slugs: list[str], since: datetime) -> dict[str, list[dict[str, Any]]]:
-    """What each of these rooms heard at or after `since`, oldest first, as the room hears it
-    (the broadcast `message` payloads): for a server process catching its own connections up
-    after its message queue was away. At most SYNC_MAX per room."""
+def published_since(since: datetime, slugs: list[str] | None = None, *,
+                    skip: frozenset[int] = frozenset()) -> dict[str, list[dict[str, Any]]]:
+    """What rooms heard at or after `since`, oldest first, as the room hears it (the broadcast
+    `message` payloads), leaving out the ids in `skip`: for server processes catching their
+    connections up after their message queue was away. `slugs` None: every room. At most
+    SYNC_MAX per room, so a caller that skips what it has delivered reads on from there."""
+    query = (select(ChatMessage)
+             .where(ChatMessage.status == CHAT_PUBLISHED, ChatMessage.created_at >= since)
+             .order_by(ChatMessage.room_id, ChatMessage.id))
+    if skip:
+        query = query.where(ChatMessage.id.not_in(skip))
+    rooms = select(Room) if slugs is None else select(Room).where(Room.slug.in_(slugs))
     found: dict[str, list[dict[str, Any]]] = {}
-    for room in db.session.scalars(select(Room).where(Room.slug.in_(slugs))):
-        rows = list(db.session.scalars(
-            select(ChatMessage)
-            .where(ChatMessage.room_id == room.id, ChatMessage.status == CHAT_PUBLISHED,
-                   ChatMessage.created_at >= since)
-            .order_by(ChatMessage.id)
-            .limit(SYNC_MAX)
-        ))
+    for room in db.session.scalars(rooms):
+        rows = list(db.session.scalars(query.where(ChatMessage.room_id == room.id)
+                                       .limit(SYNC_MAX)))
         if rows:
             found[room.slug] = _payloads(rows, room)
     return found
+
+
+def unpublished_among(ids: list[int]) -> list[tuple[int, str]]:
+    """(id, room slug) of those messages no longer published (removed, deleted, held): what a
+    process that delivered them must take back after its queue missed the removal."""
+    if not ids:
+        return []
+    return [(message_id, slug) for message_id, slug in db.session.execute(
+        select(ChatMessage.id, Room.slug).join(Room, Room.id == ChatMessage.room_id)
+        .where(ChatMessage.id.in_(ids), ChatMessage.status != CHAT_PUBLISHED))]
 
 
 def clean_text(text: Any) -> str:

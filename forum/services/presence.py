@@ -204,6 +204,9 @@ class RedisPresence:
         expires = time.time() + TTL_S
         with self._lock:
             mine = {room: set(conns) for room, conns in self._mine.items() if conns}
+            # From this copy on, joins count in Redis again (an add counted only here while
+            # the write-back ran would stay missing: heartbeats refresh, they do not add).
+            was_degraded, self._degraded = self._degraded, False
         pipe = self._redis.pipeline()
         for room, conns in mine.items():
             pipe.zadd(self._key(room), {self._member(c): expires for c in conns})
@@ -213,10 +216,10 @@ class RedisPresence:
             # A connection that left while the pipeline ran is written back for one TTL at
             # most; zadd without xx is what brings the others back.
         except redis.RedisError:
+            self._degraded = was_degraded
             self._unreachable()
             return []
-        if self._degraded:
-            self._degraded = False
+        if was_degraded:
             log.warning("presence: Redis answers again; %d rooms written back", len(mine))
         return list(mine)
 

@@ -72,7 +72,9 @@ def _limiter() -> tuple[WithFallback | LocalMovingWindow, Any]:
         item = parse(current_app.config.get("CHAT_RATE_LIMIT") or DEFAULT_CHAT_RATE_LIMIT)
         limiter = (LocalMovingWindow() if uri.startswith("memory://")
                    else WithFallback("chat rate limit",
-                                     MovingWindowRateLimiter(storage_from_string(uri)),
+                                     MovingWindowRateLimiter(storage_from_string(
+                                         uri, **current_app.config.get(
+                                             "RATELIMIT_STORAGE_OPTIONS", {}))),
                                      LocalMovingWindow()))
         cached = (limiter, item)
         current_app.extensions[_LIMITER_KEY] = cached

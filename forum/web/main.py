@@ -51,9 +51,11 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
         database = "ok"
-    except Exception:  # noqa: BLE001 - any failure means the database is not usable
-        current_app.logger.exception("healthz database check failed")
+    except Exception as exc:  # noqa: BLE001 - any failure means the database is not usable
         database = "error"
+        _note("database", database, type(exc).__name__)
+    else:
+        _note("database", database)
     status = moderation.status()
     redis_state = _redis_state()
     body = {
@@ -77,12 +79,23 @@ def _redis_state() -> str:
     client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
     try:
         client.ping()
-        return "ok"
-    except Exception:  # noqa: BLE001 - any failure means Redis is not usable
-        current_app.logger.warning("healthz redis check failed")
+    except Exception as exc:  # noqa: BLE001 - any failure means Redis is not usable
+        _note("redis", "error", type(exc).__name__)
         return "error"
     finally:
         client.close()
+    _note("redis", "ok")
+    return "ok"
+
+
+# What the last probe found, so a proxy probing every few seconds logs each change once.
+_LAST_SEEN: dict[str, str] = {}
+
+
+def _note(part: str, state: str, why: str = "") -> None:
+    if _LAST_SEEN.get(part, "ok") != state:
+        current_app.logger.warning("healthz %s %s%s", part, state, f" ({why})" if why else "")
+    _LAST_SEEN[part] = state
 
 
 @bp.get("/guidelines")

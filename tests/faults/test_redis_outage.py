@@ -109,6 +109,9 @@ def test_a_30_second_redis_outage_loses_and_repeats_nothing(tmp_path):
             outage_ids.append(ack["message"]["id"])
             acked.append((client_id, ack["message"]["id"]))
             assert cedar.wait_for("message", lambda m: m["id"] == outage_ids[1], timeout=2)
+            # Each process reads what the other stored from the database while Redis is away.
+            assert cedar.wait_for("message", lambda m: m["id"] == outage_ids[0], timeout=8)
+            assert heron.wait_for("message", lambda m: m["id"] == outage_ids[1], timeout=8)
 
             # The chat limit still holds, counted in A alone: the text comes back.
             for n in range(LIMIT):
@@ -145,9 +148,13 @@ def test_a_30_second_redis_outage_loses_and_repeats_nothing(tmp_path):
                     lambda listener=listener: _last_count(listener) == 4, timeout=20), (
                     listener.events.get("presence", [])[-3:])
 
-            # After it, messages cross the queue again, and the limit counts in Redis again
-            # (a restarted Redis starts every window empty).
-            time.sleep(6)  # past shared_store.RETRY_S, when the limit asks Redis again
+            # After it, messages cross the queue again (once each process has stopped reading
+            # the database), and the limit counts in Redis again (a restarted Redis starts
+            # every window empty; asked again after shared_store.RETRY_S).
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not all(
+                    "catch-up finished" in p.log_path.read_text() for p in (a, b)):
+                time.sleep(0.5)
             client_id, ack = _send(sam, "Back to normal, it seems.")
             assert ack["ok"], ack
             acked.append((client_id, ack["message"]["id"]))
@@ -171,7 +178,9 @@ def test_a_30_second_redis_outage_loses_and_repeats_nothing(tmp_path):
     assert logs["a"].count("chat rate limit: Redis unreachable") == 1, logs["a"][-3000:]
     assert logs["a"].count("chat rate limit: Redis answers again") == 1
     for log in logs.values():
-        assert log.count("message queue: subscription lost") == 1
+        for line in ("message queue: subscription lost", "message queue: subscribed again",
+                     "message queue back: catch-up finished"):
+            assert log.count(line) == 1, line
         assert "Traceback" not in log, log[-4000:]
         for line in log.splitlines():  # ids and event names only, never member text
             assert "lights flickered" not in line and "holding on" not in line

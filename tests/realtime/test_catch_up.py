@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import timedelta
 
 from forum.extensions import db
 from forum.models import ChatMessage
 from forum.models.base import utcnow
-from forum.models.chat import CHAT_HELD, CHAT_PUBLISHED
+from forum.models.chat import CHAT_HELD, CHAT_PUBLISHED, CHAT_REMOVED
 from forum.realtime import catch_up
+from forum.services import chat
 from tests import chat_support
 from tests.chat_support import connect, emit, make_room, received
 
@@ -53,8 +56,90 @@ def test_with_no_connection_here_the_database_is_not_read(app, room, second_memb
     _stored(room, second_member, "Said while nobody here was connected.")
     catch_up.init_app(app)
 
-    def unexpected(*_args):
+    def unexpected(*_args, **_kwargs):
         raise AssertionError("read the database with no room to catch up")
 
     monkeypatch.setattr(catch_up.chat, "published_since", unexpected)
     assert catch_up.catch_up(utcnow() - timedelta(minutes=1)) == 0
+
+
+def test_a_busy_room_is_caught_up_past_one_read(app, room, member, second_member):
+    sock = connect(app, member)
+    assert emit(sock, "join", {"room": room.slug})["ok"]
+    received(sock, "message")
+    since = utcnow() - timedelta(minutes=1)
+    missed = [_stored(room, second_member, f"Message number {n} of many.")
+              for n in range(chat.SYNC_MAX + 5)]
+    catch_up.init_app(app)
+    assert catch_up.catch_up(since) == chat.SYNC_MAX
+    assert catch_up.catch_up(since) == 5
+    assert [m["id"] for m in received(sock, "message")] == missed
+    sock.disconnect(namespace="/chat")
+
+
+def test_a_message_removed_meanwhile_is_taken_back(app, room, member, second_member):
+    sock = connect(app, member)
+    assert emit(sock, "join", {"room": room.slug})["ok"]
+    since = utcnow() - timedelta(minutes=1)
+    said = _stored(room, second_member, "Something a moderator removes.")
+    catch_up.init_app(app)
+    assert catch_up.catch_up(since) == 1
+    received(sock, "message")
+    message = db.session.get(ChatMessage, said)
+    message.status = CHAT_REMOVED
+    db.session.commit()
+    catch_up.catch_up(since)
+    assert received(sock, "message_removed") == [{"id": said, "room": room.slug}]
+    catch_up.catch_up(since)  # once
+    assert received(sock, "message_removed") == []
+    sock.disconnect(namespace="/chat")
+
+
+def test_each_message_reaches_a_room_once_whichever_way_it_comes(app):
+    catch_up.init_app(app)
+    payload = {"id": 41, "room": "coffee-room"}
+    audience = chat.room_audience(make_room())
+    assert catch_up.claim("message", payload, "/chat", [audience])
+    assert not catch_up.claim("message", payload, "/chat", [audience])
+    # Removed, then published again by a moderator: it must reach the room again.
+    assert catch_up.claim("message_removed", payload, "/chat", [audience])
+    assert catch_up.claim("message", payload, "/chat", [audience])
+    assert catch_up.claim("presence", {"count": 2}, "/chat", [audience])
+    assert catch_up.claim("message", payload, "/mod", [audience])
+
+
+def _wait(condition, timeout=5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_the_catch_up_runs_from_a_failure_until_a_while_after_both_directions_work(
+        app, monkeypatch, caplog):
+    monkeypatch.setattr(catch_up, "POLL_S", 0.05)
+    monkeypatch.setattr(catch_up, "GRACE_S", 0.3)
+    catch_up.init_app(app)
+    with caplog.at_level(logging.INFO, logger="forum.realtime"):
+        catch_up.listen_failed()
+        catch_up.publish_failed()
+        assert catch_up.catching_up()
+        catch_up.listen_ok()
+        time.sleep(0.5)  # publishing still fails: it goes on
+        assert catch_up.catching_up()
+        catch_up.publish_ok()
+        catch_up.listen_failed()  # a second flap in the grace period starts it again
+        catch_up.listen_ok()
+        assert _wait(lambda: not catch_up.catching_up())
+        # Publishing failed, so what every room heard was published again once.
+        assert [r.getMessage() for r in caplog.records if "republished" in r.getMessage()]
+        # A publish-only failure ends too.
+        catch_up.publish_failed()
+        assert catch_up.catching_up()
+        catch_up.publish_ok()
+        assert _wait(lambda: not catch_up.catching_up())
+    finished = [r for r in caplog.records if r.getMessage() == "message queue back: catch-up "
+                "finished"]
+    assert len(finished) == 2
