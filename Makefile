@@ -14,7 +14,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/13
 # database and Redis database).
 PG_TEST_PATHS ?= tests
 
-.PHONY: setup run serve test test-sqlite test-sqlite-db test-live test-faults test-postgres services browser lint bench messages \
+.PHONY: setup run serve test test-sqlite test-sqlite-db test-live test-faults test-postgres services browser lint bench soak messages \
 	translations clean
 
 $(STAMP): pyproject.toml
@@ -92,6 +92,11 @@ bench: setup services
 	@failed=""; for b in $(BENCHES); do \
 	  echo "== bench/$$b.py"; $(PY) bench/$$b.py || failed="$$failed $$b"; \
 	done; if [ -n "$$failed" ]; then echo "missed a target:$$failed"; exit 1; fi
+
+# 30 minutes of chat and page traffic on two processes, a figure a minute (bench/soak.py,
+# `--minutes N` to shorten): not part of `make bench`.
+soak: setup services
+	$(PY) bench/soak.py
 
 # Collect every user-facing string for translators (English is the source language).
 messages: setup

@@ -25,14 +25,20 @@ def close_live_connections() -> int:
     server = getattr(socketio, "server", None)
     if server is None:
         return 0
-    count = len(server.eio.sockets)
+    sockets = list(server.eio.sockets.values())
     # Logged first: once the sockets close the worker may exit before this thread goes on.
-    log.info("closing live connections count=%s", count)
-    try:
-        server.eio.disconnect()
-    except Exception:  # shutting down regardless
-        log.exception("closing live connections failed")
-    return count
+    log.info("closing live connections count=%s", len(sockets))
+    for sock in sockets:
+        # Not server.eio.disconnect(): it waits for each socket's send queue to drain, and a
+        # client that answers the goodbye by closing at once leaves one more item in that
+        # queue, so the wait never ends. The first such socket held every later one open until
+        # the master killed the worker at the graceful timeout, and their members stayed
+        # counted in their rooms until the presence entries expired.
+        try:
+            sock.close(wait=False, reason=server.eio.reason.SERVER_DISCONNECT)
+        except Exception:  # shutting down regardless
+            log.exception("closing a live connection failed")
+    return len(sockets)
 
 
 def settle_heap(app, timeout_s: float = 300.0) -> threading.Thread:
