@@ -25,17 +25,15 @@ def meeting_room(app):
 
 
 @pytest.fixture
-def bus(monkeypatch):
+def bus():
     """Every committed room or chat event, in order, as (name, payload, audience)."""
     got: list[tuple[str, dict, tuple[str, ...]]] = []
 
     def record(event):
         got.append((event.name, event.payload, event.audience))
 
-    for name in ROOM_EVENTS:
-        monkeypatch.setitem(events._SUBSCRIBERS, name,
-                            [*events._SUBSCRIBERS.get(name, []), record])
-    return got
+    with events.subscribed(ROOM_EVENTS, record):
+        yield got
 
 
 def names(got) -> list[str]:

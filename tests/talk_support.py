@@ -18,16 +18,15 @@ def on_duty(*users) -> None:
 
 
 @pytest.fixture
-def support_bus(monkeypatch):
+def support_bus():
     """Every committed support event, as (name, payload, audience)."""
     got: list[tuple[str, dict, tuple]] = []
 
     def record(ev):
         got.append((ev.name, ev.payload, ev.audience))
 
-    for name in BUS_NAMES:
-        monkeypatch.setitem(events._SUBSCRIBERS, name, [record])
-    return got
+    with events.subscribed(BUS_NAMES, record, alone=True):
+        yield got
 
 
 def audience_of(*users) -> set[str]:

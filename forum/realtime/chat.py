@@ -131,7 +131,7 @@ def presence_count(audience: str) -> int:
     return presence.count(audience)
 
 
-def _emit_presence(room_slug: str, audience: str, count: int, *,
+def emit_presence(room_slug: str, audience: str, count: int, *,
                    skip_sid: str | None = None) -> int:
     socketio.emit("presence", {"room": room_slug, "count": max(0, count)}, to=audience,
                   namespace=NAMESPACE, skip_sid=skip_sid)
@@ -144,7 +144,7 @@ def _payload(data: Any, *keys: str) -> dict[str, Any] | None:
     return data
 
 
-def _handle(data: Any, keys: tuple[str, ...], action) -> dict[str, Any]:
+def handle_event(data: Any, keys: tuple[str, ...], action) -> dict[str, Any]:
     """Validate the payload's shape, run the action, turn every failure into an error ack."""
     # What a refusal sends back: never longer than a message may be, always encodable.
     text = shown_back(data.get("text") if isinstance(data, dict) else None, chat.TEXT_MAX)
@@ -210,7 +210,7 @@ def on_disconnect(*_args):
     for audience in joined:
         slug = chat.slug_of(audience)
         if slug is not None:
-            count = _emit_presence(slug, audience, presence.leave(audience, request.sid),
+            count = emit_presence(slug, audience, presence.leave(audience, request.sid),
                                    skip_sid=request.sid)
             if account_id is not None:
                 room = db.session.scalar(select(Room).where(Room.slug == slug))
@@ -233,7 +233,7 @@ def on_join(data=None):
         join_room(audience)
         if entry.facilitator:
             join_room(room_controls.hosts_audience(room))
-        count = _emit_presence(room.slug, audience, presence.join(audience, request.sid))
+        count = emit_presence(room.slug, audience, presence.join(audience, request.sid))
         chat.note_presence(room, current_user.id, True, count)
         ack = {"ok": True, "room": room.slug, "history": chat.history(room, current_user),
                "presence": count, "pinned": room_controls.pinned(room),
@@ -245,7 +245,7 @@ def on_join(data=None):
             ack["muted_until"] = until.isoformat() if until else None
         return ack
 
-    return _handle(data, ("room",), action)
+    return handle_event(data, ("room",), action)
 
 
 @socketio.on("leave", namespace=NAMESPACE)
@@ -257,11 +257,11 @@ def on_leave(data=None):
         audience = chat.room_audience(room)
         leave_room(audience)
         leave_room(room_controls.hosts_audience(room))
-        count = _emit_presence(room.slug, audience, presence.leave(audience, request.sid))
+        count = emit_presence(room.slug, audience, presence.leave(audience, request.sid))
         chat.note_presence(room, current_user.id, False, count)
         return {"ok": True}
 
-    return _handle(data, ("room",), action)
+    return handle_event(data, ("room",), action)
 
 
 @socketio.on("send", namespace=NAMESPACE)
@@ -274,7 +274,7 @@ def on_send(data=None):
                                  acting_user=current_user)
         return {"ok": True, "state": result.state, "message": result.to_dict(room)}
 
-    return _handle(data, ("room", "client_id", "text"), action)
+    return handle_event(data, ("room", "client_id", "text"), action)
 
 
 @socketio.on("sync", namespace=NAMESPACE)
@@ -286,7 +286,7 @@ def on_sync(data=None):
         return {"ok": True, "room": room.slug,
                 "messages": chat.messages_since(room, payload["after_id"], current_user)}
 
-    return _handle(data, ("room", "after_id"), action)
+    return handle_event(data, ("room", "after_id"), action)
 
 
 @socketio.on("delete", namespace=NAMESPACE)
@@ -297,10 +297,10 @@ def on_delete(data=None):
         chat.check_delete(payload["id"], acting_user=current_user)
         return {"ok": True}
 
-    return _handle(data, ("id",), action)
+    return handle_event(data, ("id",), action)
 
 
-def _emit(name: str):
+def emitter(name: str):
     def handler(event: events.Event) -> None:
         if not event.audience:
             return  # an empty audience would mean everyone: never broadcast
@@ -310,9 +310,9 @@ def _emit(name: str):
     return handler
 
 
-_emit_message = _emit("message")
-_emit_removed = _emit("message_removed")
-_emit_support = _emit("support")
+_emit_message = emitter("message")
+_emit_removed = emitter("message_removed")
+_emit_support = emitter("support")
 events.subscribe(chat.MESSAGE, _emit_message)
 events.subscribe(chat.REMOVED, _emit_removed)
 events.subscribe(chat.SUPPORT, _emit_support)

@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..extensions import socketio
 from ..services import chat, events, presence, room_controls, room_entry, room_guards
 from . import room_exits
-from .chat import NAMESPACE, _emit, _handle
+from .chat import NAMESPACE, emitter, handle_event
 
 
 def _room(payload: dict[str, Any]):
@@ -20,7 +20,7 @@ def _room(payload: dict[str, Any]):
 
 def _on(event: str, keys: tuple[str, ...], action) -> None:
     def handler(data=None):
-        return _handle(data, ("room", *keys), lambda payload: action(_room(payload), payload))
+        return handle_event(data, ("room", *keys), lambda payload: action(_room(payload), payload))
 
     handler.__name__ = f"on_{event}"
     handler.__doc__ = f"{event}: a facilitator tool; acks ok or an error."
@@ -85,7 +85,7 @@ def _sids_of(audience: str) -> list[str]:
 
 def _emit_closed(event: events.Event) -> None:
     """Tell the room and those knocking, then take every connection out of the room."""
-    _emit("room_closed")(event)
+    emitter("room_closed")(event)
     slug = event.payload["room"]
     for audience in (chat.slug_audience(slug), room_controls.hosts_slug_audience(slug)):
         socketio.close_room(audience, namespace=NAMESPACE)
@@ -95,7 +95,7 @@ def _emit_closed(event: events.Event) -> None:
 def _emit_removed_member(event: events.Event) -> None:
     """Tell the member, take their connections out of the room on every process (the
     presence count follows). Whose they are comes from the audience, never the payload."""
-    _emit("removed_from_room")(event)
+    emitter("removed_from_room")(event)
     for audience in event.audience:
         user_id = chat.user_of(audience)
         if user_id is not None:
@@ -112,14 +112,14 @@ def _emit_alert(event: events.Event) -> None:
 
 
 for _name, _handler in (
-    (room_controls.STATE, _emit("room_state")),
-    (room_controls.PINNED, _emit("pinned")),
+    (room_controls.STATE, emitter("room_state")),
+    (room_controls.PINNED, emitter("pinned")),
     (room_controls.CLOSED, _emit_closed),
-    (room_entry.KNOCK, _emit("knock")),
-    (room_entry.KNOCK_RESOLVED, _emit("knock_resolved")),
-    (room_entry.ADMITTED_EVENT, _emit("admitted")),
-    (room_entry.DECLINED_EVENT, _emit("declined")),
-    (room_entry.MUTED_EVENT, _emit("muted")),
+    (room_entry.KNOCK, emitter("knock")),
+    (room_entry.KNOCK_RESOLVED, emitter("knock_resolved")),
+    (room_entry.ADMITTED_EVENT, emitter("admitted")),
+    (room_entry.DECLINED_EVENT, emitter("declined")),
+    (room_entry.MUTED_EVENT, emitter("muted")),
     (room_entry.REMOVED_EVENT, _emit_removed_member),
     (room_guards.FACILITATOR_ALERT, _emit_alert),
 ):

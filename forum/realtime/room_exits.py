@@ -26,7 +26,7 @@ import socketio as python_socketio
 from ..extensions import socketio
 from ..services import chat, presence, room_controls, room_entry
 from . import catch_up
-from .chat import NAMESPACE, _emit_presence
+from .chat import NAMESPACE, emit_presence
 
 log = logging.getLogger("forum.realtime")
 # Never delivered by this release; a process still on an older one passes it to the
@@ -71,7 +71,7 @@ def _take_out_here(user_audience: Any, payload: Any) -> list[str]:
     except Exception:  # the count heals as presence entries expire (presence.TTL_S)
         log.exception("presence after a room exit failed")
         return sids
-    _emit_presence(slug, audience, count)
+    emit_presence(slug, audience, count)
     return sids
 
 

@@ -412,7 +412,7 @@ def _resent(previous: ChatMessage, room: Room) -> SendResult:
     return SendResult(previous, None, duplicate=True, payload=payload)
 
 
-def _publish_message(message: ChatMessage, room: Room) -> None:
+def publish_message(message: ChatMessage, room: Room) -> None:
     events.publish(MESSAGE, to_dict(message, room), audience=(room_audience(room),))
 
 
@@ -692,13 +692,13 @@ def check_delete(message_id: Any, *, acting_user: User) -> ChatMessage:
         or message.status in (CHAT_DELETED, CHAT_REMOVED)
     ):
         raise NotFound()
-    _hide(message, CHAT_DELETED)
+    hide_message(message, CHAT_DELETED)
     db.session.commit()
     log.info("chat message deleted by author message_id=%s", message.id)
     return message
 
 
-def _hide(message: ChatMessage, status: str) -> None:
+def hide_message(message: ChatMessage, status: str) -> None:
     """Take a message out of the room; readers who saw it are told to drop it."""
     was_published = message.status == CHAT_PUBLISHED
     message.status = status

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import ChatMessage, ReviewItem, Room, User
 from ..models.chat import CHAT_DELETED, CHAT_HELD, CHAT_PUBLISHED, CHAT_REMOVED
 from . import privacy, review_queue
-from .chat import KIND, _hide, _publish_message
+from .chat import KIND, hide_message, publish_message
 
 # The review queue: moderators approve (publish to the room) or remove chat messages.
 
@@ -21,14 +21,14 @@ def _approve(message_id: int, acting_user: User) -> None:
         return
     if message.status in (CHAT_HELD, CHAT_REMOVED):
         message.status = CHAT_PUBLISHED
-        _publish_message(message, db.session.get(Room, message.room_id))
+        publish_message(message, db.session.get(Room, message.room_id))
 
 
 def _remove(message_id: int, reason: str, acting_user: User) -> None:
     message = db.session.get(ChatMessage, message_id)
     if message is None or message.status in (CHAT_DELETED, CHAT_REMOVED):
         return
-    _hide(message, CHAT_REMOVED)
+    hide_message(message, CHAT_REMOVED)
 
 
 def _locate(message_id: int) -> tuple[int | None, int | None, int | None]:

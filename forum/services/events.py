@@ -7,7 +7,8 @@ after_commit listener hands it to the subscribers, an after_rollback listener dr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,25 @@ def subscribe(name: str, handler: Callable[[Event], None]) -> None:
     handlers = _SUBSCRIBERS.setdefault(name, [])
     if handler not in handlers:
         handlers.append(handler)
+
+
+@contextmanager
+def subscribed(names: Iterable[str], handler: Callable[[Event], None], *,
+               alone: bool = False) -> Iterator[None]:
+    """Call handler too for every committed event of these names while the block runs (a
+    test's recorder); with alone=True, only handler: the usual subscribers (the Socket.IO
+    emitters) are set aside until the block ends."""
+    names = list(names)
+    saved = {name: list(_SUBSCRIBERS.get(name, ())) for name in names}
+    try:
+        for name in names:
+            _SUBSCRIBERS[name] = [handler] if alone else [*saved[name], handler]
+        yield
+    finally:
+        for name, before in saved.items():
+            # Keep what subscribed meanwhile (a module imported inside the block).
+            added = [h for h in _SUBSCRIBERS.get(name, ()) if h is not handler and h not in before]
+            _SUBSCRIBERS[name] = before + added
 
 
 def publish(name: str, payload: dict[str, Any], audience: tuple[str, ...] | list[str] = ()) -> None:

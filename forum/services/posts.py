@@ -169,7 +169,7 @@ def _sync_visibility(post: Post) -> None:
         post.thread.visible = post.visible
 
 
-def _refresh_thread_stats(thread: Thread) -> None:
+def refresh_thread_stats(thread: Thread) -> None:
     """Recount the visible replies and the last visible post, after something was hidden."""
     db.session.flush()
     count, last_id, last_at = db.session.execute(
@@ -184,7 +184,7 @@ def _refresh_thread_stats(thread: Thread) -> None:
     thread.last_activity_at = last_at or thread.created_at
 
 
-def _after_change(post: Post, verdict: Any | None, *, was_visible: bool) -> None:
+def after_change(post: Post, verdict: Any | None, *, was_visible: bool) -> None:
     """Queue, remember for rescreening, publish side effects, keep thread counts right."""
     _sync_visibility(post)
     db.session.flush()
@@ -205,7 +205,7 @@ def _after_change(post: Post, verdict: Any | None, *, was_visible: bool) -> None
             thread.last_activity_at = post.published_at
             notifications.do_notify_for(post)
     elif was_visible != post.visible or post.is_opening:
-        _refresh_thread_stats(thread)
+        refresh_thread_stats(thread)
 
 
 def _new_post(thread: Thread, author: User, body: str, *, anonymous: bool, note: str | None,
@@ -243,7 +243,7 @@ def check_create_thread(
     db.session.add(thread)
     post = _new_post(thread, acting_user, body, anonymous=anonymous, note=content_note,
                      verdict=verdict, is_opening=True)
-    _after_change(post, verdict, was_visible=False)
+    after_change(post, verdict, was_visible=False)
     db.session.commit()
     log.info("thread created thread_id=%s post_id=%s action=%s", thread.id, post.id,
              verdict.action)
@@ -270,7 +270,7 @@ def check_reply(
     _refuse_or_nudge(verdict, field, confirm_hold)
     post = _new_post(thread, acting_user, body, anonymous=anonymous, note=content_note,
                      verdict=verdict, is_opening=False, quote_of_id=quote_of_id)
-    _after_change(post, verdict, was_visible=False)
+    after_change(post, verdict, was_visible=False)
     db.session.commit()
     log.info("reply created thread_id=%s post_id=%s action=%s", thread.id, post.id,
              verdict.action)
@@ -322,7 +322,7 @@ def check_edit_post(
     if verdict.action == "hold":
         post.status = HELD
         post.hold_message = verdict.message
-    _after_change(post, verdict, was_visible=was_visible)
+    after_change(post, verdict, was_visible=was_visible)
     db.session.commit()
     log.info("post edited post_id=%s action=%s", post.id, verdict.action)
     return PostResult(post, verdict)
@@ -333,7 +333,7 @@ def check_delete_post(post: Post, *, acting_user: User) -> None:
     post = access_own_post(post.id, acting_user)
     was_visible = post.visible
     post.deleted_at = utcnow()
-    _after_change(post, None, was_visible=was_visible)
+    after_change(post, None, was_visible=was_visible)
     db.session.commit()
     log.info("post deleted by author post_id=%s", post.id)
 
@@ -372,7 +372,7 @@ def _approve(post_id: int, acting_user: User) -> None:
     if post.status in (HELD, REMOVED):
         post.status = PUBLISHED
         post.hold_message = None
-    _after_change(post, None, was_visible=was_visible)
+    after_change(post, None, was_visible=was_visible)
 
 
 def _remove(post_id: int, reason: str, acting_user: User) -> None:
@@ -384,7 +384,7 @@ def _remove(post_id: int, reason: str, acting_user: User) -> None:
     post.removed_at = utcnow()
     post.removed_by_id = acting_user.id
     post.removed_reason = reason
-    _after_change(post, None, was_visible=was_visible)
+    after_change(post, None, was_visible=was_visible)
 
 
 review_queue.register_handler("post", _approve, _remove)
@@ -408,7 +408,7 @@ def _rescreen_apply(post_id: int, verdict: Any) -> None:
     review_queue.do_enqueue("post", post.id, verdict=verdict)
     _sync_visibility(post)
     if was_visible != post.visible:
-        _refresh_thread_stats(post.thread)
+        refresh_thread_stats(post.thread)
 
 
 def register_rescreen() -> None:

@@ -271,7 +271,7 @@ def _edit_post(post_id: int, new_text: str, acting_user: User) -> None:
     posts.render_body(post)
     post.status = PUBLISHED
     post.hold_message = None
-    posts._after_change(post, None, was_visible=was_visible)
+    posts.after_change(post, None, was_visible=was_visible)
 
 
 _EDITORS = {"post": _edit_post}

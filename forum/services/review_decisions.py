@@ -152,7 +152,7 @@ def check_decide(
     if decision == "approve":
         if approve:
             approve(item.content_id, acting_user)
-        review_queue._resolve(item, "approved", reason, acting_user)
+        review_queue.resolve(item, "approved", reason, acting_user)
     elif decision == "remove":
         if item.is_risk and not whole_disclosure:
             # Method details can be redacted with edit-and-approve; the disclosure stays.
@@ -161,14 +161,14 @@ def check_decide(
                 " or confirm that the whole post must go."))]})
         if remove:
             remove(item.content_id, reason, acting_user)
-        review_queue._resolve(item, "removed", reason, acting_user)
+        review_queue.resolve(item, "removed", reason, acting_user)
         _tell_author(item, _removal_notice(item, reason), acting_user)
     elif decision == "edit":
         text = (new_text or "").replace("\x00", "")
         if not text.strip() or not review_content.can_edit(item.content_kind):
             raise ValidationFailed({"new_text": [str(_l("Write the edited text."))]})
         review_content.do_edit_content(item, text, acting_user)
-        review_queue._resolve(item, "edited", reason, acting_user)
+        review_queue.resolve(item, "edited", reason, acting_user)
         _tell_author(item, str(_l(
             "A moderator edited one of your posts before publishing it. The reason:"
             " %(reason)s", reason=reason)), acting_user)
@@ -181,7 +181,7 @@ def check_decide(
     elif decision == "dismiss":
         if "report" not in (item.sources or []):
             raise ValidationFailed({"decision": [str(_l("Only reports can be dismissed."))]})
-        review_queue._resolve(item, "dismissed", reason, acting_user)
+        review_queue.resolve(item, "dismissed", reason, acting_user)
     details = None
     if decision != "escalate":
         # Set on every close, so an answer never outlives the resolution it was given for.

@@ -167,7 +167,7 @@ def item_for(kind: str, content_id: int) -> ReviewItem | None:
     )
 
 
-def _resolve(item: ReviewItem, resolution: str, reason: str | None, acting_user: User) -> None:
+def resolve(item: ReviewItem, resolution: str, reason: str | None, acting_user: User) -> None:
     item.status = RESOLVED
     item.resolution = resolution
     item.resolution_reason = reason
@@ -187,7 +187,7 @@ def do_approve(item: ReviewItem, *, acting_user: User) -> None:
     handler = _HANDLERS.get(item.content_kind)
     if handler is not None:
         handler[0](item.content_id, acting_user)
-    _resolve(item, "approved", None, acting_user)
+    resolve(item, "approved", None, acting_user)
     audit.record(
         "review.approve", acting_user=acting_user, target_type=item.content_kind,
         target_id=item.content_id, details={"item_id": item.id},
@@ -202,7 +202,7 @@ def do_remove(item: ReviewItem, reason: str, *, acting_user: User) -> None:
     handler = _HANDLERS.get(item.content_kind)
     if handler is not None:
         handler[1](item.content_id, reason, acting_user)
-    _resolve(item, "removed", reason, acting_user)
+    resolve(item, "removed", reason, acting_user)
     audit.record(
         "review.remove", acting_user=acting_user, target_type=item.content_kind,
         target_id=item.content_id, reason=reason, details={"item_id": item.id},

@@ -32,9 +32,9 @@ from .threads import (
     THREADS_PER_PAGE,
     Cursor,
     PostPage,
-    _authenticated,
     is_moderator,
     is_own,
+    is_signed_in,
     thread_visible_to,
     visibility_filter,
 )
@@ -117,7 +117,7 @@ def _page_statement(audience: str, backwards: bool):
 def _audience(viewer: User | None) -> str:
     if is_moderator(viewer):
         return "moderator"
-    return "member" if _authenticated(viewer) else "visitor"
+    return "member" if is_signed_in(viewer) else "visitor"
 
 
 def _fetch(thread: Thread, viewer: User | None, after: int | None, before: int | None,

@@ -20,7 +20,7 @@ from ..models import (
     User,
 )
 from . import milestones, privacy
-from .posts import _refresh_thread_stats, render_body
+from .posts import refresh_thread_stats, render_body
 
 
 def _export(user: User) -> list[dict[str, Any]]:
@@ -102,7 +102,7 @@ def _erase(user: User, keep: bool) -> None:
     db.session.flush()
     for thread in db.session.scalars(select(Thread).where(
             Thread.id.in_(reply_threads - set(alone)))):
-        _refresh_thread_stats(thread)
+        refresh_thread_stats(thread)
 
 
 privacy.register_content_kind(privacy.ContentKind("posts", _export, _erase))

@@ -28,18 +28,18 @@ POST_PAGE_OPTIONS = (lazyload(Post.thread), defaultload(Post.author).lazyload(Us
 POSTS_PER_PAGE = 20
 
 
-def _authenticated(user: User | None) -> bool:
+def is_signed_in(user: User | None) -> bool:
     return user is not None and bool(getattr(user, "is_authenticated", False))
 
 
 def is_moderator(user: User | None) -> bool:
     """Moderators see held, removed and deleted posts and may reveal anonymous authors."""
-    return _authenticated(user) and user.has_role("moderator")
+    return is_signed_in(user) and user.has_role("moderator")
 
 
 def is_own(post: Post | Thread, user: User | None) -> bool:
     """True when the user wrote this post or thread."""
-    return _authenticated(user) and post.author_id is not None and post.author_id == user.id
+    return is_signed_in(user) and post.author_id is not None and post.author_id == user.id
 
 
 def can_see_post(post: Post, viewer: User | None) -> bool:
@@ -179,7 +179,7 @@ def board_threads(
 
 def my_hidden_threads(board: Board, viewer: User | None) -> list[Thread]:
     """The viewer's own threads on this board that wait for a moderator."""
-    if not _authenticated(viewer):
+    if not is_signed_in(viewer):
         return []
     return list(
         db.session.scalars(
@@ -210,7 +210,7 @@ def visibility_filter(viewer: User | None) -> list:
     """Which posts of a thread this viewer sees: all (moderators), visible ones and their own."""
     if is_moderator(viewer):
         return []
-    if _authenticated(viewer):
+    if is_signed_in(viewer):
         return [or_(
             Post.visible.is_(True),
             and_(Post.author_id == viewer.id, Post.deleted_at.is_(None)),
@@ -249,7 +249,7 @@ def thread_posts(
 
 def unread_thread_ids(viewer: User | None, threads: list[Thread]) -> set[int]:
     """Threads on this list with posts the member has not seen yet."""
-    if not _authenticated(viewer) or not threads:
+    if not is_signed_in(viewer) or not threads:
         return set()
     seen = dict(
         db.session.execute(
@@ -264,7 +264,7 @@ def unread_thread_ids(viewer: User | None, threads: list[Thread]) -> set[int]:
 
 def last_read(viewer: User | None, thread: Thread) -> int:
     """The id of the last post the member saw in this thread (0: none)."""
-    if not _authenticated(viewer):
+    if not is_signed_in(viewer):
         return 0
     return db.session.scalar(
         select(ThreadRead.last_read_post_id).where(
@@ -275,7 +275,7 @@ def last_read(viewer: User | None, thread: Thread) -> int:
 
 def do_mark_read(viewer: User | None, thread: Thread, upto_post_id: int) -> None:
     """Remember that the member has seen the thread up to this post."""
-    if not _authenticated(viewer) or upto_post_id <= 0:
+    if not is_signed_in(viewer) or upto_post_id <= 0:
         return
     row = db.session.scalar(
         select(ThreadRead).where(

@@ -17,16 +17,15 @@ screener = threads_support.screener
 
 
 @pytest.fixture
-def bus(monkeypatch):
+def bus():
     """Every committed chat event, as (name, payload, audience)."""
     got: list[tuple[str, dict, tuple]] = []
 
     def record(ev):
         got.append((ev.name, ev.payload, ev.audience))
 
-    for name in (chat.MESSAGE, chat.SUPPORT, chat.REMOVED):
-        monkeypatch.setitem(events._SUBSCRIBERS, name, [record])
-    return got
+    with events.subscribed((chat.MESSAGE, chat.SUPPORT, chat.REMOVED), record, alone=True):
+        yield got
 
 
 def _count() -> int:
@@ -229,14 +228,14 @@ def test_a_resent_announcement_writes_one_audit_row(room, facilitator, screener,
 
 
 @pytest.fixture
-def alerts(monkeypatch):
+def alerts():
     """Every committed facilitator alert, as (payload, audience)."""
     from forum.services import room_guards
 
     got: list[tuple[dict, tuple]] = []
-    monkeypatch.setitem(events._SUBSCRIBERS, room_guards.FACILITATOR_ALERT,
-                        [lambda ev: got.append((ev.payload, ev.audience))])
-    return got
+    with events.subscribed((room_guards.FACILITATOR_ALERT,),
+                           lambda ev: got.append((ev.payload, ev.audience)), alone=True):
+        yield got
 
 
 def _refuse(app, room, facilitator, member, how):
