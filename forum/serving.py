@@ -16,6 +16,7 @@ import threading
 from gunicorn.workers.gthread import ThreadWorker
 
 from .extensions import socketio
+from .services import presence
 
 log = logging.getLogger("forum.serving")
 
@@ -38,6 +39,12 @@ def close_live_connections() -> int:
             sock.close(wait=False, reason=server.eio.reason.SERVER_DISCONNECT)
         except Exception:  # shutting down regardless
             log.exception("closing a live connection failed")
+    # Their disconnect handlers may not all run before the worker exits: the presence counts
+    # lose this process's connections here, not when the entries expire.
+    try:
+        presence.forget_all()
+    except Exception:  # shutting down regardless
+        log.exception("forgetting this process's presence failed")
     return len(sockets)
 
 

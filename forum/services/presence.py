@@ -198,6 +198,23 @@ class RedisPresence:
         except redis.RedisError:
             self._unreachable()
 
+    def forget_all(self) -> None:
+        """This process is stopping: take every entry of its connections out at once, so a
+        room counts its members right as they reconnect elsewhere (their disconnects may not
+        run before the process exits)."""
+        with self._lock:
+            mine = {room: set(conns) for room, conns in self._mine.items() if conns}
+            self._mine.clear()
+        if not mine:
+            return
+        pipe = self._redis.pipeline()
+        for room, conns in mine.items():
+            pipe.zrem(self._key(room), *(self._member(c) for c in conns))
+        try:
+            pipe.execute()
+        except redis.RedisError:  # they expire within TTL_S
+            self._unreachable()
+
     def restore(self) -> list[str]:
         """Write every entry of this process back (Redis may have restarted empty); returns
         the rooms this process has connections in, or [] while Redis is still away."""
@@ -293,3 +310,9 @@ def restore() -> list[str]:
 def degraded() -> bool:
     """True while Redis is unreachable for presence (counts are this process's own)."""
     return bool(getattr(_backend, "degraded", False))
+
+
+def forget_all() -> None:
+    """This process is stopping: its connections leave every room's count now."""
+    if isinstance(_backend, RedisPresence):
+        _backend.forget_all()

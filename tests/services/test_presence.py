@@ -139,3 +139,20 @@ def test_while_redis_is_away_a_process_counts_its_own_and_writes_back_after(capl
         finally:
             here.close()
             there.close()
+
+
+@pytest.mark.services
+@pytest.mark.skipif(not _redis_up() and not os.environ.get("CI"), reason="Redis not running")
+def test_a_stopping_process_takes_its_connections_out_of_every_count(redis_db):
+    stopping = presence.RedisPresence(REDIS_URL, "proc-stopping")
+    staying = presence.RedisPresence(REDIS_URL, "proc-staying")
+    try:
+        stopping.add("coffee-room", "sid-1")
+        stopping.add("night-owls", "sid-2")
+        staying.add("coffee-room", "sid-1")
+        stopping.forget_all()
+        assert staying.count_many(["coffee-room", "night-owls"]) == {
+            "coffee-room": 1, "night-owls": 0}
+    finally:
+        stopping.close()
+        staying.close()
