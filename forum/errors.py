@@ -31,6 +31,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from .extensions import db
+from .moderation.resources import INTERNATIONAL, load_resources
 
 
 class ForumError(Exception):
@@ -212,8 +213,6 @@ def _kept_fields() -> tuple[list[tuple[str, str, str]], list[tuple[str, str]], b
 def _crisis_lines() -> list:
     """The emergency and crisis lines of the reader's country and everywhere, from the rules
     already in memory: a member in crisis must not meet a dead end while the database is away."""
-    from .moderation.resources import INTERNATIONAL, load_resources  # noqa: PLC0415
-
     pipeline = current_app.extensions.get("moderation")
     try:
         resources = pipeline.ruleset.resources if pipeline is not None else load_resources()

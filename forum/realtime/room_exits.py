@@ -161,12 +161,7 @@ class QueueManager(python_socketio.RedisManager):
         # once and the fresh one then succeeds.
         for attempt in (1, 2):
             try:
-                with self._connect_lock:
-                    if not self.connected:
-                        self.redis = redis.Redis.from_url(self.redis_url, **self.redis_options)
-                        self.connected = True
-                    client = self.redis
-                result = client.publish(self.channel, payload)
+                result = self._publishing_client().publish(self.channel, payload)
             except (redis.RedisError, OSError) as exc:
                 self.connected = False
                 if attempt == 2:
@@ -179,34 +174,34 @@ class QueueManager(python_socketio.RedisManager):
                                     type(exc).__name__)
                     catch_up.publish_failed()
                 continue
-            with self._connect_lock:
-                back = self._publish_failing
-                self._publish_failing = False
-            if back:
-                log.warning("message queue: publishing again")
-            catch_up.publish_ok()
+            self._publishing_again()
             return result
         return None
 
-    def probe(self) -> None:
-        """Ask Redis whether publishing would work again, for when nothing was published
-        since the last failure (catch_up.py's worker asks while publishing is down)."""
-        try:
-            with self._connect_lock:
-                if not self.connected:
-                    self.redis = redis.Redis.from_url(self.redis_url, **self.redis_options)
-                    self.connected = True
-                client = self.redis
-            client.ping()
-        except (redis.RedisError, OSError):
-            self.connected = False
-            return
+    def _publishing_client(self) -> redis.Redis:
+        with self._connect_lock:
+            if not self.connected:
+                self.redis = redis.Redis.from_url(self.redis_url, **self.redis_options)
+                self.connected = True
+            return self.redis
+
+    def _publishing_again(self) -> None:
         with self._connect_lock:
             back = self._publish_failing
             self._publish_failing = False
         if back:
             log.warning("message queue: publishing again")
         catch_up.publish_ok()
+
+    def probe(self) -> None:
+        """Ask Redis whether publishing would work again, for when nothing was published
+        since the last failure (catch_up.py's worker asks while publishing is down)."""
+        try:
+            self._publishing_client().ping()
+        except (redis.RedisError, OSError):
+            self.connected = False
+            return
+        self._publishing_again()
 
     def _listen(self):
         channel = self.channel.encode("utf-8")

@@ -64,15 +64,9 @@ class BackupReport:
 
 
 @dataclass(frozen=True)
-class RestoreReport:
+class RestoreReport(BackupReport):
     """What a restore loaded, and whether the schema needs `flask db upgrade` afterwards."""
 
-    path: Path
-    kind: str
-    size: int
-    tables: int
-    rows: int
-    revision: str
     head: str
 
     @property
