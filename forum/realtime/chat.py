@@ -233,7 +233,12 @@ def on_join(data=None):
         join_room(audience)
         if entry.facilitator:
             join_room(room_controls.hosts_audience(room))
-        count = emit_presence(room.slug, audience, presence.join(audience, request.sid))
+        count = presence.join(audience, request.sid)
+        if not socketio.server.manager.is_connected(request.sid, NAMESPACE):
+            # The connection closed while it joined and its disconnect handler may have run
+            # first: counted in now, it would stay counted (the heartbeat keeps it alive).
+            count = presence.leave(audience, request.sid)
+        count = emit_presence(room.slug, audience, count)
         chat.note_presence(room, current_user.id, True, count)
         ack = {"ok": True, "room": room.slug, "history": chat.history(room, current_user),
                "presence": count, "pinned": room_controls.pinned(room),

@@ -85,6 +85,7 @@ class RedisPresence:
         self._mine: dict[str, set[str]] = defaultdict(set)
         self._lock = threading.Lock()
         self._degraded = False
+        self._leaving = False  # forget_all ran: this process is stopping
 
     @property
     def degraded(self) -> bool:
@@ -126,14 +127,24 @@ class RedisPresence:
         """Count a connection in across processes; returns the room's count."""
         now = time.time()
         with self._lock:
-            self._mine[room].add(conn)
+            leaving = self._leaving
+            if not leaving:
+                self._mine[room].add(conn)
+        if leaving:
+            # A join still running on a stopping process: its connection is about to close
+            # and nothing here would take an entry out again before it expired.
+            return self.count(room)
 
         def build(pipe):
             pipe.zadd(self._key(room), {self._member(conn): now + TTL_S})
             pipe.expire(self._key(room), TTL_S * 2)
             self._count(pipe, room, now)
 
-        return self._ask(build, lambda answers: int(answers[-1]), lambda: self._local(room))
+        count = self._ask(build, lambda answers: int(answers[-1]), lambda: self._local(room))
+        if self._leaving:
+            # forget_all ran between the check above and the write: its removal came first.
+            self.discard(room, conn)
+        return count
 
     def discard(self, room: str, conn: str) -> int:
         """Count a connection out; returns the room's count."""
@@ -203,6 +214,7 @@ class RedisPresence:
         room counts its members right as they reconnect elsewhere (their disconnects may not
         run before the process exits)."""
         with self._lock:
+            self._leaving = True
             mine = {room: set(conns) for room, conns in self._mine.items() if conns}
             self._mine.clear()
         if not mine:

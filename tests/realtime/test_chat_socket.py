@@ -61,6 +61,29 @@ def test_disconnect_updates_presence(people):
     assert received(people["sender"], "presence") == [{"room": "coffee-room", "count": 1}]
 
 
+def test_a_connection_that_closes_while_it_joins_is_not_left_counted(
+        app, room, member, second_member, screener, monkeypatch):
+    # The close's disconnect handler can run on its own thread before the join counts the
+    # connection in; the join sees the connection gone and counts it out again.
+    from forum.services import presence
+
+    staying = connect(app, second_member)
+    assert emit(staying, "join", {"room": room.slug})["presence"] == 1
+    leaving = connect(app, member)
+    real_join = presence.join
+
+    def closed_first(audience, sid):
+        monkeypatch.setattr(presence, "join", real_join)
+        leaving.disconnect("/chat")
+        return real_join(audience, sid)
+
+    monkeypatch.setattr(presence, "join", closed_first)
+    leaving.emit("join", {"room": room.slug}, namespace="/chat")
+    assert presence.count(chat.room_audience(room)) == 1
+    assert emit(staying, "leave", {"room": room.slug}) == {"ok": True}
+    assert presence.count(chat.room_audience(room)) == 0
+
+
 def test_published_message_reaches_the_room_only(people, screener):
     ack = emit(people["sender"], "send",
                {"room": "coffee-room", "client_id": "c-1", "text": "Morning all"})

@@ -156,3 +156,29 @@ def test_a_stopping_process_takes_its_connections_out_of_every_count(redis_db):
     finally:
         stopping.close()
         staying.close()
+
+
+def test_a_join_finishing_on_a_stopping_process_is_not_counted(redis_db, monkeypatch):
+    stopping = presence.RedisPresence(REDIS_URL, "proc-stopping")
+    try:
+        stopping.add("coffee-room", "sid-1")
+        stopping.forget_all()
+        # A join still running when the process began to stop: its socket closes next.
+        assert stopping.add("coffee-room", "sid-2") == 0
+        assert stopping.count("coffee-room") == 0
+
+        # forget_all between the join's check and its write: the write is taken back.
+        late = presence.RedisPresence(REDIS_URL, "proc-late")
+        ask = late._ask
+
+        def forget_meanwhile(build, answer, fallback):
+            late.forget_all()  # its removal runs before the join's write
+            return ask(build, answer, fallback)
+
+        monkeypatch.setattr(late, "_ask", forget_meanwhile)
+        late.add("coffee-room", "sid-3")
+        monkeypatch.undo()
+        assert late.count("coffee-room") == 0
+        late.close()
+    finally:
+        stopping.close()
