@@ -311,17 +311,12 @@ def set_preferences(user: User, *, locale: str | None, timezone: str) -> None:
     db.session.commit()
 
 
-def _rescreen_load(user_id: int) -> str | None:
+def rescreen_text(user_id: int) -> str | None:
     user = db.session.get(User, user_id)
     return user.pseudonym if user is not None else None
 
 
-def _rescreen_apply(user_id: int, verdict: Verdict) -> None:
+def rescreen_verdict(user_id: int, verdict: Verdict) -> None:
     # The name is already in use; a moderator decides, the rescreen never renames anyone itself.
     if verdict.action != "allow":
         review_queue.do_enqueue("pseudonym", user_id, verdict=verdict)
-
-
-def register_rescreen() -> None:
-    """Let `flask rescreen` judge pseudonyms chosen while the classifier was unavailable."""
-    screening.register_rescreen_source("pseudonym", _rescreen_load, _rescreen_apply)

@@ -709,19 +709,14 @@ def hide_message(message: ChatMessage, status: str) -> None:
 
 
 
-def _rescreen_load(message_id: int) -> str | None:
+def rescreen_text(message_id: int) -> str | None:
     message = db.session.get(ChatMessage, message_id)
     if message is None or message.status not in (CHAT_PUBLISHED, CHAT_HELD):
         return None
     return message.text
 
 
-def _rescreen_apply(message_id: int, verdict: Any) -> None:
+def rescreen_verdict(message_id: int, verdict: Any) -> None:
     """A late verdict (a layer back): what the rules alone let through goes to a person."""
     if verdict.needs_review:
         review_queue.do_enqueue(KIND, message_id, verdict=verdict)
-
-
-def register_rescreen() -> None:
-    """Hand chat messages to `flask rescreen`."""
-    screening.register_rescreen_source(KIND, _rescreen_load, _rescreen_apply)

@@ -10,12 +10,11 @@ from sqlalchemy import delete, select, update
 from ..extensions import db
 from ..models import ChatMessage, ReviewItem, Room, User
 from ..models.chat import CHAT_DELETED, CHAT_HELD, CHAT_PUBLISHED, CHAT_REMOVED
-from . import privacy, review_queue
 from .chat import KIND, hide_message, publish_message
 
 # The review queue: moderators approve (publish to the room) or remove chat messages.
 
-def _approve(message_id: int, acting_user: User) -> None:
+def review_approve(message_id: int, acting_user: User) -> None:
     message = db.session.get(ChatMessage, message_id)
     if message is None or message.status == CHAT_DELETED:
         return
@@ -24,14 +23,14 @@ def _approve(message_id: int, acting_user: User) -> None:
         publish_message(message, db.session.get(Room, message.room_id))
 
 
-def _remove(message_id: int, reason: str, acting_user: User) -> None:
+def review_remove(message_id: int, reason: str, acting_user: User) -> None:
     message = db.session.get(ChatMessage, message_id)
     if message is None or message.status in (CHAT_DELETED, CHAT_REMOVED):
         return
     hide_message(message, CHAT_REMOVED)
 
 
-def _locate(message_id: int) -> tuple[int | None, int | None, int | None]:
+def review_locate(message_id: int) -> tuple[int | None, int | None, int | None]:
     message = db.session.get(ChatMessage, message_id)
     if message is None:
         return None, None, None
@@ -44,7 +43,7 @@ def load_text(message_id: int) -> str | None:
     return message.text if message is not None else None
 
 
-def _export(user: User) -> list[dict[str, Any]]:
+def member_export(user: User) -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(ChatMessage, Room.slug).join(Room, Room.id == ChatMessage.room_id)
         .where(ChatMessage.author_id == user.id).order_by(ChatMessage.id)
@@ -53,7 +52,7 @@ def _export(user: User) -> list[dict[str, Any]]:
              "created_at": m.created_at.isoformat()} for m, slug in rows]
 
 
-def _erase(user: User, keep: bool) -> None:
+def member_erase(user: User, keep: bool) -> None:
     """keep: messages stay, unattributed; otherwise they (and their queue items) are erased."""
     if keep:
         db.session.execute(update(ChatMessage).where(ChatMessage.author_id == user.id).values(
@@ -64,10 +63,3 @@ def _erase(user: User, keep: bool) -> None:
         db.session.execute(delete(ReviewItem).where(
             ReviewItem.content_kind == KIND, ReviewItem.content_id.in_(ids)))
         db.session.execute(delete(ChatMessage).where(ChatMessage.id.in_(ids)))
-
-
-def register() -> None:
-    """Tell the review queue how chat messages are located, approved and removed."""
-    review_queue.register_handler(KIND, _approve, _remove)
-    review_queue.register_locator(KIND, _locate)
-    privacy.register_content_kind(privacy.ContentKind("chat_messages", _export, _erase))

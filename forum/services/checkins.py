@@ -47,7 +47,7 @@ from sqlalchemy import delete, select, update
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import CheckinAnswer, CheckinConsent, User
-from . import clock, privacy
+from . import clock
 from .measure_figures import series_of
 from .measures import Figure, Period, monday, register_figure
 
@@ -259,12 +259,12 @@ def recovery_capital(period: Period) -> Figure:
 # -- export and account deletion -----------------------------------------------------------
 
 
-def _export(user: User) -> list[dict[str, Any]]:
+def member_export(user: User) -> list[dict[str, Any]]:
     return [{"week": a.week.isoformat(), "connected": a.connected, "barc_10": list(a.barc),
              "barc_10_total": sum(a.barc)} for a in own_answers(user)]
 
 
-def _erase_on_delete(user: User, _keep: bool) -> None:
+def member_erase(user: User, _keep: bool) -> None:
     # Answers are the member's own: erased whatever they chose for their posts.
     _erase(user)
 
@@ -276,5 +276,3 @@ def register() -> None:
                     connectedness, unit=_l("mean, 1 to 5"), note=consented)
     register_figure("checkin_barc", _l("Recovery capital (BARC-10)"), recovery_capital,
                     unit=_l("mean total, 10 to 60"), note=consented)
-    privacy.register_content_kind(privacy.ContentKind("checkins", _export, _erase_on_delete))
-

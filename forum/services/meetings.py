@@ -200,17 +200,17 @@ def hosted_by(user: User) -> list[Meeting]:
 
 # The review queue: a flagged title or description stays up; removing it cancels the meeting.
 
-def _approve(meeting_id: int, acting_user: User) -> None:
+def review_approve(meeting_id: int, acting_user: User) -> None:
     return None
 
 
-def _remove(meeting_id: int, reason: str, acting_user: User) -> None:
+def review_remove(meeting_id: int, reason: str, acting_user: User) -> None:
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is not None and meeting.status == SCHEDULED:
         do_cancel(meeting)
 
 
-def _locate(meeting_id: int) -> tuple[int | None, int | None, int | None]:
+def review_locate(meeting_id: int) -> tuple[int | None, int | None, int | None]:
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None:
         return None, None, None
@@ -229,12 +229,9 @@ def register() -> None:
     """Plug meetings into chat (open rule, presence), the review queue and the job runner."""
     chat.register_open_rule(meetings_sessions.is_room_open)
     chat.register_presence_observer(meetings_attendance.observe_presence)
-    review_queue.register_handler(KIND, _approve, _remove)
-    review_queue.register_locator(KIND, _locate)
     jobs.register("meetings.sessions", 60, meetings_sessions.run_bookkeeping)
     jobs.register("meetings.reminders", 60, meetings_reminders.run_reminders)
     jobs.register("meetings.retention", 3600, meetings_reminders.run_retention)
-    meetings_reminders.register_privacy()
     # The facilitator tools in a meeting's room: its hosts facilitate, ending the session
     # there ends the meeting's session, and each new session starts from fresh settings.
     room_controls.register_host_rule(meetings_access.host_rule)
@@ -243,4 +240,3 @@ def register() -> None:
     room_entry.register_capacity(meetings_access.room_capacity)
     # Sessions held and attendance in the community measures, from the anonymous counts.
     measure_feeds.register_meeting_figures(meetings_attendance.held_session_rows)
-

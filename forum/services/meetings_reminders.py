@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import ChatMessage, Meeting, MeetingReminder, MeetingSession, Notification, User
 from ..models.meetings import SCHEDULED
 from ..models.review import RESOLVED, ReviewItem
-from . import clock, privacy, push_outbox
+from . import clock, push_outbox
 from .meetings_sessions import last_close_before, materialize
 from .meetings_time import occurrences
 
@@ -96,7 +96,7 @@ def _remind(meeting: Meeting, start: datetime, now: datetime) -> int:
     return len(subscribers - done)
 
 
-def _export(user: User) -> list[dict[str, Any]]:
+def member_export(user: User) -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(MeetingReminder, Meeting.title)
         .join(Meeting, Meeting.id == MeetingReminder.meeting_id)
@@ -104,14 +104,9 @@ def _export(user: User) -> list[dict[str, Any]]:
     return [{"meeting": title, "since": r.created_at.isoformat()} for r, title in rows]
 
 
-def _erase(user: User, keep: bool) -> None:
+def member_erase(user: User, keep: bool) -> None:
     """Reminders are settings, not content: they go either way."""
     db.session.execute(delete(MeetingReminder).where(MeetingReminder.user_id == user.id))
-
-
-def register_privacy() -> None:
-    """Reminders are part of a member's export and go with the account."""
-    privacy.register_content_kind(privacy.ContentKind("meeting_reminders", _export, _erase))
 
 
 def retention_days() -> int:

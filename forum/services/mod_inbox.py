@@ -170,8 +170,3 @@ def locate(message_id: int) -> tuple[int | None, int | None, int | None]:
     """Who wrote a member's message to the team (for the queue)."""
     message = db.session.get(TeamMessage, message_id)
     return (message.member_id if message else None), None, None
-
-
-def register() -> None:
-    """Let the queue find the author of a member's message to the team."""
-    review_queue.register_locator("team_message", locate)

@@ -364,7 +364,7 @@ def check_reveal_author(post_id: int, *, acting_user: User | None) -> User | Non
     return db.session.get(User, post.author_id) if post.author_id else None
 
 
-def _approve(post_id: int, acting_user: User) -> None:
+def review_approve(post_id: int, acting_user: User) -> None:
     post = db.session.get(Post, post_id)
     if post is None:
         return
@@ -375,7 +375,7 @@ def _approve(post_id: int, acting_user: User) -> None:
     after_change(post, None, was_visible=was_visible)
 
 
-def _remove(post_id: int, reason: str, acting_user: User) -> None:
+def review_remove(post_id: int, reason: str, acting_user: User) -> None:
     post = db.session.get(Post, post_id)
     if post is None:
         return
@@ -387,15 +387,12 @@ def _remove(post_id: int, reason: str, acting_user: User) -> None:
     after_change(post, None, was_visible=was_visible)
 
 
-review_queue.register_handler("post", _approve, _remove)
-
-
-def _rescreen_load(post_id: int) -> str | None:
+def rescreen_text(post_id: int) -> str | None:
     post = db.session.get(Post, post_id, options=[lazyload(Post.thread)])
     return post.body_md if post is not None else None
 
 
-def _rescreen_apply(post_id: int, verdict: Any) -> None:
+def rescreen_verdict(post_id: int, verdict: Any) -> None:
     """A late verdict (classifier back): queue or hold what the rules alone let through."""
     post = db.session.get(Post, post_id)
     if post is None or verdict.action == "allow":
@@ -409,8 +406,3 @@ def _rescreen_apply(post_id: int, verdict: Any) -> None:
     _sync_visibility(post)
     if was_visible != post.visible:
         refresh_thread_stats(post.thread)
-
-
-def register_rescreen() -> None:
-    """Hand posts to `flask rescreen`."""
-    screening.register_rescreen_source("post", _rescreen_load, _rescreen_apply)

@@ -6,8 +6,6 @@ the password the deletion form asks for counts) and are audited with how they co
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -26,29 +24,11 @@ from ..models import (
     User,
 )
 from ..models.base import utcnow
-from . import audit, sign_ins, step_up
+from . import audit, content_kinds, sign_ins, step_up
 from .mutes import muted_members
 from .roles import training_of
 
 log = logging.getLogger("forum.privacy")
-
-
-@dataclass(frozen=True)
-class ContentKind:
-    """Content a member authored: how to export it and how to erase or detach it."""
-
-    name: str
-    export: Callable[[User], list[dict[str, Any]]]
-    # keep=True detaches the content ("deleted member"); keep=False erases it.
-    erase: Callable[[User, bool], None]
-
-
-_KINDS: dict[str, ContentKind] = {}
-
-
-def register_content_kind(kind: ContentKind) -> None:
-    """Let a feature (threads, chat, ...) take part in export and deletion."""
-    _KINDS[kind.name] = kind
 
 
 def check_export_account(user: User) -> dict[str, Any]:
@@ -108,8 +88,8 @@ def export_account(user: User) -> dict[str, Any]:
         ),
     }
     data.update(_signing_in(user))
-    for name, kind in sorted(_KINDS.items()):
-        data[name] = kind.export(user)
+    for kind in sorted(content_kinds.exported(), key=lambda kind: kind.export_as):
+        data[kind.export_as] = kind.export(user)
     return data
 
 
@@ -157,7 +137,7 @@ def check_delete_account(user: User, password: str, *, keep_posts: bool) -> None
 def do_delete_account(user: User, *, keep_posts: bool) -> None:
     """Erase the account, its pseudonym history, codes and mutes; handle content as chosen."""
     user_id = user.id
-    for kind in _KINDS.values():
+    for kind in content_kinds.exported():
         kind.erase(user, keep_posts)
     db.session.execute(delete(PseudonymHistory).where(PseudonymHistory.user_id == user_id))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))

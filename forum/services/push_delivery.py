@@ -402,4 +402,3 @@ def register() -> None:
     """The clean-up job, the sender's wake-up, and the devices in export and deletion."""
     jobs.register("push.deliver", CLEAN_EVERY_S, run_job)
     events.subscribe(push_outbox.QUEUED, _on_queued)
-    push_subscriptions.register_privacy()

@@ -29,7 +29,7 @@ from urllib3.util import parse_url
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import PushPreferences, PushSubscription, User
-from . import clock, privacy
+from . import clock
 
 log = logging.getLogger("forum.push")
 
@@ -318,27 +318,20 @@ def list_for(user: User, sign_in_id: int | None) -> list[Device]:
     return sorted(devices, key=lambda d: not d.this_device)
 
 
-def _export(user: User) -> list[dict[str, Any]]:
+def member_export(user: User) -> list[dict[str, Any]]:
     rows = db.session.scalars(select(PushSubscription).where(
         PushSubscription.user_id == user.id).order_by(PushSubscription.id))
     return [{"device_name": r.device_name, "created_at": r.created_at.isoformat(),
              "last_ok_at": r.last_ok_at.isoformat() if r.last_ok_at else None} for r in rows]
 
 
-def _export_preferences(user: User) -> list[dict[str, Any]]:
+def member_export_preferences(user: User) -> list[dict[str, Any]]:
     row = db.session.get(PushPreferences, user.id)
     return [] if row is None else [{name: getattr(row, name) for name in SWITCHES}]
 
 
-def _erase(user: User, keep: bool) -> None:
+def member_erase(user: User, keep: bool) -> None:
     """Subscriptions and switches are settings, not content: they go either way (their
     outbox rows with them)."""
     db.session.execute(delete(PushSubscription).where(PushSubscription.user_id == user.id))
     db.session.execute(delete(PushPreferences).where(PushPreferences.user_id == user.id))
-
-
-def register_privacy() -> None:
-    """Push devices are part of a member's export and go with the account."""
-    privacy.register_content_kind(privacy.ContentKind("push_devices", _export, _erase))
-    privacy.register_content_kind(privacy.ContentKind("push_preferences", _export_preferences,
-                                                      lambda user, keep: None))

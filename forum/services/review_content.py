@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,7 @@ from ..models import (
     User,
 )
 from ..models.threads import HELD, PUBLISHED, REMOVED
-from . import clock, posts, review_claims, review_queue, screening
+from . import clock, content_kinds, posts, review_claims, review_queue, screening
 from .accounts import find_by_pseudonym
 from .pseudonyms import pseudonym_key, suggest_pseudonym
 from .support_requests import ROOM_PREFIX as SUPPORT_ROOM_PREFIX
@@ -92,19 +92,19 @@ def highlight(text: str, reasons: list[dict[str, Any]]) -> list[Segment]:
     return out
 
 
-def _locate_post(post_id: int) -> tuple[int | None, int | None, int | None]:
+def locate_post(post_id: int) -> tuple[int | None, int | None, int | None]:
     post = db.session.get(Post, post_id)
     if post is None:
         return None, None, None
     return post.author_id, post.thread.board_id, None
 
 
-def _locate_report(report_id: int) -> tuple[int | None, int | None, int | None]:
+def locate_report(report_id: int) -> tuple[int | None, int | None, int | None]:
     report = db.session.get(Report, report_id)
     return (report.reporter_id if report else None), None, None
 
 
-def _locate_pseudonym(user_id: int) -> tuple[int | None, int | None, int | None]:
+def locate_pseudonym(user_id: int) -> tuple[int | None, int | None, int | None]:
     # The name is its owner's: caring messages and strikes reach them.
     return (user_id if db.session.get(User, user_id) is not None else None), None, None
 
@@ -113,7 +113,7 @@ def _pairs(rows: Iterable[tuple[int, str | None]]) -> dict[int, str]:
     return {row_id: text or "" for row_id, text in rows}
 
 
-def _meeting_texts(ids: list[int]) -> dict[int, str]:
+def meeting_texts(ids: list[int]) -> dict[int, str]:
     # Title and description, as the meeting page shows them.
     rows = db.session.execute(
         select(Meeting.id, Meeting.title, Meeting.description).where(Meeting.id.in_(ids)))
@@ -121,25 +121,45 @@ def _meeting_texts(ids: list[int]) -> dict[int, str]:
             in rows}
 
 
-# kind -> (label, load the texts of these ids in one query)
-_TEXTS: dict[str, tuple[Any, Callable[[list[int]], dict[int, str]]]] = {
-    "post": (_l("Post"), lambda ids: _pairs(db.session.execute(
-        select(Post.id, Post.body_md).where(Post.id.in_(ids))))),
-    "report": (_l("Report reason"), lambda ids: _pairs(db.session.execute(
-        select(Report.id, Report.reason).where(Report.id.in_(ids))))),
-    "chat": (_l("Chat message"), lambda ids: _pairs(db.session.execute(
-        select(ChatMessage.id, ChatMessage.text).where(ChatMessage.id.in_(ids))))),
-    "meeting": (_l("Meeting"), _meeting_texts),
-    "support_note": (_l("Note to a peer supporter"), lambda ids: _pairs(db.session.execute(
-        select(SupportRequest.id, SupportRequest.note).where(SupportRequest.id.in_(ids))))),
-    "pseudonym": (_l("Pseudonym"), lambda ids: _pairs(db.session.execute(
-        select(User.id, User.pseudonym).where(User.id.in_(ids))))),
-    "team_message": (_l("Message to the moderation team"), lambda ids: _pairs(
-        db.session.execute(select(TeamMessage.id, TeamMessage.body)
-                           .where(TeamMessage.id.in_(ids), TeamMessage.from_team.is_(False))))),
-}
-# Spans were found in one text; where texts were screened apart, they don't fit the joined one.
-_SPANS_FIT = frozenset({"post", "report", "chat", "support_note", "pseudonym", "team_message"})
+def post_texts(ids: list[int]) -> dict[int, str]:
+    return _pairs(db.session.execute(select(Post.id, Post.body_md).where(Post.id.in_(ids))))
+
+
+def report_texts(ids: list[int]) -> dict[int, str]:
+    return _pairs(db.session.execute(select(Report.id, Report.reason).where(Report.id.in_(ids))))
+
+
+def chat_texts(ids: list[int]) -> dict[int, str]:
+    return _pairs(db.session.execute(
+        select(ChatMessage.id, ChatMessage.text).where(ChatMessage.id.in_(ids))))
+
+
+def support_note_texts(ids: list[int]) -> dict[int, str]:
+    return _pairs(db.session.execute(
+        select(SupportRequest.id, SupportRequest.note).where(SupportRequest.id.in_(ids))))
+
+
+def pseudonym_texts(ids: list[int]) -> dict[int, str]:
+    return _pairs(db.session.execute(select(User.id, User.pseudonym).where(User.id.in_(ids))))
+
+
+def team_message_texts(ids: list[int]) -> dict[int, str]:
+    # The team's own answers never enter the queue.
+    return _pairs(db.session.execute(select(TeamMessage.id, TeamMessage.body).where(
+        TeamMessage.id.in_(ids), TeamMessage.from_team.is_(False))))
+
+
+def post_context(post_id: int) -> tuple[str | None, list[str]]:
+    """The thread's title (for an opening post) and the visible posts just before it."""
+    post = db.session.get(Post, post_id)
+    if post is None:
+        return None, []
+    earlier = list(db.session.scalars(
+        select(Post.body_md).where(
+            Post.thread_id == post.thread_id, Post.id < post.id, Post.visible.is_(True)
+        ).order_by(Post.id.desc()).limit(CONTEXT_POSTS)
+    ))
+    return (post.thread.title if post.is_opening else None), list(reversed(earlier))
 
 
 def safe_text(text: str | None) -> str:
@@ -149,23 +169,14 @@ def safe_text(text: str | None) -> str:
 
 def content_of(item: ReviewItem) -> Content:
     """The item's text with highlights and the thread's earlier posts (never author names)."""
-    label, load = _TEXTS.get(item.content_kind, (item.content_kind, None))
-    if load is None:
-        return Content(str(label), None, [], [], "")
-    text = load([item.content_id]).get(item.content_id, "")
-    reasons = item.reasons if item.content_kind in _SPANS_FIT else []
-    title, context = None, []
-    if item.content_kind == "post":
-        post = db.session.get(Post, item.content_id)
-        if post is not None:
-            earlier = list(db.session.scalars(
-                select(Post.body_md).where(
-                    Post.thread_id == post.thread_id, Post.id < post.id, Post.visible.is_(True)
-                ).order_by(Post.id.desc()).limit(CONTEXT_POSTS)
-            ))
-            title = post.thread.title if post.is_opening else None
-            context = list(reversed(earlier))
-    return Content(str(label), title, highlight(text, reasons), context, text)
+    kind = content_kinds.get(item.content_kind)
+    if kind is None or kind.texts is None:
+        return Content(str(kind.label if kind and kind.label else item.content_kind), None, [],
+                       [], "")
+    text = kind.texts([item.content_id]).get(item.content_id, "")
+    reasons = item.reasons if kind.spans_fit else []
+    title, context = kind.context(item.content_id) if kind.context else (None, [])
+    return Content(str(kind.label), title, highlight(text, reasons), context, text)
 
 
 def previews(items: Iterable[ReviewItem], *, acting_user: User) -> dict[int, str]:
@@ -173,11 +184,13 @@ def previews(items: Iterable[ReviewItem], *, acting_user: User) -> dict[int, str
     items that need crisis-response training the moderator lacks get none."""
     wanted: dict[str, list[ReviewItem]] = {}
     for item in items:
-        if item.content_kind in _TEXTS and review_claims.can_read(item, acting_user):
+        kind = content_kinds.get(item.content_kind)
+        if kind is not None and kind.texts is not None and review_claims.can_read(
+                item, acting_user):
             wanted.setdefault(item.content_kind, []).append(item)
     out: dict[int, str] = {}
-    for kind, group in wanted.items():
-        texts = _TEXTS[kind][1]([i.content_id for i in group])
+    for name, group in wanted.items():
+        texts = content_kinds.get(name).texts([i.content_id for i in group])
         for item in group:
             line = " ".join(safe_text(texts.get(item.content_id)).split())
             if len(line) > PREVIEW_CHARS:
@@ -344,7 +357,7 @@ def _free_pseudonym() -> str:
     return f"member-{secrets.token_hex(6)}"
 
 
-def _remove_pseudonym(user_id: int, reason: str, acting_user: User) -> None:
+def remove_pseudonym(user_id: int, reason: str, acting_user: User) -> None:
     # The name is on every page its owner touches: it is replaced by a friendly free one at
     # once, kept in the history moderators see, and the owner may choose another.
     user = db.session.get(User, user_id)
@@ -355,12 +368,3 @@ def _remove_pseudonym(user_id: int, reason: str, acting_user: User) -> None:
     user.pseudonym = name
     user.pseudonym_key = pseudonym_key(name)
 
-
-def register() -> None:
-    """Tell the queue where posts, reports and pseudonyms live and who wrote them, and how a
-    pseudonym is replaced."""
-    review_queue.register_locator("post", _locate_post)
-    review_queue.register_locator("report", _locate_report)
-    review_queue.register_locator("pseudonym", _locate_pseudonym)
-    review_queue.register_handler("pseudonym", lambda _user_id, _acting_user: None,
-                                  _remove_pseudonym)

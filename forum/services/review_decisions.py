@@ -15,7 +15,16 @@ from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import ReviewDecision, ReviewItem, User
 from ..models.review import ESCALATED, OPEN, RISK_CATEGORIES
-from . import audit, clock, events, mod_inbox, review_alerts, review_content, review_queue
+from . import (
+    audit,
+    clock,
+    content_kinds,
+    events,
+    mod_inbox,
+    review_alerts,
+    review_content,
+    review_queue,
+)
 from .review_claims import can_handle_risk, ensure_claim
 
 log = logging.getLogger("forum.review")
@@ -148,7 +157,9 @@ def check_decide(
                                                     " item."))]})
     reason = _checked_input(item, decision, reason, followup_needed)
     ensure_claim(item, acting_user, now)
-    approve, remove = review_queue._HANDLERS.get(item.content_kind, (None, None))
+    content = content_kinds.get(item.content_kind)
+    approve = content.approve if content is not None else None
+    remove = content.remove if content is not None else None
     if decision == "approve":
         if approve:
             approve(item.content_id, acting_user)

@@ -1,8 +1,8 @@
 """The review queue: enqueue content (one item per piece of content), list, filter and count.
 
-Features register how to approve and remove their kind of content with register_handler(), and
-where it lives and who wrote it with register_locator(). Claims are in review_claims.py,
-decisions in review_decisions.py, alerts and escalation in review_alerts.py.
+How each kind of content is located, approved and removed is its ContentKind
+(content_kinds.py). Claims are in review_claims.py, decisions in review_decisions.py, alerts and
+escalation in review_alerts.py.
 """
 
 from __future__ import annotations
@@ -20,41 +20,20 @@ from ..extensions import db
 from ..models import Board, ReviewItem, Room, User
 from ..models.review import OPEN, PRIORITY_ORDER, RESOLVED, STATUSES
 from ..moderation.verdict import ACTION_RANK, PRIORITY_RANK
-from . import audit, clock
+from . import audit, clock, content_kinds
 
 log = logging.getLogger("forum.review")
 
-# kind -> (approve(content_id, acting_user), remove(content_id, reason, acting_user))
-_HANDLERS: dict[str, tuple[Callable[[int, User], None], Callable[[int, str, User], None]]] = {}
-
-
-def register_handler(
-    kind: str,
-    approve: Callable[[int, User], None],
-    remove: Callable[[int, str, User], None],
-) -> None:
-    """Let a feature say how its content is published or removed by a moderator."""
-    _HANDLERS[kind] = (approve, remove)
-
-
 def can_remove(kind: str) -> bool:
-    """Does removing mean something for this kind of content (a feature said how)?"""
-    return kind in _HANDLERS
+    """Does removing mean something for this kind of content (its kind says how)?"""
+    content = content_kinds.get(kind)
+    return content is not None and content.remove is not None
 
 
-# kind -> locate(content_id) -> (author_id, board_id, room_id)
-_LOCATORS: dict[str, Callable[[int], tuple[int | None, int | None, int | None]]] = {}
 # Called after an item is created or raised to urgent (review_alerts sets this).
 _ON_URGENT: list[Callable[[ReviewItem], None]] = []
 PAGE_SIZE = 50
 NAME_MAX = 100  # a board or room filter, by address or name
-
-
-def register_locator(
-    kind: str, locate: Callable[[int], tuple[int | None, int | None, int | None]]
-) -> None:
-    """Let a feature say who wrote its content and on which board or in which room it lives."""
-    _LOCATORS[kind] = locate
 
 
 def on_urgent(callback: Callable[[ReviewItem], None]) -> None:
@@ -93,9 +72,9 @@ def do_enqueue(
     now = clock.now()
     if item is None:
         author_id = board_id = room_id = None
-        locate = _LOCATORS.get(kind)
-        if locate is not None:
-            author_id, board_id, room_id = locate(content_id)
+        content = content_kinds.get(kind)
+        if content is not None and content.locate is not None:
+            author_id, board_id, room_id = content.locate(content_id)
         item = ReviewItem(
             content_kind=kind, content_id=content_id, status=OPEN, action="allow",
             categories=[], priority="low", priority_rank=PRIORITY_ORDER["low"], sources=[],
@@ -184,9 +163,9 @@ def do_approve(item: ReviewItem, *, acting_user: User) -> None:
     """Publish the content (if held) and close the item; audited in the same transaction."""
     if not can_review(acting_user):
         raise PermissionDenied()
-    handler = _HANDLERS.get(item.content_kind)
-    if handler is not None:
-        handler[0](item.content_id, acting_user)
+    content = content_kinds.get(item.content_kind)
+    if content is not None and content.approve is not None:
+        content.approve(item.content_id, acting_user)
     resolve(item, "approved", None, acting_user)
     audit.record(
         "review.approve", acting_user=acting_user, target_type=item.content_kind,
@@ -199,9 +178,9 @@ def do_remove(item: ReviewItem, reason: str, *, acting_user: User) -> None:
     """Hide the content (kept for moderators until retention) and close the item; audited."""
     if not can_review(acting_user):
         raise PermissionDenied()
-    handler = _HANDLERS.get(item.content_kind)
-    if handler is not None:
-        handler[1](item.content_id, reason, acting_user)
+    content = content_kinds.get(item.content_kind)
+    if content is not None and content.remove is not None:
+        content.remove(item.content_id, reason, acting_user)
     resolve(item, "removed", reason, acting_user)
     audit.record(
         "review.remove", acting_user=acting_user, target_type=item.content_kind,

@@ -24,7 +24,7 @@ from ..errors import ForumError, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ChatMessage, Room, RoomParticipant, User
 from ..models.room_controls import ADMITTED, DECLINED, REMOVED, WAITING
-from . import chat, clock, event_memo, events, privacy, room_controls
+from . import chat, clock, event_memo, events, room_controls
 from .room_controls import audit_room, can_facilitate, hosts_audience, require_facilitator
 
 log = logging.getLogger("forum.room_entry")
@@ -339,7 +339,7 @@ def removed_among(present: dict[str, set[int]]) -> list[tuple[Room, int]]:
     return sorted(found, key=lambda pair: (pair[0].slug, pair[1]))
 
 
-def _export(user: User) -> list[dict[str, Any]]:
+def member_export(user: User) -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(RoomParticipant, Room.slug).join(Room, Room.id == RoomParticipant.room_id)
         .where(RoomParticipant.user_id == user.id).order_by(RoomParticipant.id)
@@ -349,11 +349,6 @@ def _export(user: User) -> list[dict[str, Any]]:
             for p, slug in rows]
 
 
-def _erase(user: User, keep: bool) -> None:
+def member_erase(user: User, keep: bool) -> None:
     # A session standing is about the account, not content others read: always erased.
     db.session.execute(delete(RoomParticipant).where(RoomParticipant.user_id == user.id))
-
-
-def register() -> None:
-    """Export and erase a member's room standing with the rest of their data."""
-    privacy.register_content_kind(privacy.ContentKind("room_participation", _export, _erase))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from flask import has_request_context
 from flask_babel import get_locale
@@ -48,10 +48,3 @@ def remember_if_needed(verdict: Verdict | None, kind: str, content_id: int, *, s
     not read it."""
     if verdict is not None and verdict.needs_rescreen:
         rescreen.remember(kind, content_id, scope)
-
-
-def register_rescreen_source(
-    kind: str, load: Callable[[int], str | None], apply: Callable[[int, Verdict], None]
-) -> None:
-    """Tell `flask rescreen` how to load and re-judge one kind of content."""
-    rescreen.register_source(kind, load, apply)

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import ChatMessage, ReviewItem, Room, SupportRequest, User
 from ..models.support import SUPPORT_ACCEPTED, SUPPORT_CLOSED
 from ..moderation.resources import Resource, load_resources, resources_for
-from . import chat, clock, jobs, measure_feeds, privacy, review_queue
+from . import chat, clock, jobs, measure_feeds
 from .support_requests import NOTE_KIND, ROOM_PREFIX, run_fallback
 
 FALLBACK_KINDS = ("crisis", "overdose")
@@ -66,24 +66,24 @@ def note_resources(request: SupportRequest) -> list[Resource]:
 
 # Held notes in the review queue: approving shows the note to supporters, removing hides it.
 
-def _approve_note(request_id: int, _acting_user: User) -> None:
+def review_approve_note(request_id: int, _acting_user: User) -> None:
     request = db.session.get(SupportRequest, request_id)
     if request is not None:
         request.note_visible = True
 
 
-def _remove_note(request_id: int, _reason: str, _acting_user: User) -> None:
+def review_remove_note(request_id: int, _reason: str, _acting_user: User) -> None:
     request = db.session.get(SupportRequest, request_id)
     if request is not None:
         request.note_visible = False
 
 
-def _locate_note(request_id: int) -> tuple[int | None, int | None, int | None]:
+def review_locate_note(request_id: int) -> tuple[int | None, int | None, int | None]:
     request = db.session.get(SupportRequest, request_id)
     return (request.requester_id if request else None), None, None
 
 
-def _export(user: User) -> list[dict[str, Any]]:
+def member_export(user: User) -> list[dict[str, Any]]:
     rows = db.session.scalars(
         select(SupportRequest).where(SupportRequest.requester_id == user.id)
         .order_by(SupportRequest.id)
@@ -97,7 +97,7 @@ def _export(user: User) -> list[dict[str, Any]]:
              "ended_at": iso(r.ended_at)} for r in rows]
 
 
-def _erase(user: User, _keep: bool) -> None:
+def member_erase(user: User, _keep: bool) -> None:
     """A member's requests and their private rooms go, whatever happens to their posts; a
     supporter leaving ends their conversations."""
     requests = list(db.session.scalars(
@@ -130,9 +130,6 @@ def register() -> None:
     chat.register_access_rule(access_rule)
     chat.register_listed_rule(listed_rule)
     chat.register_open_rule(open_rule)
-    review_queue.register_handler(NOTE_KIND, _approve_note, _remove_note)
-    review_queue.register_locator(NOTE_KIND, _locate_note)
-    privacy.register_content_kind(privacy.ContentKind("support_requests", _export, _erase))
     jobs.register("support.fallback", 30, run_fallback)
     # Requests and time to answer in the community measures (aggregates only).
     measure_feeds.register_support_figures(request_rows)

@@ -19,11 +19,11 @@ from ..models import (
     ThreadRead,
     User,
 )
-from . import milestones, privacy
+from . import milestones
 from .posts import refresh_thread_stats, render_body
 
 
-def _export(user: User) -> list[dict[str, Any]]:
+def member_export(user: User) -> list[dict[str, Any]]:
     """The member's own posts, reactions and reports; nothing that names anyone else."""
     posts = db.session.scalars(
         select(Post).options(lazyload(Post.thread)).where(Post.author_id == user.id)
@@ -57,7 +57,7 @@ def _export(user: User) -> list[dict[str, Any]]:
     return items
 
 
-def _erase(user: User, keep: bool) -> None:
+def member_erase(user: User, keep: bool) -> None:
     """keep: posts stay, shown as "deleted member"; otherwise the member's writing is erased."""
     user_id = user.id
     db.session.execute(delete(Reaction).where(Reaction.user_id == user_id))
@@ -103,6 +103,3 @@ def _erase(user: User, keep: bool) -> None:
     for thread in db.session.scalars(select(Thread).where(
             Thread.id.in_(reply_threads - set(alone)))):
         refresh_thread_stats(thread)
-
-
-privacy.register_content_kind(privacy.ContentKind("posts", _export, _erase))

@@ -171,9 +171,9 @@ def _job_runs(log_paths: list[Path]) -> dict[str, list[datetime]]:
 def test_postgres_restart_while_members_post_and_chat(tmp_path, monkeypatch):
     # The members post faster than the posting limit allows; the limit has its own tests.
     monkeypatch.setenv("FORUM_POSTING_RATE_LIMIT", "100000 per minute")
-    from forum.services import jobs, register_hooks
+    from forum.services import jobs, wiring
 
-    register_hooks()
+    wiring.connect()
     intervals = jobs.intervals()
 
     with fs.private_postgres() as pg, fs.private_redis() as redis_server, so.deployment(
