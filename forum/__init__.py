@@ -7,6 +7,9 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+# Every layer loads with the package: create_app connects them all, and nothing in forum/ is
+# used without an app.
+from . import cli, extensions_setup, moderation, realtime, services, web
 from . import config as config_module
 from .config import PROJECT_ROOT
 
@@ -23,13 +26,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     config_module.load(app, config)
     logging.getLogger("forum").setLevel(logging.INFO)
 
-    # Here, not at the top: every forum module imports this package first, and the web and
-    # socket layers must not load with each of them.
-    from . import cli, extensions_setup, moderation, realtime, services, web  # noqa: PLC0415
-
     extensions_setup.init_app(app)
     moderation.init_app(app)
-    services.register_hooks()
+    services.init_app(app)
     web.init_app(app)
     realtime.init_app(app)
     cli.init_app(app)

@@ -43,18 +43,4 @@ logconfig_dict = {
 }
 
 
-def post_worker_init(worker) -> None:
-    """Start the job scheduler in the worker (job leases keep each due job's run to one
-    process; the room-exit sweep runs in each) and the push sender, and settle the start-up
-    heap once the classifier has loaded (forum/serving.py)."""
-    # In the worker, after the fork: at the top, loading this file would build the app in
-    # gunicorn's master process.
-    from forum.services import jobs, push_delivery  # noqa: PLC0415
-    from forum.serving import settle_heap  # noqa: PLC0415
-    from forum.wsgi import app  # noqa: PLC0415
-
-    jobs.start_scheduler(app)
-    # Web Push leaves within seconds of its event: a sender thread a commit wakes.
-    push_delivery.start_sender(app)
-    settle_heap(app)
 control_socket_disable = True  # several processes per host: no shared control socket path

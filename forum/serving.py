@@ -16,7 +16,7 @@ import threading
 from gunicorn.workers.gthread import ThreadWorker
 
 from .extensions import socketio
-from .services import presence
+from .services import jobs, presence, push_delivery
 
 log = logging.getLogger("forum.serving")
 
@@ -69,7 +69,19 @@ def settle_heap(app, timeout_s: float = 300.0) -> threading.Thread:
 
 
 class ForumWorker(ThreadWorker):
-    """gthread, plus a clean close of live connections when asked to stop."""
+    """gthread, plus the forum's background work once the app is loaded, and a clean close of
+    live connections when asked to stop."""
+
+    def load_wsgi(self) -> None:
+        """In the worker, after the fork, once the app is built: start the job scheduler (job
+        leases keep each due job's run to one process; the room-exit sweep runs in each) and
+        the push sender, and settle the start-up heap once the classifier has loaded."""
+        super().load_wsgi()
+        app = self.wsgi
+        jobs.start_scheduler(app)
+        # Web Push leaves within seconds of its event: a sender thread a commit wakes.
+        push_delivery.start_sender(app)
+        settle_heap(app)
 
     def handle_exit(self, sig, frame) -> None:
         """SIGTERM: stop accepting, close sockets in a thread (not in the signal handler)."""

@@ -36,7 +36,7 @@ def test_sigterm_closes_chat_connections_cleanly_and_exits(tmp_path: Path):
         gone = threading.Event()
         listener.client.on("disconnect", lambda *a: gone.set(), namespace="/chat")
         assert listener.call("join", {"room": "coffee-room"})["ok"]
-        # Scheduled jobs run in the worker (post_worker_init); the forum's log reaches stderr.
+        # Scheduled jobs run in the worker (ForumWorker.load_wsgi); the forum's log reaches stderr.
         assert "job scheduler started" in (tmp_path / "server.log").read_text()
         # Once the classifier has loaded, the start-up heap leaves the collector's sight.
         deadline = time.monotonic() + 30

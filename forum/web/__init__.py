@@ -15,6 +15,31 @@ from ..errors import NotFound, PermissionDenied
 from ..moderation import render as render_module
 from ..row_ids import RowIdConverter
 from ..services import guidelines
+from . import (
+    account,
+    account_sessions,
+    app_shell,
+    auth,
+    boards,
+    crisis,
+    layout,
+    main,
+    measures,
+    meetings,
+    members,
+    notifications,
+    passkeys,
+    people,
+    posting,
+    push,
+    review,
+    rooms,
+    security,
+    step_up,
+    support,
+    team,
+    threads,
+)
 from .form_request import FormRequest
 
 # connect-src 'self' covers the page's own ws:/wss: origin in CSP Level 3 browsers; the site's
@@ -64,32 +89,6 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter
     app.request_class = FormRequest
     app.config["CSP"] = content_security_policy(app.config.get("BASE_URL"))
-    # The blueprints load with the app, not with the package every web module imports first.
-    from . import (  # noqa: PLC0415
-        account,
-        account_sessions,
-        app_shell,
-        auth,
-        boards,
-        crisis,
-        layout,
-        main,
-        measures,
-        meetings,
-        members,
-        notifications,
-        passkeys,
-        people,
-        posting,
-        push,
-        review,
-        rooms,
-        security,
-        step_up,
-        support,
-        team,
-        threads,
-    )
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
