@@ -53,7 +53,7 @@ from ..moderation.resources import resources_for
 from ..row_ids import ID_MAX, is_row_id
 from . import avatars, clock, duty, event_memo, events, review_queue, screening, staff_badges
 from .accounts import is_suspended
-from .sanctions import is_muted
+from .standing import can_write
 
 log = logging.getLogger("forum.chat")
 
@@ -249,11 +249,6 @@ def check_join(room: Room, *, acting_user: User | None) -> None:
         raise ValidationFailed({"room": [str(_l("This room is closed right now."))]})
     if is_suspended(acting_user):
         raise PermissionDenied()
-
-
-def can_send(user: User | None) -> bool:
-    """May this account chat? Not while suspended or muted."""
-    return _is_member(user) and not is_suspended(user) and not is_muted(user)
 
 
 def author_name(message: ChatMessage, room: Room) -> str:
@@ -580,7 +575,7 @@ def do_send(
     slow mode, a room mute or the rate limit refuses the send itself."""
     # Only reads until the INSERT: the open rules, host rules and guards share their lookups.
     with event_memo.reading():
-        if not can_send(acting_user):
+        if not can_write(acting_user):
             raise PermissionDenied()
         if not is_open(room):
             raise ValidationFailed({"room": [str(_l("This room is closed right now."))]})

@@ -24,8 +24,7 @@ from ..moderation.render import RENDERER_VERSION, render_markdown
 from ..moderation.verdict import ACTION_RANK, PRIORITY_RANK
 from ..row_ids import is_row_id
 from . import audit, notifications, review_queue, screening, staff_badges, step_up
-from .accounts import is_suspended
-from .sanctions import is_muted
+from .standing import can_write
 from .threads import can_see_post, is_moderator
 
 log = logging.getLogger("forum.posts")
@@ -79,13 +78,6 @@ class PostResult:
     def held(self) -> bool:
         """True when the post waits for a moderator."""
         return self.post.status == HELD
-
-
-def can_post(user: User | None) -> bool:
-    """May this account write posts? Not while suspended or muted by a moderator."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    return not is_suspended(user) and not is_muted(user)
 
 
 def combine_verdicts(*verdicts: Any) -> Any:
@@ -228,7 +220,7 @@ def check_create_thread(
     acting_user: User, confirm_hold: bool = False,
 ) -> PostResult:
     """Start a thread: validate, screen title and body once each, apply the verdict."""
-    if not can_post(acting_user):
+    if not can_write(acting_user):
         raise PermissionDenied()
     title = clean_text(title).strip()
     body = clean_text(body)
@@ -255,7 +247,7 @@ def check_reply(
     acting_user: User, quote_of_id: int | None = None, confirm_hold: bool = False,
 ) -> PostResult:
     """Reply to a visible thread: validate, screen once, apply the verdict."""
-    if not can_post(acting_user):
+    if not can_write(acting_user):
         raise PermissionDenied()
     if not thread.visible:
         raise NotFound()
@@ -297,7 +289,7 @@ def check_edit_post(
     confirm_hold: bool = False,
 ) -> PostResult:
     """Edit one's own post: screened again; a hold hides a published post until reviewed."""
-    if not can_post(acting_user):
+    if not can_write(acting_user):
         raise PermissionDenied()
     post = access_own_post(post.id, acting_user)
     thread = post.thread

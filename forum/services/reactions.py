@@ -12,7 +12,7 @@ from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Post, Reaction, User
 from . import notifications
-from .posts import can_post
+from .standing import can_write
 from .threads import access_post
 
 KINDS = {
@@ -30,7 +30,7 @@ def check_toggle(post_id: int, kind: str, *, acting_user: User) -> bool:
     """Add the reaction, or take it back when already given; returns True when now given."""
     if kind not in KINDS:
         raise ValidationFailed({"kind": [str(_l("Unknown reaction."))]})
-    if not can_post(acting_user):
+    if not can_write(acting_user):
         raise PermissionDenied()
     post = access_post(post_id, acting_user)
     if not post.visible:

@@ -37,6 +37,7 @@ from ..models.threads import HELD, PUBLISHED, REMOVED
 from . import clock, content_kinds, posts, review_claims, review_queue, screening
 from .accounts import find_by_pseudonym
 from .pseudonyms import pseudonym_key, suggest_pseudonym
+from .standing import can_write
 from .support_requests import ROOM_PREFIX as SUPPORT_ROOM_PREFIX
 
 CONTEXT_POSTS = 5
@@ -321,7 +322,7 @@ def removed_posts_of(user: User) -> list[Post]:
 def check_resubmit(post_id: int, body: str, *, acting_user: User) -> Post:
     """The author edits a removed post and sends it back to the moderators (held until then)."""
     post = access_removed_own_post(post_id, acting_user)
-    if not posts.can_post(acting_user):
+    if not can_write(acting_user):
         raise NotFound()
     body = posts.clean_text(body)
     if not body.strip() or len(body) > posts.BODY_MAX:

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import limiter
 from ..row_ids import query_number
-from ..services import boards, posts, search, thread_page, threads
+from ..services import boards, posts, search, standing, thread_page, threads
 from ..services.posts import HoldNudge
 from .posting import (
     account_bucket,
@@ -40,7 +40,7 @@ def board(slug: str):
         first_page=cursor is None,
         unread=threads.unread_thread_ids(viewer, page),
         waiting=threads.my_hidden_threads(the_board, viewer) if cursor is None else [],
-        can_post=posts.can_post(viewer),
+        can_post=standing.can_write(viewer),
         can_manage=boards.can_manage_boards(viewer),
     )
 
@@ -51,7 +51,7 @@ def board(slug: str):
 def new_thread(slug: str):
     """Start a thread: title, body, anonymous and a content note; screened before saving."""
     the_board = threads.access_board(slug)
-    if not posts.can_post(current_user):
+    if not standing.can_write(current_user):
         raise PermissionDenied()
     form = NewThreadForm()
     errors: dict = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from ..services import chat, room_controls, room_entry
+from ..services import chat, room_controls, room_entry, standing
 
 bp = Blueprint("rooms", __name__)
 
@@ -25,7 +25,7 @@ def room(slug: str):
     the_room = chat.access_room(slug, current_user)
     return render_template(
         "rooms/room.html", room=the_room, open=chat.is_open(the_room),
-        can_send=chat.can_send(current_user), text_max=chat.TEXT_MAX,
+        can_send=standing.can_write(current_user), text_max=chat.TEXT_MAX,
         facilitator=room_controls.can_facilitate(the_room, current_user),
         controls=room_controls.state(the_room),
         pinned=(room_controls.pinned(the_room)

@@ -27,6 +27,7 @@ from ..services import (
     posts,
     reactions,
     reports,
+    standing,
     thread_page,
     threads,
 )
@@ -78,7 +79,7 @@ def _thread_context(thread, *, after=None, before=None, reply_form=None, errors=
         "unread_from": unread_from,
         "kinds": reactions.KINDS,
         "icons": _icon_urls(),
-        "can_post": posts.can_post(viewer) and thread.visible,
+        "can_post": standing.can_write(viewer) and thread.visible,
         "is_moderator": viewer_is_moderator(),
         # The author's own posts that have a crisis panel: only they get its link.
         "support_posts": crisis_support.posts_with_support(
@@ -130,7 +131,7 @@ def post_link(post_id: int):
 def reply(thread_id: int):
     """Reply to a thread (optionally quoting a post); screened before saving."""
     the_thread = threads.access_thread(thread_id, current_user)
-    if not posts.can_post(current_user):
+    if not standing.can_write(current_user):
         raise PermissionDenied()
     form = ReplyForm()
     errors: dict = {}

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 
 from forum.extensions import db
-from forum.services import chat, event_memo, meetings_access
+from forum.services import chat, event_memo, meetings_access, standing
 from tests import chat_support, threads_support
 
 room = chat_support.room
@@ -82,7 +82,7 @@ def test_the_account_comes_with_its_mutes(app, member, moderator, statements, mu
         user = load_user(session_id)
     with event_memo.reading():
         assert sanctions.is_muted(user) is muted
-        assert chat.can_send(user) is not muted
+        assert standing.can_write(user) is not muted
     assert len(statements) == 1 and "FROM users" in statements[0]
     assert "sanctions" in statements[0]
 
@@ -223,7 +223,7 @@ def test_a_loaded_mute_stops_sending_until_it_ends(member, moderator, fresh_acco
     sanctions.check_sanction(member, "mute", "Please take a day.", acting_user=moderator, days=1)
     user = fresh_account(member)
     with event_memo.reading():
-        assert not chat.can_send(user)
+        assert not standing.can_write(user)
     later = clock.now() + timedelta(days=1, minutes=1)
     with event_memo.reading():  # the same loaded mute, asked about a time after its end
         assert sanctions.is_muted(user, now=later) is False
@@ -231,7 +231,7 @@ def test_a_loaded_mute_stops_sending_until_it_ends(member, moderator, fresh_acco
     user = fresh_account(member)
     assert user.unrevoked_mutes == []  # an ended mute is not even read
     with event_memo.reading():
-        assert chat.can_send(user)
+        assert standing.can_write(user)
 
 
 def test_a_loaded_overturned_mute_does_not_stop_sending(member, moderator, trained_moderator,
@@ -246,7 +246,7 @@ def test_a_loaded_overturned_mute_does_not_stop_sending(member, moderator, train
     user = fresh_account(member)
     assert user.unrevoked_mutes == []
     with event_memo.reading():
-        assert chat.can_send(user)
+        assert standing.can_write(user)
 
 
 def test_the_memo_sees_through_current_user(app, member):

@@ -15,11 +15,11 @@ from forum.models.review import ESCALATED, RESOLVED
 from forum.models.threads import HELD, PUBLISHED, REMOVED
 from forum.services import (
     mod_inbox,
-    posts,
     review_claims,
     review_decisions,
     review_queue,
     sanctions,
+    standing,
 )
 from forum.services.review_content import check_resubmit, content_of, highlight
 from tests import review_support, threads_support
@@ -214,9 +214,9 @@ def test_content_has_context_and_no_author(app, board, member, second_member, sc
 def test_warn_mute_suspend_are_strikes_the_member_sees(app, member, moderator, fake_clock):
     warn = sanctions.check_sanction(member, "warn", "Be kind", acting_user=moderator)
     mute = sanctions.check_sanction(member, "mute", "Cool off", days=2, acting_user=moderator)
-    assert not posts.can_post(member)
+    assert not standing.can_write(member)
     fake_clock.advance(days=3)
-    assert posts.can_post(member)
+    assert standing.can_write(member)
     suspend = sanctions.check_sanction(member, "suspend", "Threats", days=1,
                                        acting_user=moderator)
     assert member.suspended_until == suspend.ends_at

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.models import AuditEvent, Board, Notification
-from forum.services import milestones, posts, threads
+from forum.services import milestones, standing, threads
 from tests import threads_support
 from tests.conftest import csrf_from, page_text
 from tests.threads_support import client_for, new_reply, new_thread, post_reply
@@ -156,7 +156,7 @@ def test_review_queue_adds_to_existing_item(app, db, board, member):
     assert len(items) == 1
     assert items[0].action == "hold" and items[0].priority == "high"
     assert items[0].categories == ["pii", "relapse"]
-    assert posts.can_post(member)
+    assert standing.can_write(member)
 
 
 def test_thread_pages_have_no_inline_script_or_style(app, db, board, member, second_member):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from forum.models import Post, ReviewItem, Thread
-from forum.services import review_queue
+from forum.services import review_queue, standing
 from tests import threads_support
 from tests.conftest import csrf_from, page_text
 from tests.threads_support import (
@@ -231,9 +231,8 @@ def test_delete_hides_but_moderators_still_see(app, db, board, member, second_me
 
 def test_suspended_member_cannot_post(app, db, board, member, suspended):
     from forum.errors import PermissionDenied
-    from forum.services import posts
 
-    assert posts.can_post(member) and not posts.can_post(suspended)
+    assert standing.can_write(member) and not standing.can_write(suspended)
     try:
         new_thread(board, suspended)
     except PermissionDenied:
