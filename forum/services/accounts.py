@@ -25,6 +25,7 @@ from . import (
     screening,
     sign_ins,
     step_up,
+    transaction,
 )
 from .passwords import dummy_hash, hash_secret, password_problems, verify_secret
 from .pseudonyms import pseudonym_key, pseudonym_problems, pseudonym_skeleton
@@ -97,6 +98,7 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
+@transaction.atomic()  # the default guidelines, if first published here, join the sign-up
 def check_signup(
     pseudonym: str,
     password: str,
@@ -143,7 +145,7 @@ def check_signup(
     db.session.flush()
     codes = _new_recovery_codes(user)
     screening.remember_if_needed(verdict, "pseudonym", user.id, scope="pseudonym")
-    db.session.commit()
+    transaction.commit()
     log.info("account created account_id=%s", user.id)
     return SignupResult(user=user, recovery_codes=codes)
 
@@ -194,7 +196,7 @@ def do_log_out(user: User) -> None:
     user.session_generation += 1
     remember_tokens.do_revoke_all(user)
     sign_ins.end_others(user, None, "logout")
-    db.session.commit()
+    transaction.commit()
     log.info("logged out account_id=%s", user.id)
 
 
@@ -206,7 +208,7 @@ def check_change_password(user: User, current: str, new: str, confirm: str) -> N
     _set_password(user, new, confirm)
     audit.record("account.password_changed", acting_user=user, target_type="user",
                  target_id=user.id, details=step_up.with_method({}, method) or None)
-    db.session.commit()
+    transaction.commit()
     log.info("password changed account_id=%s", user.id)
 
 
@@ -259,7 +261,7 @@ def check_reset_with_recovery_code(
         raise refused
     _set_password(user, new, confirm)
     match.used_at = utcnow()
-    db.session.commit()
+    transaction.commit()
     log.info("password reset with recovery code account_id=%s", user.id)
     return user
 
@@ -280,7 +282,7 @@ def check_regenerate_recovery_codes(user: User, password: str) -> list[str]:
     if not verify_secret(user.password_hash, password):
         raise ValidationFailed({"password": [str(_l("That is not your current password."))]})
     codes = _new_recovery_codes(user)
-    db.session.commit()
+    transaction.commit()
     log.info("recovery codes regenerated account_id=%s", user.id)
     return codes
 
@@ -298,7 +300,7 @@ def check_change_pseudonym(user: User, new: str, password: str) -> None:
     user.pseudonym_key = pseudonym_key(new)
     user.pseudonym_skeleton = pseudonym_skeleton(new)
     screening.remember_if_needed(verdict, "pseudonym", user.id, scope="pseudonym")
-    db.session.commit()
+    transaction.commit()
     log.info("pseudonym changed account_id=%s", user.id)
 
 
@@ -308,7 +310,7 @@ def set_preferences(user: User, *, locale: str | None, timezone: str) -> None:
         raise ValidationFailed({"timezone": [str(_l("Choose a time zone from the list."))]})
     user.locale = locale or None
     user.timezone = timezone
-    db.session.commit()
+    transaction.commit()
 
 
 def rescreen_text(user_id: int) -> str | None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Board, User
-from . import audit, screening
+from . import audit, screening, transaction
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_SLUGS = frozenset({"new", "edit", "search"})
@@ -68,5 +68,5 @@ def check_save_board(
     db.session.flush()
     audit.record("board.create" if created else "board.update", acting_user=acting_user,
                  target_type="board", target_id=board.id, details={"slug": slug})
-    db.session.commit()
+    transaction.commit()
     return board

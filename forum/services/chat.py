@@ -51,7 +51,17 @@ from ..models.review import OPEN as REVIEW_OPEN
 from ..moderation.render import render_markdown
 from ..moderation.resources import resources_for
 from ..row_ids import ID_MAX, is_row_id
-from . import avatars, clock, duty, event_memo, events, review_queue, screening, staff_badges
+from . import (
+    avatars,
+    clock,
+    duty,
+    event_memo,
+    events,
+    review_queue,
+    screening,
+    staff_badges,
+    transaction,
+)
 from .accounts import is_suspended
 from .standing import can_write
 
@@ -492,9 +502,9 @@ def send_transaction() -> Iterator[None]:
             yield
         except ForumError as refusal:
             if getattr(refusal, "kept_for_review", False):
-                session.commit()
+                transaction.commit()
             raise
-        session.commit()
+        transaction.commit()
     finally:
         session.info.pop(_TURN_KEY, None)
         turn.give_back()
@@ -688,7 +698,7 @@ def check_delete(message_id: Any, *, acting_user: User) -> ChatMessage:
     ):
         raise NotFound()
     hide_message(message, CHAT_DELETED)
-    db.session.commit()
+    transaction.commit()
     log.info("chat message deleted by author message_id=%s", message.id)
     return message
 

@@ -47,7 +47,7 @@ from sqlalchemy import delete, select, update
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import CheckinAnswer, CheckinConsent, User
-from . import clock
+from . import clock, transaction
 from .measure_figures import series_of
 from .measures import Figure, Period, monday, register_figure
 
@@ -127,7 +127,7 @@ def do_opt_in(*, acting_user: User) -> None:
     user = _authenticated(acting_user)
     if _consent(user) is None:
         db.session.add(CheckinConsent(user_id=user.id, salt=secrets.token_hex(32)))
-        db.session.commit()
+        transaction.commit()
         log.info("checkin opt-in account_id=%s", user.id)
 
 
@@ -144,7 +144,7 @@ def do_withdraw(*, acting_user: User) -> int:
     """Withdraw: erase every answer the member gave, then the salt. Returns answers erased."""
     user = _authenticated(acting_user)
     count = _erase(user)
-    db.session.commit()
+    transaction.commit()
     log.info("checkin withdrawn account_id=%s answers_erased=%s", user.id, count)
     return count
 
@@ -226,7 +226,7 @@ def check_submit(answers: Mapping[str, Any], *, acting_user: User,
     # Rewrite every consent row in the answer's transaction, so PostgreSQL's row versions
     # (xmin) tie the answer to all members who opted in rather than to the one who answered.
     db.session.execute(update(CheckinConsent).values(salt=CheckinConsent.salt))
-    db.session.commit()
+    transaction.commit()
     # No account id here: a log line tying an account to an answer's week would be the join.
     log.info("checkin answered")
     return row

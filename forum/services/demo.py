@@ -12,7 +12,18 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Board, Room
-from . import accounts, clock, guidelines, meetings, posts, roles, staff_gate, threads, two_factor
+from . import (
+    accounts,
+    clock,
+    guidelines,
+    meetings,
+    posts,
+    roles,
+    staff_gate,
+    threads,
+    transaction,
+    two_factor,
+)
 
 log = logging.getLogger("forum.demo")
 
@@ -81,7 +92,7 @@ def seed_demo(password: str) -> bool:
                 anonymous=anonymous,
             )
         )
-    db.session.commit()
+    transaction.commit()
     version = guidelines.current_version().id
     for pseudonym, granted in ACCOUNTS:
         if accounts.find_by_pseudonym(pseudonym) is not None:
@@ -94,7 +105,7 @@ def seed_demo(password: str) -> bool:
         if staff_gate.second_factor_required(user):
             # Staff need a second factor; the demo's is an app holding a public secret.
             two_factor.enrol_known_secret(user, totp_secret(pseudonym, password))
-            db.session.commit()
+            transaction.commit()
         if "moderator" in granted:
             roles.check_record_training(
                 user,

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, select
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import DutyPeriod, RoleGrant, Shift, User
-from . import audit, clock
+from . import audit, clock, transaction
 from .review_claims import can_handle_risk
 from .review_queue import can_review
 
@@ -78,7 +78,7 @@ def check_set_duty(on: bool, *, acting_user: User) -> None:
         period.ended_at = now
         audit.record("duty.off", acting_user=acting_user, target_type="user",
                      target_id=acting_user.id)
-    db.session.commit()
+    transaction.commit()
     _forget_header_status()
 
 
@@ -96,7 +96,7 @@ def check_add_shift(
     db.session.flush()
     audit.record("shift.add", acting_user=acting_user, target_type="shift", target_id=shift.id,
                  details={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
-    db.session.commit()
+    transaction.commit()
     _forget_header_status()
     return shift
 
@@ -110,7 +110,7 @@ def check_delete_shift(shift_id: int, *, acting_user: User) -> None:
         db.session.delete(shift)
         audit.record("shift.delete", acting_user=acting_user, target_type="shift",
                      target_id=shift_id)
-        db.session.commit()
+        transaction.commit()
         _forget_header_status()
 
 

@@ -12,7 +12,7 @@ from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import GuidelinesVersion, User
 from ..models.base import utcnow
-from . import audit
+from . import audit, transaction
 
 MAX_LENGTH = 50_000
 
@@ -56,7 +56,7 @@ def current_version() -> GuidelinesVersion:
     if version is None:
         version = GuidelinesVersion(body_md=_default_text(), translations=_default_translations())
         db.session.add(version)
-        db.session.commit()
+        transaction.commit()
     return version
 
 
@@ -65,6 +65,7 @@ def needs_agreement(user: User) -> bool:
     return user.guidelines_version != current_version().id
 
 
+@transaction.atomic()  # with the first publication of the default text, if it happens here
 def do_agree(user: User, version_id: int) -> None:
     """Record that the member agreed to this version."""
     if version_id != current_version().id:
@@ -73,7 +74,7 @@ def do_agree(user: User, version_id: int) -> None:
         )
     user.guidelines_version = version_id
     user.guidelines_agreed_at = utcnow()
-    db.session.commit()
+    transaction.commit()
 
 
 def check_publish(body_md: str, *, acting_user: User,
@@ -104,5 +105,5 @@ def check_publish(body_md: str, *, acting_user: User,
         target_type="guidelines",
         target_id=version.id,
     )
-    db.session.commit()
+    transaction.commit()
     return version

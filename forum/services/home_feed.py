@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..models import Board, Meeting, MeetingSession, Room, Thread, ThreadRead, User
-from . import chat, clock, presence
+from . import chat, clock, presence, transaction
 from .accounts import is_suspended
 from .meetings import scheduled_meetings
 from .meetings_listing import (
@@ -106,7 +106,7 @@ def check_dismiss_welcome(*, acting_user: User | None) -> None:
         raise PermissionDenied()
     if acting_user.welcome_dismissed_at is None:
         acting_user.welcome_dismissed_at = clock.now()
-        db.session.commit()
+        transaction.commit()
 
 
 def _stored_sessions(meetings: list[Meeting],

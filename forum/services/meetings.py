@@ -37,6 +37,7 @@ from . import (
     room_controls,
     room_entry,
     screening,
+    transaction,
 )
 from .meetings_access import can_edit, can_manage, can_schedule
 from .meetings_access import hosts_of_room as hosts_of_room  # for the room-control tools
@@ -120,7 +121,7 @@ def check_schedule(data: dict[str, Any], *, acting_user: User) -> Meeting:
         review_queue.do_enqueue(KIND, meeting.id, verdict=verdict)
     audit.record("meeting.schedule", acting_user=acting_user, target_type="meeting",
                  target_id=meeting.id, details=_summary(meeting))
-    db.session.commit()
+    transaction.commit()
     log.info("meeting scheduled meeting_id=%s room_id=%s", meeting.id, room.id)
     return meeting
 
@@ -145,7 +146,7 @@ def check_edit(meeting: Meeting, data: dict[str, Any], *, acting_user: User) -> 
         review_queue.do_enqueue(KIND, meeting.id, verdict=verdict)
     audit.record("meeting.edit", acting_user=acting_user, target_type="meeting",
                  target_id=meeting.id, details=_summary(meeting))
-    db.session.commit()
+    transaction.commit()
     log.info("meeting edited meeting_id=%s", meeting.id)
     return meeting
 
@@ -157,7 +158,7 @@ def check_cancel(meeting: Meeting, *, acting_user: User, reason: str | None = No
     do_cancel(meeting)
     audit.record("meeting.cancel", acting_user=acting_user, target_type="meeting",
                  target_id=meeting.id, reason=reason or None)
-    db.session.commit()
+    transaction.commit()
     log.info("meeting cancelled meeting_id=%s", meeting.id)
     return meeting
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..models import AttendanceMark, Meeting, MeetingSession, Room, User
-from . import clock
+from . import clock, transaction
 from .meetings_access import can_see_attendance, meeting_for_room
 from .meetings_sessions import current_window, materialize
 
@@ -58,7 +58,7 @@ def observe_presence(room: Room, user_id: int, joined: bool, count: int) -> None
         AttendanceMark.session_id == session.id)) or 0
     session.peak_attendees = max(session.peak_attendees, present)
     session.distinct_attendees = distinct
-    db.session.commit()
+    transaction.commit()
 
 
 def recent_sessions(meeting: Meeting, limit: int = RECENT_SESSIONS) -> list[MeetingSession]:

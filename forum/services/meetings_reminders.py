@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import ChatMessage, Meeting, MeetingReminder, MeetingSession, Notification, User
 from ..models.meetings import SCHEDULED
 from ..models.review import RESOLVED, ReviewItem
-from . import clock, push_outbox
+from . import clock, push_outbox, transaction
 from .meetings_sessions import last_close_before, materialize
 from .meetings_time import occurrences
 
@@ -46,14 +46,14 @@ def check_toggle_reminder(meeting: Meeting, *, acting_user: User) -> bool:
         MeetingReminder.meeting_id == meeting.id, MeetingReminder.user_id == acting_user.id))
     if existing is not None:
         db.session.delete(existing)
-        db.session.commit()
+        transaction.commit()
         return False
     if meeting.status != SCHEDULED:
         raise ValidationFailed({"": [str(_l("This meeting has been cancelled."))]})
     db.session.add(MeetingReminder(meeting_id=meeting.id, user_id=acting_user.id,
                                    created_at=clock.now()))
     try:
-        db.session.commit()
+        transaction.commit()
     except IntegrityError:  # a double click from two tabs: already on
         db.session.rollback()
     return True
@@ -89,7 +89,7 @@ def _remind(meeting: Meeting, start: datetime, now: datetime) -> int:
         # And on their phones, for those who turned meeting pushes on (in the same
         # transaction; it flushes the notifications first, so a race shows here).
         push_outbox.meeting_starting(session, subscribers - done)
-        db.session.commit()
+        transaction.commit()
     except IntegrityError:  # another runner got there first; theirs stand
         db.session.rollback()
         return 0
@@ -139,7 +139,7 @@ def run_retention(now: datetime) -> int:
         .where(MeetingSession.closes_at <= cutoff, MeetingSession.chat_erased_at.is_(None))
         .values(chat_erased_at=now)
     )
-    db.session.commit()
+    transaction.commit()
     if erased:
         log.info("meeting chat erased messages=%s", erased)
     return erased

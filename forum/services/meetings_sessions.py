@@ -20,7 +20,7 @@ from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import AttendanceMark, Meeting, MeetingSession, Room, User
 from ..models.meetings import SCHEDULED
-from . import audit, clock, room_controls
+from . import audit, clock, room_controls, transaction
 from .meetings_access import can_manage, meeting_for_room
 from .meetings_time import duration, occurrences
 
@@ -148,7 +148,7 @@ def check_extend(meeting: Meeting, *, acting_user: User) -> MeetingSession:
     audit.record("meeting.extend", acting_user=acting_user, target_type="meeting",
                  target_id=meeting.id, details={"session_id": session.id,
                                                 "extended_minutes": session.extended_minutes})
-    db.session.commit()
+    transaction.commit()
     log.info("meeting extended meeting_id=%s session_id=%s", meeting.id, session.id)
     return session
 
@@ -224,6 +224,6 @@ def run_bookkeeping(now: datetime) -> int:
     for session in closed:
         do_finalize(session, now)
     if closed:
-        db.session.commit()
+        transaction.commit()
         log.info("meeting sessions finalized count=%s", len(closed))
     return len(closed)

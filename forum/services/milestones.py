@@ -12,6 +12,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Milestone, User
 from ..models.base import utcnow
+from . import transaction
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def check_set_start(user: User, start: date | None, *, came_back: bool, show_day
     row.recovery_start = start
     row.show_days = bool(show_days and start is not None)
     row.updated_at = utcnow()
-    db.session.commit()
+    transaction.commit()
     return row
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from ..errors import ContentRejected, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import ReviewItem, TeamMessage, User
-from . import audit, clock, review_queue, screening
+from . import audit, clock, review_queue, screening, transaction
 
 log = logging.getLogger("forum.inbox")
 BODY_MAX = 5000
@@ -99,7 +99,7 @@ def check_team_message(
     if db.session.get(User, member_id) is None:
         raise NotFound()
     message = do_send_from_team(member_id, _clean(body), acting_user=acting_user, item=item)
-    db.session.commit()
+    transaction.commit()
     log.info("team message sent member_id=%s message_id=%s", member_id, message.id)
     return message
 
@@ -118,7 +118,7 @@ def check_member_message(body: str, *, acting_user: User) -> TeamMessage:
     db.session.flush()
     if verdict.needs_review:
         review_queue.do_enqueue("team_message", message.id, verdict=verdict)
-    db.session.commit()
+    transaction.commit()
     return message
 
 
@@ -134,7 +134,7 @@ def do_mark_read_by_member(member: User) -> None:
     db.session.execute(update(TeamMessage).where(
         TeamMessage.member_id == member.id, TeamMessage.from_team.is_(True),
         TeamMessage.read_at.is_(None)).values(read_at=clock.now()))
-    db.session.commit()
+    transaction.commit()
 
 
 def unread_for_member(member: User) -> int:

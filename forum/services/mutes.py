@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Mute, User
+from . import transaction
 from .accounts import find_by_pseudonym
 
 
@@ -23,14 +24,14 @@ def check_mute(muter: User, pseudonym: str) -> User:
     )
     if exists is None:
         db.session.add(Mute(muter_id=muter.id, muted_id=target.id))
-        db.session.commit()
+        transaction.commit()
     return target
 
 
 def do_unmute(muter: User, muted_id: int) -> None:
     """Stop muting a member."""
     db.session.execute(delete(Mute).where(Mute.muter_id == muter.id, Mute.muted_id == muted_id))
-    db.session.commit()
+    transaction.commit()
 
 
 def check_unmute(muter: User, pseudonym: str) -> None:

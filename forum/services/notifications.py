@@ -17,7 +17,7 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from ..extensions import db
 from ..models import Mute, Notification, Post, Reaction, User
 from ..models.base import utcnow
-from . import push_outbox
+from . import push_outbox, transaction
 from .pseudonyms import pseudonym_key
 
 MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,32})")
@@ -161,7 +161,7 @@ def set_support_notifications(user: User, on: bool) -> None:
                 Notification.read_at.is_(None),
             )
         )
-    db.session.commit()
+    transaction.commit()
 
 
 def _still_shown() -> Any:
@@ -210,7 +210,7 @@ def do_mark_read(user: User, notification_id: int | None = None) -> None:
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
     db.session.execute(query.values(read_at=utcnow()))
-    db.session.commit()
+    transaction.commit()
 
 
 def do_mark_read_for_posts(user: User, post_ids: list[int]) -> None:
@@ -231,4 +231,4 @@ def do_mark_read_for_posts(user: User, post_ids: list[int]) -> None:
         db.session.execute(
             update(Notification).where(Notification.id.in_(ids)).values(read_at=utcnow())
         )
-        db.session.commit()
+        transaction.commit()

@@ -52,7 +52,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import PasskeyCredential, User
 from ..text_input import is_encodable
-from . import audit, clock, login_throttle, staff_gate, step_up, two_factor
+from . import audit, clock, login_throttle, staff_gate, step_up, transaction, two_factor
 
 log = logging.getLogger("forum.accounts")
 
@@ -162,7 +162,7 @@ def check_finish_registration(user: User, credential_json: str | dict, challenge
                  target_id=user.id, details={"factor": "passkey",
                                              "step_up": staff_gate.step_up_method_of(user)})
     two_factor.opened_by(user, "passkey")
-    db.session.commit()
+    transaction.commit()
     log.info("passkey added account_id=%s", user.id)
     return Registration(row, codes)
 
@@ -227,5 +227,5 @@ def verify_authentication(user: User, credential_json: str | dict, challenge: by
         return False
     login_throttle.record_success(key)
     row.last_used_at = _hour(clock.now())
-    db.session.commit()
+    transaction.commit()
     return True

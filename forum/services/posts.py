@@ -23,7 +23,7 @@ from ..models.threads import HELD, PUBLISHED, REMOVED
 from ..moderation.render import RENDERER_VERSION, render_markdown
 from ..moderation.verdict import ACTION_RANK, PRIORITY_RANK
 from ..row_ids import is_row_id
-from . import audit, notifications, review_queue, screening, staff_badges, step_up
+from . import audit, notifications, review_queue, screening, staff_badges, step_up, transaction
 from .standing import can_write
 from .threads import can_see_post, is_moderator
 
@@ -152,7 +152,7 @@ def ensure_rendered(posts: list[Post]) -> None:
     for post in stale:
         render_body(post)
     if stale:
-        db.session.commit()
+        transaction.commit()
 
 
 def _sync_visibility(post: Post) -> None:
@@ -236,7 +236,7 @@ def check_create_thread(
     post = _new_post(thread, acting_user, body, anonymous=anonymous, note=content_note,
                      verdict=verdict, is_opening=True)
     after_change(post, verdict, was_visible=False)
-    db.session.commit()
+    transaction.commit()
     log.info("thread created thread_id=%s post_id=%s action=%s", thread.id, post.id,
              verdict.action)
     return PostResult(post, verdict)
@@ -263,7 +263,7 @@ def check_reply(
     post = _new_post(thread, acting_user, body, anonymous=anonymous, note=content_note,
                      verdict=verdict, is_opening=False, quote_of_id=quote_of_id)
     after_change(post, verdict, was_visible=False)
-    db.session.commit()
+    transaction.commit()
     log.info("reply created thread_id=%s post_id=%s action=%s", thread.id, post.id,
              verdict.action)
     return PostResult(post, verdict)
@@ -315,7 +315,7 @@ def check_edit_post(
         post.status = HELD
         post.hold_message = verdict.message
     after_change(post, verdict, was_visible=was_visible)
-    db.session.commit()
+    transaction.commit()
     log.info("post edited post_id=%s action=%s", post.id, verdict.action)
     return PostResult(post, verdict)
 
@@ -326,7 +326,7 @@ def check_delete_post(post: Post, *, acting_user: User) -> None:
     was_visible = post.visible
     post.deleted_at = utcnow()
     after_change(post, None, was_visible=was_visible)
-    db.session.commit()
+    transaction.commit()
     log.info("post deleted by author post_id=%s", post.id)
 
 
@@ -352,7 +352,7 @@ def check_reveal_author(post_id: int, *, acting_user: User | None) -> User | Non
     method = step_up.require(acting_user)
     audit.record("post.reveal_author", acting_user=acting_user, target_type="post",
                  target_id=post.id, details=step_up.with_method({}, method) or None)
-    db.session.commit()
+    transaction.commit()
     return db.session.get(User, post.author_id) if post.author_id else None
 
 

@@ -24,7 +24,7 @@ from ..models import (
     User,
 )
 from ..models.base import utcnow
-from . import audit, content_kinds, sign_ins, step_up
+from . import audit, content_kinds, sign_ins, step_up, transaction
 from .mutes import muted_members
 from .roles import training_of
 
@@ -38,7 +38,7 @@ def check_export_account(user: User) -> dict[str, Any]:
     data = export_account(user)
     audit.record("account.exported", acting_user=user, target_type="user", target_id=user.id,
                  details=step_up.with_method({}, method) or None)
-    db.session.commit()
+    transaction.commit()
     log.info("account exported account_id=%s step_up=%s", user.id, method)
     return data
 
@@ -151,5 +151,5 @@ def do_delete_account(user: User, *, keep_posts: bool) -> None:
     # its open chat connections at once (realtime/sign_in_ends.py).
     sign_ins.end_others(user, None, "deleted")
     db.session.delete(user)
-    db.session.commit()
+    transaction.commit()
     log.info("account deleted account_id=%s keep_posts=%s", user_id, keep_posts)

@@ -40,7 +40,7 @@ from sqlalchemy.orm import aliased
 from ..extensions import db
 from ..models import PushMessage, PushSubscription
 from ..models.push import PUSH_MEETING, PUSH_REPLY, PUSH_SUPPORT, PUSH_TEST, PUSH_URGENT
-from . import clock, events, jobs, push_keys, push_outbox, push_subscriptions
+from . import clock, events, jobs, push_keys, push_outbox, push_subscriptions, transaction
 
 log = logging.getLogger("forum.push")
 
@@ -119,7 +119,7 @@ def claim(message_id: int, now: datetime | None = None) -> Claim | None:
         update(PushMessage).where(PushMessage.id == message_id, _due(at))
         .values(holder=token, lease_until=at + LEASE, attempts=PushMessage.attempts + 1)
         .execution_options(synchronize_session=False))
-    db.session.commit()
+    transaction.commit()
     return Claim(message_id, token, at) if result.rowcount == 1 else None
 
 
@@ -130,7 +130,7 @@ def _finish(held: Claim, **values) -> bool:
                                   PushMessage.holder == held.token)
         .values(holder=None, lease_until=None, **values)
         .execution_options(synchronize_session=False))
-    db.session.commit()
+    transaction.commit()
     return result.rowcount == 1
 
 
@@ -198,7 +198,7 @@ def send(subscription: PushSubscription, message: PushMessage) -> Answer:
 
 def _remove_subscription(subscription_id: int, status: int | None) -> str:
     db.session.execute(delete(PushSubscription).where(PushSubscription.id == subscription_id))
-    db.session.commit()
+    transaction.commit()
     log.info("push subscription gone subscription_id=%s status=%s", subscription_id, status)
     return "gone"
 
@@ -232,7 +232,7 @@ def _deliver_one(message_id: int, now: datetime | None = None) -> str:
         if _finish(held, sent_at=at):
             db.session.execute(update(PushSubscription).where(
                 PushSubscription.id == subscription.id).values(last_ok_at=at))
-            db.session.commit()
+            transaction.commit()
         return "sent"
     if status in GONE or (status == 403 and answer.key_changed):
         return _remove_subscription(subscription.id, status)
@@ -271,7 +271,7 @@ class _Round:
         if self.taken:
             query = query.where(PushMessage.id.notin_(self.taken))
         ids = list(db.session.scalars(query.order_by(*_most_pressing()).limit(limit)))
-        db.session.commit()
+        transaction.commit()
         return ids
 
     def take(self) -> int | None:
@@ -316,7 +316,7 @@ def deliver_due(now: datetime | None = None, *, workers: int | None = None) -> d
     `workers` threads (PUSH_SEND_WORKERS), each in its own session; counts per outcome."""
     app = current_app._get_current_object()
     workers = workers or int(app.config.get("PUSH_SEND_WORKERS", WORKERS))
-    db.session.commit()  # the caller's own work is not held open while others write
+    transaction.commit()  # the caller's own work is not held open while others write
     round_ = _Round(now)
     threads = min(max(1, workers), len(round_.candidates(workers)))
     if threads == 0:
@@ -338,7 +338,7 @@ def run_job(now: datetime) -> int:
     result = db.session.execute(delete(PushMessage).where(or_(
         PushMessage.sent_at < cutoff, PushMessage.gave_up_at < cutoff,
         PushMessage.withdrawn_at < cutoff)))
-    db.session.commit()
+    transaction.commit()
     return result.rowcount or 0
 
 

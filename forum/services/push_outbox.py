@@ -35,7 +35,7 @@ from ..models import (
     User,
 )
 from ..models.push import PUSH_MEETING, PUSH_REPLY, PUSH_SUPPORT, PUSH_TEST, PUSH_URGENT
-from . import clock, events
+from . import clock, events, transaction
 from .meetings_time import zone
 
 log = logging.getLogger("forum.push")
@@ -265,5 +265,5 @@ def send_test(user: User) -> int:
     queued = enqueue([user.id], PUSH_TEST, "test", lambda _user: (
         _("Notifications work"), _("This is how the forum will reach this device."),
         "/account/push"), once=False)
-    db.session.commit()
+    transaction.commit()
     return queued

@@ -29,7 +29,7 @@ from urllib3.util import parse_url
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import PushPreferences, PushSubscription, User
-from . import clock
+from . import clock, transaction
 
 log = logging.getLogger("forum.push")
 
@@ -183,7 +183,7 @@ def set_preferences(user: User, switches: dict[str, bool]) -> PushPreferences:
         if name in switches:
             setattr(row, name, bool(switches[name]))
     row.updated_at = clock.now()
-    db.session.commit()
+    transaction.commit()
     return row
 
 
@@ -217,7 +217,7 @@ def do_subscribe(user: User, *, endpoint: Any, keys: Any, device_name: Any = Non
             row.device_name = name
         _ensure_preferences(user)
         try:
-            db.session.commit()
+            transaction.commit()
         except IntegrityError:  # the same browser subscribed twice at once: take the winner's
             db.session.rollback()
             continue
@@ -241,7 +241,7 @@ def do_relink(user: User, *, endpoint: Any, keys: Any,
     row.p256dh, row.auth = clean_keys(keys)
     changed = row.sign_in_id != sign_in_id
     row.sign_in_id = sign_in_id
-    db.session.commit()
+    transaction.commit()
     return row, changed
 
 
@@ -257,7 +257,7 @@ def rename(user: User, subscription_id: int, name: Any) -> bool:
     if row is None:
         return False
     row.device_name = clean_name(name)
-    db.session.commit()
+    transaction.commit()
     return True
 
 
@@ -267,7 +267,7 @@ def remove(user: User, subscription_id: int) -> bool:
     if row is None:
         return False
     db.session.delete(row)
-    db.session.commit()
+    transaction.commit()
     log.info("push unsubscribed account_id=%s subscription_id=%s", user.id, subscription_id)
     return True
 
@@ -292,7 +292,7 @@ def remove_endpoint(user: User, endpoint: Any) -> bool:
         return False
     subscription_id = row.id
     db.session.delete(row)
-    db.session.commit()
+    transaction.commit()
     log.info("push unsubscribed account_id=%s subscription_id=%s", user.id, subscription_id)
     return True
 

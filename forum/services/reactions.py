@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Post, Reaction, User
-from . import notifications
+from . import notifications, transaction
 from .standing import can_write
 from .threads import access_post
 
@@ -44,7 +44,7 @@ def check_toggle(post_id: int, kind: str, *, acting_user: User) -> bool:
     if existing is not None:
         db.session.execute(delete(Reaction).where(Reaction.id == existing))
         notifications.do_withdraw_support(post)
-        db.session.commit()
+        transaction.commit()
         return False
     try:
         db.session.add(Reaction(post_id=post.id, user_id=acting_user.id, kind=kind))
@@ -58,7 +58,7 @@ def check_toggle(post_id: int, kind: str, *, acting_user: User) -> bool:
             notifications.do_notify_support(post, acting_user.id)
     except IntegrityError:
         pass  # another reaction made the post's one notification at the same moment: it counts us
-    db.session.commit()
+    transaction.commit()
     return True
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import delete, update
 from ..extensions import db
 from ..models import RememberToken, User
 from ..row_ids import parse_row_id
-from . import clock
+from . import clock, transaction
 
 log = logging.getLogger("forum.accounts")
 
@@ -58,7 +58,7 @@ def do_issue(user: User, sign_in_id: int | None = None) -> str:
     row = RememberToken(user_id=user.id, secret_hash=_hash(secret), expires_at=now + lifetime(),
                         sign_in_id=sign_in_id)
     db.session.add(row)
-    db.session.commit()
+    transaction.commit()
     return f"{row.id}.{secret}"
 
 
@@ -74,7 +74,7 @@ def redeem(token: str) -> Redeemed | None:
         return None
     if row.expires_at <= now:
         db.session.delete(row)
-        db.session.commit()
+        transaction.commit()
         return None
     given = _hash(secret)
     user_id, new_token = row.user_id, None
@@ -89,11 +89,11 @@ def redeem(token: str) -> Redeemed | None:
                     expires_at=now + lifetime()))
         if replaced.rowcount == 1:
             new_token = f"{row_id}.{new_secret}"
-        db.session.commit()
+        transaction.commit()
     elif not (row.previous_hash and hmac.compare_digest(given, row.previous_hash)
               and row.rotated_at is not None and now - row.rotated_at < timedelta(seconds=GRACE_S)):
         db.session.delete(row)
-        db.session.commit()
+        transaction.commit()
         log.info("remember token reused after rotation, revoked account_id=%s", user_id)
         return None
     user = db.session.get(User, user_id)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Report, User
-from . import review_queue, screening
+from . import review_queue, screening, transaction
 from .accounts import is_suspended
 from .threads import access_post, is_own
 
@@ -71,6 +71,6 @@ def check_report(post_id: int, reason: str, *, acting_user: User) -> Report:
     if verdict.needs_review:
         # The reason itself may say the reporter is in trouble: route it to a human too.
         review_queue.do_enqueue("report", report.id, verdict=verdict)
-    db.session.commit()
+    transaction.commit()
     log.info("post reported post_id=%s report_id=%s", post.id, report.id)
     return report

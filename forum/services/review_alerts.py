@@ -15,7 +15,17 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import ReviewItem, RoleGrant, User
 from ..models.review import OPEN
-from . import audit, clock, duty, events, push_outbox, review_queue, staff_gate, two_factor
+from . import (
+    audit,
+    clock,
+    duty,
+    events,
+    push_outbox,
+    review_queue,
+    staff_gate,
+    transaction,
+    two_factor,
+)
 from .accounts import is_suspended
 from .review_claims import can_handle_risk
 
@@ -100,5 +110,5 @@ def run_escalation(now: datetime | None = None) -> int:
         audit.record("review.alert_widened", acting_user=None, target_type="review_item",
                      target_id=item.id, details={"age_s": payload(item, now)["age_s"]})
         log.info("review alert widened item_id=%s", item.id)
-    db.session.commit()
+    transaction.commit()
     return len(due)

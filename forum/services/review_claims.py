@@ -13,7 +13,7 @@ from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import ReviewItem, User
 from ..models.review import ESCALATED, OPEN
-from . import audit, clock, push_outbox
+from . import audit, clock, push_outbox, transaction
 from .review_queue import can_review, is_supervisor
 from .roles import has_current_training
 
@@ -73,7 +73,7 @@ def check_claim(item: ReviewItem, *, acting_user: User, now: datetime | None = N
                  target_id=item.id)
     # Someone has it: the other moderators' phones stop showing the alert.
     push_outbox.item_claimed(item.id)
-    db.session.commit()
+    transaction.commit()
     log.info("review claimed item_id=%s account_id=%s", item.id, acting_user.id)
 
 
@@ -105,7 +105,7 @@ def check_release(item: ReviewItem, *, acting_user: User, now: datetime | None =
     item.claim_touched_at = None
     audit.record("review.release", acting_user=acting_user, target_type="review_item",
                  target_id=item.id, details={"claimed_by": previous})
-    db.session.commit()
+    transaction.commit()
 
 
 def run_lapse(now: datetime | None = None) -> int:
@@ -123,5 +123,5 @@ def run_lapse(now: datetime | None = None) -> int:
         item.claimed_by_id = None
         item.claimed_at = None
         item.claim_touched_at = None
-    db.session.commit()
+    transaction.commit()
     return len(stale)

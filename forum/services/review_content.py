@@ -34,7 +34,7 @@ from ..models import (
     User,
 )
 from ..models.threads import HELD, PUBLISHED, REMOVED
-from . import clock, content_kinds, posts, review_claims, review_queue, screening
+from . import clock, content_kinds, posts, review_claims, review_queue, screening, transaction
 from .accounts import find_by_pseudonym
 from .pseudonyms import pseudonym_key, suggest_pseudonym
 from .standing import can_write
@@ -338,7 +338,7 @@ def check_resubmit(post_id: int, body: str, *, acting_user: User) -> Post:
     post.status = HELD
     post.hold_message = str(_l("Thank you for editing. A moderator will look at it soon."))
     review_queue.do_enqueue("post", post.id, verdict=verdict if verdict.needs_review else None)
-    db.session.commit()
+    transaction.commit()
     return post
 
 

@@ -24,6 +24,7 @@ from . import (
     review_alerts,
     review_content,
     review_queue,
+    transaction,
 )
 from .review_claims import can_handle_risk, ensure_claim
 
@@ -199,7 +200,7 @@ def check_decide(
         item.followup_needed = followup_needed
         details = {"followup_needed": followup_needed}
     _record(item, decision, reason, acting_user, now, details)
-    db.session.commit()
+    transaction.commit()
     log.info("review decision item_id=%s decision=%s", item.id, decision)
 
 
@@ -220,7 +221,7 @@ def check_followup(
         item.claim_touched_at = now
     _record(item, "followup", (note or "").strip()[:REASON_MAX] or outcome, acting_user, now,
             {"outcome": outcome})
-    db.session.commit()
+    transaction.commit()
 
 
 def check_caring_message(
@@ -243,4 +244,4 @@ def check_caring_message(
         item.first_action_at = now
     if item.claimed_by_id == acting_user.id:
         item.claim_touched_at = now
-    db.session.commit()
+    transaction.commit()

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import Board, ReviewItem, Room, User
 from ..models.review import OPEN, PRIORITY_ORDER, RESOLVED, STATUSES
 from ..moderation.verdict import ACTION_RANK, PRIORITY_RANK
-from . import audit, clock, content_kinds
+from . import audit, clock, content_kinds, transaction
 
 log = logging.getLogger("forum.review")
 
@@ -171,7 +171,7 @@ def do_approve(item: ReviewItem, *, acting_user: User) -> None:
         "review.approve", acting_user=acting_user, target_type=item.content_kind,
         target_id=item.content_id, details={"item_id": item.id},
     )
-    db.session.commit()
+    transaction.commit()
 
 
 def do_remove(item: ReviewItem, reason: str, *, acting_user: User) -> None:
@@ -186,7 +186,7 @@ def do_remove(item: ReviewItem, reason: str, *, acting_user: User) -> None:
         "review.remove", acting_user=acting_user, target_type=item.content_kind,
         target_id=item.content_id, reason=reason, details={"item_id": item.id},
     )
-    db.session.commit()
+    transaction.commit()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import ROLES, RoleGrant, TrainingRecord, User
-from . import audit, step_up
+from . import audit, step_up, transaction
 
 TRAINING_MODULES = (
     "crisis-response",
@@ -54,7 +54,7 @@ def check_grant_role(user: User, role: str, *, acting_user: User | None) -> Role
         target_id=user.id,
         details=step_up.with_method({"role": role}, method),
     )
-    db.session.commit()
+    transaction.commit()
     return grant
 
 
@@ -88,7 +88,7 @@ def check_revoke_role(user: User, role: str, *, acting_user: User | None) -> boo
         target_id=user.id,
         details=step_up.with_method({"role": role}, method),
     )
-    db.session.commit()
+    transaction.commit()
     return True
 
 
@@ -132,7 +132,7 @@ def check_record_training(
             {"module": module, "expires_on": expires_on.isoformat() if expires_on else None},
             method),
     )
-    db.session.commit()
+    transaction.commit()
     return record
 
 

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..models import ChatMessage, Room, RoomControl, RoomParticipant, User
 from ..models.chat import CHAT_PUBLISHED, KIND_ANNOUNCEMENT
 from ..models.room_controls import WAITING
-from . import audit, chat, clock, event_memo, events, staff_badges
+from . import audit, chat, clock, event_memo, events, staff_badges, transaction
 from .accounts import is_suspended
 
 log = logging.getLogger("forum.room_controls")
@@ -232,7 +232,7 @@ def check_open(room: Room, *, acting_user: User) -> dict[str, Any]:
         _clear_session(room, row)
     audit_room("open", room, acting_user)
     _publish_state(room)
-    db.session.commit()
+    transaction.commit()
     log.info("room opened room_id=%s", room.id)
     return state(room)
 
@@ -243,7 +243,7 @@ def check_close(room: Room, *, acting_user: User) -> dict[str, Any]:
     row = _control_for_update(room)
     _close(room, row, "closed")
     audit_room("close", room, acting_user)
-    db.session.commit()
+    transaction.commit()
     log.info("room closed room_id=%s", room.id)
     return state(room)
 
@@ -257,7 +257,7 @@ def check_lock(room: Room, locked: Any, *, acting_user: User) -> dict[str, Any]:
     row.locked = locked
     audit_room("lock" if locked else "unlock", room, acting_user)
     _publish_state(room)
-    db.session.commit()
+    transaction.commit()
     return state(room)
 
 
@@ -270,7 +270,7 @@ def check_waiting_room(room: Room, on: Any, *, acting_user: User) -> dict[str, A
     row.waiting_room = on
     audit_room("waiting_room", room, acting_user, on=on)
     _publish_state(room)
-    db.session.commit()
+    transaction.commit()
     return state(room)
 
 
@@ -285,7 +285,7 @@ def check_slow_mode(room: Room, seconds: Any, *, acting_user: User) -> dict[str,
     row.slow_mode_seconds = seconds
     audit_room("slow_mode", room, acting_user, seconds=seconds)
     _publish_state(room)
-    db.session.commit()
+    transaction.commit()
     return state(room)
 
 
@@ -300,7 +300,7 @@ def check_pin(room: Room, message_id: Any, *, acting_user: User) -> dict[str, An
     audit_room("pin", room, acting_user, message_id=message.id)
     payload = {"room": room.slug, "message": chat.to_dict(message, room)}
     events.publish(PINNED, payload, audience=(chat.room_audience(room),))
-    db.session.commit()
+    transaction.commit()
     return payload
 
 
@@ -312,7 +312,7 @@ def check_unpin(room: Room, *, acting_user: User) -> dict[str, Any]:
     audit_room("unpin", room, acting_user)
     payload = {"room": room.slug, "message": None}
     events.publish(PINNED, payload, audience=(chat.room_audience(room),))
-    db.session.commit()
+    transaction.commit()
     return payload
 
 
@@ -341,7 +341,7 @@ def check_end_session(room: Room, *, acting_user: User) -> dict[str, Any]:
     audit_room("end", room, acting_user)
     for observer in list(_SESSION_END_OBSERVERS):
         observer(room)
-    db.session.commit()
+    transaction.commit()
     log.info("room session ended room_id=%s", room.id)
     return state(room)
 

@@ -24,7 +24,7 @@ from ..errors import ForumError, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import ChatMessage, Room, RoomParticipant, User
 from ..models.room_controls import ADMITTED, DECLINED, REMOVED, WAITING
-from . import chat, clock, event_memo, events, room_controls
+from . import chat, clock, event_memo, events, room_controls, transaction
 from .room_controls import audit_room, can_facilitate, hosts_audience, require_facilitator
 
 log = logging.getLogger("forum.room_entry")
@@ -158,10 +158,10 @@ def check_enter(room: Room, *, acting_user: User) -> Entry:
         row.status = WAITING
         events.publish(KNOCK, _knock_payload(room, acting_user, row.knock_token),
                        audience=(hosts_audience(room),))
-        db.session.commit()
+        transaction.commit()
         return Entry(waiting=True, facilitator=False)
     row.status = ADMITTED  # remembered, so a lock later still lets them back after a drop
-    db.session.commit()
+    transaction.commit()
     return Entry(waiting=False, facilitator=False)
 
 
@@ -246,7 +246,7 @@ def _resolve_knock(room: Room, payload: dict[str, Any], acting_user: User, admit
                    audience=(chat.user_audience(user.id),))
     events.publish(KNOCK_RESOLVED, {"room": room.slug, "token": token, "admitted": admit},
                    audience=(hosts_audience(room),))
-    db.session.commit()
+    transaction.commit()
     return token
 
 
@@ -286,7 +286,7 @@ def check_mute(room: Room, payload: dict[str, Any], *, acting_user: User) -> dat
     until = row.muted_until.isoformat() if row.muted_until else None
     events.publish(MUTED_EVENT, {"room": room.slug, "until": until},
                    audience=(chat.user_audience(user.id),))
-    db.session.commit()
+    transaction.commit()
     log.info("room mute room_id=%s user_id=%s minutes=%s", room.id, user.id, minutes)
     return row.muted_until
 
@@ -300,7 +300,7 @@ def check_remove(room: Room, payload: dict[str, Any], *, acting_user: User) -> U
     # Only the room in the payload: the realtime layer reads whose connections to take out
     # from the audience.
     events.publish(REMOVED_EVENT, {"room": room.slug}, audience=(chat.user_audience(user.id),))
-    db.session.commit()
+    transaction.commit()
     log.info("room remove room_id=%s user_id=%s", room.id, user.id)
     return user
 

@@ -16,7 +16,7 @@ from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Appeal, ReviewItem, Sanction, User
 from ..models.review import RISK_CATEGORIES
-from . import audit, clock, event_memo, mod_inbox
+from . import audit, clock, event_memo, mod_inbox, transaction
 from .review_claims import can_read
 from .review_queue import can_review
 
@@ -108,7 +108,7 @@ def check_sanction(
         "The moderators gave you a strike (%(kind)s). The reason: %(reason)s\n\nYou can see it,"
         " and appeal once within 20 days, on your strikes page.", kind=KINDS[kind],
         reason=reason)), acting_user=None)
-    db.session.commit()
+    transaction.commit()
     log.info("sanction issued sanction_id=%s kind=%s", sanction.id, kind)
     return sanction
 
@@ -142,7 +142,7 @@ def check_appeal(sanction_id: int, text: str, *, acting_user: User,
             "An appeal is possible once, within 20 days of the strike."))]})
     appeal = Appeal(sanction_id=sanction.id, text=text[:5000], created_at=now)
     db.session.add(appeal)
-    db.session.commit()
+    transaction.commit()
     return appeal
 
 
@@ -183,7 +183,7 @@ def check_decide_appeal(appeal_id: int, overturn: bool, reason: str, *, acting_u
             member.suspended_until = max(others) if others else None
     audit.record(f"appeal.{appeal.status}", acting_user=acting_user, target_type="sanction",
                  target_id=sanction.id, reason=reason, details={"appeal_id": appeal.id})
-    db.session.commit()
+    transaction.commit()
     return appeal
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..models import SignIn, User
-from . import audit, clock, events, remember_tokens, staff_gate, step_up
+from . import audit, clock, events, remember_tokens, staff_gate, step_up, transaction
 
 log = logging.getLogger("forum.accounts")
 
@@ -55,7 +55,7 @@ def do_start(user: User, *, second_factor: str | None, device_name: str | None =
                  stepped_up_at=now, step_up_method=second_factor or step_up_method,
                  idle_deadline=_deadline_for(user, now))
     db.session.add(row)
-    db.session.commit()
+    transaction.commit()
     log.info("sign-in started account_id=%s second_factor=%s", user.id, second_factor or "none")
     return row
 
@@ -97,13 +97,7 @@ def touch(row: SignIn, user: User, now: datetime | None = None) -> None:
     if changed:
         # Committed without expiring what the request already loaded (the account's roles and
         # the mutes in force, read with it): reloading them would cost a query each.
-        session = db.session()
-        expire = session.expire_on_commit
-        session.expire_on_commit = False
-        try:
-            session.commit()
-        finally:
-            session.expire_on_commit = expire
+        transaction.commit(keep_loaded=True)
 
 
 def list_for(user: User) -> list[SignIn]:
@@ -127,7 +121,7 @@ def do_end(user: User, sign_in_id: int) -> bool:
     if row is None:
         return False
     _end_rows([row], "ended")
-    db.session.commit()
+    transaction.commit()
     log.info("sign-in ended by owner account_id=%s", user.id)
     return True
 
@@ -135,7 +129,7 @@ def do_end(user: User, sign_in_id: int) -> bool:
 def do_end_idle(sign_in: SignIn) -> None:
     """End a staff session found idle when it came back (committed)."""
     _end_rows([sign_in], "idle")
-    db.session.commit()
+    transaction.commit()
     log.info("idle staff sign-in ended account_id=%s", sign_in.user_id)
 
 
@@ -155,7 +149,7 @@ def end_password_only(user: User, keep_id: int | None, reason: str) -> int:
 def do_end_others(user: User, keep_id: int | None) -> int:
     """End every other sign-in of the owner's (committed)."""
     ended = end_others(user, keep_id, "ended")
-    db.session.commit()
+    transaction.commit()
     log.info("other sign-ins ended by owner account_id=%s count=%s", user.id, ended)
     return ended
 
@@ -180,7 +174,7 @@ def do_end_all_by_admin(admin: User, member: User, reason: str | None = None) ->
                  target_id=member.id, reason=reason,
                  details={"sign_ins": ended, "remembered_devices": from_tokens,
                           "step_up": method})
-    db.session.commit()
+    transaction.commit()
     log.info("sign-ins ended by admin account_id=%s admin_id=%s", member.id, admin.id)
     return ended
 
@@ -191,7 +185,7 @@ def rename(user: User, sign_in_id: int, name: str | None) -> bool:
     if row is None:
         return False
     row.device_name = _clean_name(name)
-    db.session.commit()
+    transaction.commit()
     return True
 
 
@@ -211,6 +205,6 @@ def end_idle(now: datetime) -> int:
     rows = list(db.session.scalars(select(SignIn).where(SignIn.idle_deadline <= now)))
     ended = _end_rows(rows, "idle")
     if ended:
-        db.session.commit()
+        transaction.commit()
         log.info("idle staff sign-ins ended count=%s", len(ended))
     return len(ended)

@@ -23,9 +23,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
 from ..errors import ForumError, ValidationFailed
-from ..extensions import db
 from ..models import FACTOR_METHODS, User
-from . import clock, login_throttle
+from . import clock, login_throttle, transaction
 from .login_throttle import TooManyTries
 from .passwords import verify_secret
 
@@ -72,7 +71,7 @@ def mark(user: User, method: str) -> None:
 def do_mark(user: User, method: str) -> None:
     """Record a proof just given in the acting sign-in (committed)."""
     mark(user, method)
-    db.session.commit()
+    transaction.commit()
 
 
 def with_method(details: dict, method: str | None) -> dict:
@@ -119,6 +118,6 @@ def check_password(user: User, password: str | None, *, field: str = "password",
 def do_confirm_password(user: User, password: str | None) -> str:
     """The step-up page's password: check_password, committed."""
     method = check_password(user, password)
-    db.session.commit()
+    transaction.commit()
     log.info("stepped up account_id=%s method=password", user.id)
     return method

@@ -32,6 +32,7 @@ from . import (
     review_queue,
     screening,
     staff_gate,
+    transaction,
     two_factor,
 )
 from .accounts import is_suspended
@@ -182,7 +183,7 @@ def check_open(note: Any = None, *, acting_user: User) -> OpenResult:
     events.publish(REQUESTED, alert_payload(request), audience=_audiences(supporters))
     # Their phones too, when they turned pushes on: the same people, nothing about the member.
     push_outbox.support_requested(request.id, supporters)
-    db.session.commit()
+    transaction.commit()
     log.info("support requested request_id=%s urgent=%s", request.id, request.urgent)
     return OpenResult(request, True)
 
@@ -252,7 +253,7 @@ def check_accept(request_id: Any, *, acting_user: User) -> SupportRequest:
     events.publish(TAKEN, {"id": request.id}, audience=_audiences(
         supporter_ids_on_duty(exclude=(acting_user.id, request.requester_id))))
     push_outbox.support_answered(request.id)
-    db.session.commit()
+    transaction.commit()
     log.info("support accepted request_id=%s supporter_id=%s room_id=%s", request.id,
              acting_user.id, room.id)
     return request
@@ -287,7 +288,7 @@ def check_withdraw(request_id: Any, *, acting_user: User) -> SupportRequest:
     events.publish(TAKEN, {"id": request.id},
                    audience=_audiences(supporter_ids_on_duty(exclude=(acting_user.id,))))
     push_outbox.support_answered(request.id)
-    db.session.commit()
+    transaction.commit()
     log.info("support withdrawn request_id=%s", request.id)
     return request
 
@@ -307,7 +308,7 @@ def check_close(request_id: Any, *, acting_user: User) -> SupportRequest:
     people = [i for i in (request.requester_id, request.accepted_by_id) if i is not None]
     events.publish(CLOSED, {"id": request.id, "room": room.slug if room else None},
                    audience=_audiences(people))
-    db.session.commit()
+    transaction.commit()
     log.info("support closed request_id=%s by_id=%s", request.id, acting_user.id)
     return request
 
@@ -392,5 +393,5 @@ def run_fallback(now: datetime | None = None) -> int:
         events.publish(FALLBACK, {"id": request.id},
                        audience=(user_audience(request.requester_id),))
         log.info("support fallback sent request_id=%s", request.id)
-    db.session.commit()
+    transaction.commit()
     return len(due)

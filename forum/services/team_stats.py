@@ -13,7 +13,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import QueueSnapshot, ReviewDecision, ReviewItem, User
 from ..models.review import OPEN, PRIORITIES
-from . import clock, rule_quality
+from . import clock, rule_quality, transaction
 
 TARGETS_S = {"urgent": 5 * 60, "high": 3600, "normal": 24 * 3600}
 WINDOW = timedelta(days=30)
@@ -31,7 +31,7 @@ def take_snapshot(now: datetime | None = None) -> int:
                               .where(ReviewItem.status == OPEN).group_by(ReviewItem.priority))
     by = {p: n for p, n in rows}
     db.session.add(QueueSnapshot(taken_at=now, open_count=sum(by.values()), by_priority=by))
-    db.session.commit()
+    transaction.commit()
     return 1
 
 

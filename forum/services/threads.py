@@ -19,6 +19,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import Board, Post, Thread, ThreadRead, User
 from ..row_ids import is_row_id
+from . import transaction
 
 ANONYMOUS_LABEL = _l("Anonymous member")
 DELETED_LABEL = _l("deleted member")
@@ -291,7 +292,7 @@ def do_mark_read(viewer: User | None, thread: Thread, upto_post_id: int) -> None
             )
         else:
             row.last_read_post_id = upto_post_id
-        db.session.commit()
+        transaction.commit()
     except IntegrityError:
         # Two tabs marking the same thread at once: the other one won, which is fine.
         db.session.rollback()

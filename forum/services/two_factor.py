@@ -30,7 +30,7 @@ from sqlalchemy import delete, func, select
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import BackupCode, PasskeyCredential, TotpFactor, User
-from . import audit, clock, login_throttle, sign_ins, staff_gate, step_up
+from . import audit, clock, login_throttle, sign_ins, staff_gate, step_up, transaction
 from .passwords import hash_secret, verify_secret
 
 log = logging.getLogger("forum.accounts")
@@ -119,7 +119,7 @@ def do_begin_totp(user: User) -> Enrolment:
         db.session.add(row)
     else:
         row.secret_sealed, row.created_at, row.last_step = _seal(secret), clock.now(), 0
-    db.session.commit()
+    transaction.commit()
     return enrolment_for(user, secret)
 
 
@@ -193,7 +193,7 @@ def check_confirm_totp(user: User, code: str) -> list[str] | None:
                  target_id=user.id, details={"factor": "totp",
                                              "step_up": staff_gate.step_up_method_of(user)})
     opened_by(user, "totp")
-    db.session.commit()
+    transaction.commit()
     log.info("totp enrolled account_id=%s", user.id)
     return codes
 
@@ -249,7 +249,7 @@ def check_new_backup_codes(user: User) -> list[str]:
     codes = new_backup_codes(user)
     audit.record("account.backup_codes_renewed", acting_user=user, target_type="user",
                  target_id=user.id, details={"step_up": staff_gate.step_up_method_of(user)})
-    db.session.commit()
+    transaction.commit()
     return codes
 
 
@@ -314,7 +314,7 @@ def _after_removal(user: User, factor: str) -> None:
     audit.record("account.second_factor_removed", acting_user=user, target_type="user",
                  target_id=user.id, details={"factor": factor,
                                              "step_up": staff_gate.step_up_method_of(user)})
-    db.session.commit()
+    transaction.commit()
     log.info("second factor removed account_id=%s factor=%s", user.id, factor)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import ItemView, ReviewItem, User
-from . import clock, duty
+from . import clock, duty, transaction
 
 DEFAULT_BREAK_AFTER = 5
 
@@ -29,7 +29,7 @@ def do_record_view(item: ReviewItem, user: User, now: datetime | None = None) ->
     if not item.is_risk:
         return
     db.session.add(ItemView(user_id=user.id, item_id=item.id, viewed_at=now or clock.now()))
-    db.session.commit()
+    transaction.commit()
 
 
 def break_suggestion(user: User, now: datetime | None = None) -> BreakSuggestion | None:
