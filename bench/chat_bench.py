@@ -78,7 +78,8 @@ def build_database(url: str, members: int, rooms: int) -> dict:
     from forum import create_app
     from forum.extensions import db
     from forum.models import Room
-    from forum.services import accounts, guidelines, screening
+    from forum.services import screening
+    from forum.services.accounts import account as accounts, guidelines
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CLASSIFIER": "fallback",
                       "ARGON2_FAST": True, "SECRET_KEY": secrets.token_urlsafe(48)})

@@ -87,7 +87,8 @@ def main() -> int:
     """Build, fill, render, report."""
     from forum import create_app
     from forum.extensions import db
-    from forum.services import accounts, boards, guidelines, roles
+    from forum.services.accounts import account as accounts, guidelines, roles
+    from forum.services.threads import boards
 
     tmp = Path(tempfile.mkdtemp(prefix="queue-bench-"))
     path = tmp / "queue.sqlite3"

@@ -9,8 +9,7 @@ from flask import Flask
 
 # Every layer loads with the package: create_app connects them all, and nothing in forum/ is
 # used without an app.
-from . import cli, extensions_setup, moderation, realtime, services, web
-from . import config as config_module
+from . import cli, config as config_module, extensions_setup, moderation, realtime, services, web
 from .config import PROJECT_ROOT
 
 

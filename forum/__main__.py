@@ -9,7 +9,8 @@ from werkzeug.serving import WSGIRequestHandler
 
 from . import create_app
 from .extensions import socketio
-from .services import jobs, push_delivery
+from .services import jobs
+from .services.push import delivery as push_delivery
 from .serving import settle_heap
 
 

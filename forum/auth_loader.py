@@ -9,8 +9,9 @@ from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
 from .models import Sanction, SignIn, User
-from .services import clock, sign_ins, staff_gate
-from .services.accounts import is_suspended
+from .services import clock
+from .services.accounts import sign_ins, staff_gate
+from .services.accounts.account import is_suspended
 
 
 @login_manager.user_loader

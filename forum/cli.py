@@ -11,9 +11,11 @@ from flask import Flask, current_app
 
 from .errors import ContentRejected, ValidationFailed
 from .moderation.cli import register_cli
-from .services import accounts, backup, guidelines, jobs, measures, roles, staff_gate, two_factor
-from .services.accounts import find_by_pseudonym
+from .services import backup, jobs
+from .services.accounts import account as accounts, guidelines, roles, staff_gate, two_factor
+from .services.accounts.account import find_by_pseudonym
 from .services.demo import demo_code, seed_demo
+from .services.measures import report as measures
 
 
 def _fail(message: str) -> None:

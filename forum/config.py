@@ -55,7 +55,7 @@ class Defaults:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     # Per client address (as ProxyFix gives it), whatever pseudonyms it tries; guesses at one
-    # account are slowed per address and pseudonym (services/login_throttle.py).
+    # account are slowed per address and pseudonym (services/accounts/login_throttle.py).
     SIGNUP_RATE_LIMIT = "5 per hour"
     LOGIN_RATE_LIMIT = "30 per 15 minutes"
     RECOVER_RATE_LIMIT = "20 per hour"

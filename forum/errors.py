@@ -22,12 +22,9 @@ from flask import (
     session,
 )
 from flask.globals import _cv_request
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from flask_wtf.csrf import validate_csrf
-from sqlalchemy import event
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import event, exc as sa_exc, inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from .extensions import db

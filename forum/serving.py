@@ -16,7 +16,8 @@ import threading
 from gunicorn.workers.gthread import ThreadWorker
 
 from .extensions import socketio
-from .services import jobs, presence, push_delivery
+from .services import jobs, presence
+from .services.push import delivery as push_delivery
 
 log = logging.getLogger("forum.serving")
 

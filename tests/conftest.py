@@ -18,12 +18,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.pool import NullPool
 
 from forum import create_app
-from forum.extensions import db as _db
-from forum.extensions import limiter
+from forum.extensions import db as _db, limiter
 from forum.models import User
 from forum.models.base import utcnow
-from forum.services import login_throttle
-from forum.services.push_keys import generate_pem
+from forum.services.accounts import login_throttle
+from forum.services.push.keys import generate_pem
 
 PASSWORD = "a calm river at dawn"
 PG_URL = os.environ.get("FORUM_TEST_DATABASE_URL")
@@ -241,7 +240,7 @@ def runner(app):
 @pytest.fixture
 def make_user(app) -> Callable[..., User]:
     """Create an account through the services, with roles and training."""
-    from forum.services import accounts, guidelines, roles
+    from forum.services.accounts import account as accounts, guidelines, roles
 
     def make(
         pseudonym: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from forum.extensions import db
-from forum.services import boards
+from forum.services.threads import boards
 from tests.threads_support import new_reply, new_thread
 
 # Two whole weeks: Monday 2 November to Sunday 15 November 2026.
@@ -38,7 +38,7 @@ def joined(user, when: datetime) -> None:
 
 def second_board(keeper_name: str = "board-keeper"):
     """Another board, made through the service by the existing admin."""
-    from forum.services.accounts import find_by_pseudonym
+    from forum.services.accounts.account import find_by_pseudonym
 
     return boards.check_save_board(None, slug="other-things", name="Other things",
                                    description="", position=2, content_note=None,

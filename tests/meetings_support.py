@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from forum.services import clock, meetings
+from forum.services import clock
+from forum.services.meetings import schedule as meetings
 
 # Tuesday 2026-10-20, a few days before the clocks go back in Europe (25 October) and in
 # North America (1 November).

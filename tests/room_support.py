@@ -7,7 +7,13 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import RoomParticipant
-from forum.services import chat, events, room_controls, room_entry, room_guards
+from forum.services import events
+from forum.services.chat import (
+    entry as room_entry,
+    facilitation as room_controls,
+    guards as room_guards,
+    messages as chat,
+)
 from tests.chat_support import make_room
 
 ROOM_EVENTS = (

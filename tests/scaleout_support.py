@@ -197,7 +197,7 @@ import json, sys
 from forum import create_app
 from forum.extensions import db
 from forum.models import Room
-from forum.services import accounts, guidelines
+from forum.services.accounts import account as accounts, guidelines
 
 spec = json.load(sys.stdin)
 app = create_app()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from forum.services import duty, events
-from forum.services import support_requests as support
+from forum.services import events
+from forum.services.review import duty
+from forum.services.support import requests as support
 
 BUS_NAMES = (support.REQUESTED, support.TAKEN, support.ACCEPTED, support.FALLBACK,
              support.CLOSED)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from forum import create_app, migration_hooks
 from forum.models import Board, Room, TrainingRecord, User
-from forum.services import roles, two_factor
+from forum.services.accounts import roles, two_factor
 from tests.conftest import csrf_from, page_text
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from forum.moderation.verdict import Reason, Verdict
-from forum.services import boards, posts
+from forum.services.threads import boards, posts
 from tests.conftest import csrf_from, login
 
 MARKER = re.compile(r"\[\[(allow|flag|hold|block)(?::([\w-]+))?\]\]")

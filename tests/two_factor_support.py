@@ -1,6 +1,6 @@
 """An authenticator app for tests, two ways: as a member takes the steps over HTTP (enrol from
-the secret the page shows, sign in with a code), and through services/two_factor.py for tests
-that only need a staff account signed in with a second factor.
+the secret the page shows, sign in with a code), and through services/accounts/two_factor.py for
+tests that only need a staff account signed in with a second factor.
 
 Codes are computed with pyotp at the time forum.services.clock says, so a test that freezes the
 clock controls which step a code is of. A code works once (its 30-second step is remembered), so
@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import TotpFactor, User
-from forum.services import clock, two_factor
+from forum.services import clock
+from forum.services.accounts import two_factor
 from tests.conftest import PASSWORD, csrf_from
 
 SECRET = re.compile(r'<code id="totp-secret">([A-Z2-7 ]+)</code>')

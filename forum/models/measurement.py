@@ -1,7 +1,8 @@
 """Consented check-ins: who opted in (with a random salt), and answers kept apart from accounts.
 
 The answers table has no account column: each row carries only a keyed hash of the account id
-and the salt (see forum/services/checkins.py), so the database alone cannot join it back."""
+and the salt (see forum/services/measures/checkins.py), so the database alone cannot join it
+back."""
 
 from __future__ import annotations
 

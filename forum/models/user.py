@@ -58,7 +58,7 @@ class User(UserMixin, db.Model):
 
     # Set per request by auth_loader for the signed-in account, never stored: the sign-in
     # (models.SignIn) it acts through, and the staff roles it may not use in that sign-in
-    # until a second factor opens it (services/staff_gate.py).
+    # until a second factor opens it (services/accounts/staff_gate.py).
     sign_in = None
     locked_roles: frozenset[str] = frozenset()
 

@@ -12,7 +12,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
-from ..services import rule_quality
+from ..services.review import rule_quality
 from . import evaluate, get_pipeline, risk_eval
 from .policy import decide
 from .rescreen import run_rescreen

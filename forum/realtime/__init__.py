@@ -23,7 +23,7 @@ from . import (  # noqa: F401 - registers the handlers
 def init_app(app: Flask) -> None:
     """The namespaces' handlers are bound to the shared socketio object at import time;
     presence is counted in Redis when the app has one, so every process sees the same count."""
-    presence.configure(app.config.get("REDIS_URL"), jobs.HOLDER)
+    presence.configure(app.config.get("REDIS_URL"), jobs.process_holder())
     catch_up.init_app(app)
     jobs.register_local("chat.room_exits", room_exits.sweep)
     # Connections of sign-ins ended by another process or a job, or left idle.

@@ -33,7 +33,8 @@ from typing import Any
 from flask import Flask
 
 from ..extensions import db, socketio
-from ..services import chat, clock, presence
+from ..services import clock, presence
+from ..services.chat import messages as chat
 
 log = logging.getLogger("forum.realtime")
 NAMESPACE = "/chat"

@@ -1,16 +1,16 @@
 """The /chat namespace (DESIGN.md 3.4): only logged-in members may connect.
 
-Handlers are thin: check the payload, call forum/services/chat.py, ack. Every event is answered
-through its ack; errors are {"ok": false, "error": code, "message": ..., "text": original}, the
-original cut to TEXT_MAX characters with any lone surrogate replaced by U+FFFD (a payload
-string holding one is refused as `invalid` before any query).
-Messages leave through the event bus after commit: `message` to the room, `support` to the
-sender's own connections only (the per-user room user-<id>): `{"kind": "crisis" | "gentle",
-"resources", "message"}`, the full list of lines for a risk to the writer, a small note for a
-relapse. A `message` carries `note` ("suicidal-thoughts", "overdose" or null): the client
-folds its text behind that content note for everyone but its writer (history and sync leave
-it out of the viewer's own messages). It carries `badge` ("admin", "moderator", "facilitator"
-or null, never in an anonymous room): the staff role its author spoke in, shown by the client.
+Handlers are thin: check the payload, call forum/services/chat/messages.py, ack. Every event is
+answered through its ack; errors are {"ok": false, "error": code, "message": ..., "text": original},
+the original cut to TEXT_MAX characters with any lone surrogate replaced by U+FFFD (a payload string
+holding one is refused as `invalid` before any query). Messages leave through the event bus after
+commit: `message` to the room, `support` to the sender's own connections only (the per-user room
+user-<id>): `{"kind": "crisis" | "gentle", "resources", "message"}`, the full list of lines for a
+risk to the writer, a small note for a relapse. A `message` carries `note` ("suicidal-thoughts",
+"overdose" or null): the client folds its text behind that content note for everyone but its writer
+(history and sync leave it out of the viewer's own messages). It carries `badge` ("admin",
+"moderator", "facilitator" or null, never in an anonymous room): the staff role its author spoke in,
+shown by the client.
 
 Joining: `join {"room"}` acks `{"ok", "room", "history", "presence", "pinned": message|null,
 "controls": {"room", "open", "locked", "waiting_room", "slow_mode"}, "facilitator": bool}` plus
@@ -27,7 +27,7 @@ Nothing this namespace sends (event or ack) carries an account id: a message has
 the author's name ("Anonymous member" in anonymous rooms); a knock has an opaque token, new for
 each knock, valid in its room until admitted or declined.
 
-Facilitator events (each re-checked in forum/services/room_controls.py: others get
+Facilitator events (each re-checked in forum/services/chat/facilitation.py: others get
 `forbidden`; each audited; every payload names "room"):
 - `room_open`, `room_close`, `room_lock`, `room_unlock`, `end_meeting` → `{"ok", "controls"}`
 - `waiting_room {"on": bool}`, `slow_mode {"seconds": int}` → `{"ok", "controls"}`
@@ -67,8 +67,7 @@ import logging
 from typing import Any
 
 from flask import request
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
 from sqlalchemy import select
@@ -83,7 +82,8 @@ from ..errors import (
 )
 from ..extensions import db, socketio
 from ..models import Room
-from ..services import chat, events, presence, room_controls, room_entry
+from ..services import events, presence
+from ..services.chat import entry as room_entry, facilitation as room_controls, messages as chat
 from ..text_input import all_encodable, shown_back
 from . import sign_in_ends
 

@@ -9,8 +9,9 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from ..extensions import socketio
-from ..services import duty, events, review_alerts, review_queue
-from ..services.review_claims import can_handle_risk
+from ..services import events, review_queue
+from ..services.review import alerts as review_alerts, duty
+from ..services.review.claims import can_handle_risk
 from . import sign_in_ends
 
 log = logging.getLogger("forum.realtime")

@@ -1,5 +1,5 @@
 """Facilitator events on /chat (documented in forum/realtime/chat.py): thin handlers over
-forum/services/room_controls.py and room_entry.py, which check the facilitator's right again
+forum/services/chat/facilitation.py and room_entry.py, which check the facilitator's right again
 for every event; and the emitters that carry the committed effects to the room."""
 
 from __future__ import annotations
@@ -9,7 +9,13 @@ from typing import Any
 from flask_login import current_user
 
 from ..extensions import socketio
-from ..services import chat, events, presence, room_controls, room_entry, room_guards
+from ..services import events, presence
+from ..services.chat import (
+    entry as room_entry,
+    facilitation as room_controls,
+    guards as room_guards,
+    messages as chat,
+)
 from . import room_exits
 from .chat import NAMESPACE, emitter, handle_event
 
@@ -49,7 +55,7 @@ _on("pin", ("message_id",), lambda room, p: {"ok": True, **room_controls.check_p
     room, p["message_id"], acting_user=current_user)})
 _on("unpin", (), lambda room, p: {"ok": True, **room_controls.check_unpin(
     room, acting_user=current_user)})
-# By the knock's token, never an account id (forum/services/room_entry.py).
+# By the knock's token, never an account id (forum/services/chat/entry.py).
 _on("admit", ("token",), lambda room, p: {"ok": True, "token": room_entry.check_admit(
     room, p, acting_user=current_user)})
 _on("decline", ("token",), lambda room, p: {"ok": True, "token": room_entry.check_decline(

@@ -24,7 +24,8 @@ import redis
 import socketio as python_socketio
 
 from ..extensions import socketio
-from ..services import chat, presence, room_controls, room_entry
+from ..services import presence
+from ..services.chat import entry as room_entry, facilitation as room_controls, messages as chat
 from . import catch_up
 from .chat import NAMESPACE, emit_presence
 

@@ -5,13 +5,13 @@ enters a room named after the sign-in its session cookie names ("sign_in:<id>").
 ever emitted to these rooms; they are this process's index from a sign-in to its connections,
 which python-socketio forgets by itself when a connection goes.
 
-When a sign-in ends (its owner ends it, a new password or a removed factor ends the others, an
-admin ends them all, it is left idle, the account is deleted), services/sign_ins.py publishes
-`sign_in.ended` after the commit; the process that committed it disconnects its own connections
-of those sign-ins at once. Connections held by other processes are closed by sweep(), which
-every process's scheduler runs at each tick (JOBS_TICK_S): it disconnects the connections whose
-sign-in is gone or past its idle deadline. Until then such a connection can do nothing: the
-session loader (auth_loader.py) refuses every event from an ended sign-in.
+When a sign-in ends (its owner ends it, a new password or a removed factor ends the others, an admin
+ends them all, it is left idle, the account is deleted), services/accounts/sign_ins.py publishes
+`sign_in.ended` after the commit; the process that committed it disconnects its own connections of
+those sign-ins at once. Connections held by other processes are closed by sweep(), which every
+process's scheduler runs at each tick (JOBS_TICK_S): it disconnects the connections whose sign-in is
+gone or past its idle deadline. Until then such a connection can do nothing: the session loader
+(auth_loader.py) refuses every event from an ended sign-in.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from flask_login import current_user
 from flask_socketio import join_room
 
 from ..extensions import socketio
-from ..services import clock, events, sign_ins
+from ..services import clock, events
+from ..services.accounts import sign_ins
 
 log = logging.getLogger("forum.realtime")
 ROOM_PREFIX = "sign_in:"

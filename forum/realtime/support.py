@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..extensions import socketio
 from ..services import events
-from ..services import support_requests as support
+from ..services.support import requests as support
 
 NAMESPACE = "/chat"
 

@@ -12,18 +12,10 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Board, Room
-from . import (
-    accounts,
-    clock,
-    guidelines,
-    meetings,
-    posts,
-    roles,
-    staff_gate,
-    threads,
-    transaction,
-    two_factor,
-)
+from . import clock, transaction
+from .accounts import account as accounts, guidelines, roles, staff_gate, two_factor
+from .meetings import schedule as meetings
+from .threads import posts, reading as threads
 
 log = logging.getLogger("forum.demo")
 

@@ -36,8 +36,18 @@ from . import clock
 log = logging.getLogger("forum.jobs")
 TICK_S = 30
 LEASE_S = 300
-# Who holds a lease: this process (host, pid and a random part for forked workers).
-HOLDER = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+_holder: tuple[int, str] | None = None
+
+
+def process_holder() -> str:
+    """This process's name in job leases, presence and push claims: host, pid and a random
+    part. Made in the process that uses it: gunicorn's master imports the forum before it
+    forks, and a name made there would be every worker's."""
+    global _holder
+    pid = os.getpid()
+    if _holder is None or _holder[0] != pid:
+        _holder = (pid, f"{socket.gethostname()[:40]}:{pid}:{uuid.uuid4().hex[:8]}")
+    return _holder[1]
 
 
 @dataclass
@@ -144,8 +154,9 @@ def _ensure_row(name: str) -> None:
     db.session.commit()
 
 
-def claim(job: Job, now: datetime, *, holder: str = HOLDER, force: bool = False) -> bool:
+def claim(job: Job, now: datetime, *, holder: str | None = None, force: bool = False) -> bool:
     """Take the job's lease if it is due and free; True for exactly one claimant."""
+    holder = holder or process_holder()
     _ensure_row(job.name)
     free = or_(JobLease.lease_until.is_(None), JobLease.lease_until < now)
     due = or_(
@@ -163,8 +174,9 @@ def claim(job: Job, now: datetime, *, holder: str = HOLDER, force: bool = False)
     return result.rowcount == 1
 
 
-def release(job: Job, now: datetime, *, holder: str = HOLDER, ran: bool = True) -> None:
+def release(job: Job, now: datetime, *, holder: str | None = None, ran: bool = True) -> None:
     """Give the lease back; a run that finished counts as the job's last run."""
+    holder = holder or process_holder()
     values: dict = {"holder": None, "lease_until": None}
     if ran:
         values["last_run_at"] = now

@@ -9,33 +9,29 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from . import (
-    accounts,
-    chat,
-    chat_review,
-    checkins,
-    jobs,
-    measure_figures,
-    meetings,
-    meetings_reminders,
-    mod_inbox,
-    posts,
-    push_delivery,
-    push_subscriptions,
-    review_alerts,
-    review_claims,
-    review_content,
-    room_controls,
-    room_entry,
-    room_guards,
-    sign_ins,
-    support_rooms,
-    team_stats,
-    thread_privacy,
+from . import jobs
+from .accounts import account as accounts, sign_ins
+from .chat import (
+    entry as room_entry,
+    facilitation as room_controls,
+    guards as room_guards,
+    messages as chat,
+    review as chat_review,
 )
-from .content_kinds import ContentKind
-from .content_kinds import register as register_kind
-from .support_requests import NOTE_KIND
+from .content_kinds import ContentKind, register as register_kind
+from .measures import checkins, figures as measure_figures
+from .meetings import reminders as meetings_reminders, schedule as meetings
+from .push import delivery as push_delivery, subscriptions as push_subscriptions
+from .review import (
+    alerts as review_alerts,
+    claims as review_claims,
+    content as review_content,
+    inbox as mod_inbox,
+    stats as team_stats,
+)
+from .support import rooms as support_rooms
+from .support.requests import NOTE_KIND
+from .threads import posts, privacy as thread_privacy
 
 
 def _keeps_nothing(_user, _keep: bool) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template, request
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -14,7 +13,7 @@ from .. import errors as forum_errors
 from ..errors import NotFound, PermissionDenied
 from ..moderation import render as render_module
 from ..row_ids import RowIdConverter
-from ..services import guidelines
+from ..services.accounts import guidelines
 from . import (
     account,
     account_sessions,

@@ -12,7 +12,8 @@ from wtforms import SelectChoice
 
 from .. import moderation
 from ..errors import ContentRejected, NotFound, ValidationFailed
-from ..services import accounts, mutes, notifications, privacy, roles, two_factor
+from ..services.accounts import account as accounts, mutes, privacy, roles, two_factor
+from ..services.threads import notifications
 from .forms import (
     ChangePasswordForm,
     ChangePseudonymForm,

@@ -1,23 +1,22 @@
 """The browsers signed in to an account, listed, named and ended by their owner (an admin ends
 them all from the people page).
 
-The views are thin: services/sign_ins.py finds, names and ends the account's own sign-ins (one
-that is not theirs is simply not found). Ending this browser's own sign-in logs it out here.
+The views are thin: services/accounts/sign_ins.py finds, names and ends the account's own sign-ins
+(one that is not theirs is simply not found). Ending this browser's own sign-in logs it out here.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
 from ..errors import NotFound
-from ..services import push_subscriptions, sign_ins, staff_gate
+from ..services.accounts import sign_ins, staff_gate
+from ..services.push import subscriptions as push_subscriptions
 from . import sessions
 from .forms import EmptyForm
 

@@ -17,8 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from flask import Blueprint, current_app, request, url_for
-from flask_babel import force_locale, get_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, get_locale, gettext as _
 from flask_login import current_user
 
 bp = Blueprint("app_shell", __name__)

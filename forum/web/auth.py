@@ -12,18 +12,19 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, logout_user
 
 from ..errors import ContentRejected, ValidationFailed
 from ..extensions import limiter
 from ..models import User
 from ..row_ids import parse_row_id
-from ..services import accounts, clock, guidelines, push_subscriptions, two_factor
-from ..services.login_throttle import TooManyTries
-from ..services.meetings_time import zone
-from ..services.pseudonyms import suggest_pseudonym
+from ..services import clock
+from ..services.accounts import account as accounts, guidelines, two_factor
+from ..services.accounts.login_throttle import TooManyTries
+from ..services.accounts.pseudonyms import suggest_pseudonym
+from ..services.meetings.times import zone
+from ..services.push import subscriptions as push_subscriptions
 from . import sessions
 from .forms import EmptyForm, LoginForm, RecoverForm, SecondFactorForm, SignupForm
 from .ratelimit import client_bucket, pair_bucket

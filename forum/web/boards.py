@@ -9,8 +9,9 @@ from flask_login import current_user, login_required
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import limiter
 from ..row_ids import query_number
-from ..services import boards, posts, search, standing, thread_page, threads
-from ..services.posts import HoldNudge
+from ..services.accounts import standing
+from ..services.threads import boards, page as thread_page, posts, reading as threads, search
+from ..services.threads.posts import HoldNudge
 from .posting import (
     account_bucket,
     after_posting,

@@ -5,12 +5,12 @@ about people says who is on duty at that moment."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import force_locale, get_locale
-from flask_babel import lazy_gettext as _l
+from flask_babel import force_locale, get_locale, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..moderation.resources import INTERNATIONAL, Resource, load_resources, resources_for
-from ..services import crisis_support, duty
+from ..services.review import duty
+from ..services.support import crisis as crisis_support
 from .times import viewer_zone
 
 bp = Blueprint("crisis", __name__)

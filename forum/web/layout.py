@@ -13,7 +13,8 @@ from flask import Flask, current_app
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
-from ..services import clock, people, staff_gate
+from ..services import clock
+from ..services.accounts import people, staff_gate
 from .times import local_text
 
 TIME_ONLY = "%H:%M"

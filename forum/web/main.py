@@ -20,7 +20,8 @@ from sqlalchemy import text
 from .. import moderation
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..services import guidelines, home_feed
+from ..services.accounts import guidelines
+from ..services.threads import home_feed
 from .forms import EmptyForm, GuidelinesForm
 from .util import page_language
 

@@ -12,13 +12,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 
 from ..errors import ValidationFailed
-from ..services import checkins, measures
-from ..services.measure_charts import bar_chart, trend_points
+from ..services.measures import checkins, report as measures
+from ..services.measures.charts import bar_chart, trend_points
 from .forms import EmptyForm
 
 bp = Blueprint("measures", __name__)

@@ -10,7 +10,7 @@ from wtforms import RadioField, SelectField, SelectMultipleField, StringField, T
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..services.meetings_plan import ACCESSIBILITY, FORMATS, LANGUAGES, WEEKDAY_NAMES
+from ..services.meetings.plan import ACCESSIBILITY, FORMATS, LANGUAGES, WEEKDAY_NAMES
 
 _ZONES: list[str] = []
 

@@ -6,24 +6,23 @@ import json
 
 from babel.dates import format_date
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import ContentRejected, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import User
-from ..services import (
-    meetings,
-    meetings_access,
-    meetings_attendance,
-    meetings_feeds,
-    meetings_listing,
-    meetings_plan,
-    meetings_reminders,
-    meetings_sessions,
+from ..services.meetings import (
+    access as meetings_access,
+    attendance as meetings_attendance,
+    feeds as meetings_feeds,
+    listing as meetings_listing,
+    plan as meetings_plan,
+    reminders as meetings_reminders,
+    schedule as meetings,
+    sessions as meetings_sessions,
 )
-from ..services.meetings_time import weekdays_of
+from ..services.meetings.times import weekdays_of
 from .forms import EmptyForm
 from .meeting_forms import CancelMeetingForm, MeetingForm
 from .util import site_host, site_url, verdict_errors

@@ -16,7 +16,8 @@ from flask import (
 )
 from markupsafe import Markup
 
-from ..services import avatars, members, mentions
+from ..services.accounts import avatars, members
+from ..services.threads import mentions
 
 bp = Blueprint("members", __name__)
 

@@ -8,8 +8,9 @@ from flask_login import current_user, login_required
 
 from ..errors import ValidationFailed
 from ..row_ids import query_number
-from ..services import milestones, notifications
-from ..services.threads import author_label
+from ..services.accounts import milestones
+from ..services.threads import notifications
+from ..services.threads.reading import author_label
 from .forms import EmptyForm
 from .thread_forms import MilestoneForm
 

@@ -28,16 +28,16 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import limiter
 from ..models import User
-from ..services import clock, passkeys, step_up, two_factor
-from ..services.login_throttle import TooManyTries
+from ..services import clock
+from ..services.accounts import passkeys, step_up, two_factor
+from ..services.accounts.login_throttle import TooManyTries
 from . import auth
 from .forms import EmptyForm
 from .posting import account_bucket

@@ -1,12 +1,10 @@
 """Admins manage people: find a member, grant and revoke roles, record and renew training.
-The views are thin: services/people.py authorizes, confirms the password and audits."""
+The views are thin: services/accounts/people.py authorizes, confirms the password and audits."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectChoice, SelectField, StringField
@@ -15,8 +13,9 @@ from wtforms.validators import InputRequired, Length, Optional
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db, limiter
 from ..models import ROLES, User
-from ..services import clock, people, sign_ins, staff_gate, two_factor
-from ..services.roles import TRAINING_MODULES
+from ..services import clock
+from ..services.accounts import people, sign_ins, staff_gate, two_factor
+from ..services.accounts.roles import TRAINING_MODULES
 from .posting import account_bucket
 
 bp = Blueprint("people", __name__, url_prefix="/review/team/people")

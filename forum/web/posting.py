@@ -7,14 +7,15 @@ from datetime import date
 from typing import Any
 
 from flask import Flask, current_app, flash, session, url_for
-from flask_babel import get_timezone, ngettext
-from flask_babel import gettext as _
+from flask_babel import get_timezone, gettext as _, ngettext
 from flask_login import current_user
 
 from ..models import Post
-from ..services import milestones, mutes, reactions, staff_badges, thread_page
-from ..services.posts import CONTENT_NOTES, auto_note_for
-from ..services.threads import author_label, is_moderator, is_own
+from ..services.accounts import milestones, mutes
+from ..services.chat import badges as staff_badges
+from ..services.threads import page as thread_page, reactions
+from ..services.threads.posts import CONTENT_NOTES, auto_note_for
+from ..services.threads.reading import author_label, is_moderator, is_own
 from . import times
 from .crisis import panel_context
 from .ratelimit import client_bucket

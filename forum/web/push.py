@@ -18,9 +18,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
@@ -28,8 +26,13 @@ from wtforms.validators import Length
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import limiter
-from ..services import push_keys, push_outbox, push_subscriptions, review_queue
-from ..services.support_requests import can_support
+from ..services import review_queue
+from ..services.push import (
+    keys as push_keys,
+    outbox as push_outbox,
+    subscriptions as push_subscriptions,
+)
+from ..services.support.requests import can_support
 from .forms import EmptyForm
 from .posting import account_bucket
 

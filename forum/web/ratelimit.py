@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from flask import current_app, request
 
-from ..services.pseudonyms import pseudonym_key
+from ..services.accounts.pseudonyms import pseudonym_key
 
 
 def _opaque(value: str) -> str:
@@ -31,6 +31,6 @@ def client_bucket() -> str:
 
 def pair_bucket(kind: str) -> str:
     """This client and the pseudonym its form names, for slowing guesses at one account
-    (services/login_throttle.py) without refusing the owner on another connection."""
+    (services/accounts/login_throttle.py) without refusing the owner on another connection."""
     name = pseudonym_key(request.form.get("pseudonym", "").strip())[:64]
     return f"{kind}:" + _opaque(f"{request.remote_addr or 'unknown'}\x00{name}")

@@ -14,18 +14,17 @@ from ..extensions import db
 from ..models import ReviewItem, User
 from ..models.review import OPEN, PRIORITIES, STATUSES
 from ..row_ids import query_number
-from ..services import (
-    clock,
+from ..services import clock, review_queue
+from ..services.review import (
+    claims as review_claims,
+    content as review_content,
+    decisions as review_decisions,
     duty,
-    mod_inbox,
-    review_claims,
-    review_content,
-    review_decisions,
-    review_queue,
+    inbox as mod_inbox,
     sanctions,
     wellbeing,
 )
-from ..services.review_alerts import ESCALATE_AFTER
+from ..services.review.alerts import ESCALATE_AFTER
 from .review_forms import (
     DecisionForm,
     DutyForm,

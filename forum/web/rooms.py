@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from ..services import chat, room_controls, room_entry, standing
+from ..services.accounts import standing
+from ..services.chat import entry as room_entry, facilitation as room_controls, messages as chat
 
 bp = Blueprint("rooms", __name__)
 

@@ -1,6 +1,6 @@
 """Second factors: an authenticator app, backup codes, and the page that lists them.
 
-The views are thin: services/two_factor.py asks for a recent proof (step-up), throttles the
+The views are thin: services/accounts/two_factor.py asks for a recent proof (step-up), throttles the
 codes per account, audits and ends other sign-ins when a factor goes. A StepUpRequired it raises
 is answered by the step-up page's handler (web/step_up.py).
 """
@@ -8,15 +8,14 @@ is answered by the step-up page's handler (web/step_up.py).
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 
 from ..errors import ValidationFailed
 from ..extensions import limiter
 from ..models import User
-from ..services import two_factor
-from ..services.login_throttle import TooManyTries
+from ..services.accounts import two_factor
+from ..services.accounts.login_throttle import TooManyTries
 from .forms import SecondFactorForm
 from .posting import account_bucket
 

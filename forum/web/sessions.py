@@ -1,6 +1,6 @@
 """The "keep me logged in" cookie: read before a request that has no session, written after.
 
-The cookie holds a device token (services/remember_tokens.py) that is replaced each time it
+The cookie holds a device token (services/accounts/remember_tokens.py) that is replaced each time it
 restores a session and revoked at log-out, so a copied cookie does not outlive the owner's next
 visit. Flask-Login's own remember cookie is never written or read (auth_loader.py).
 """
@@ -11,7 +11,7 @@ from flask import Response, current_app, g, request, session
 from flask_login import current_user, login_user
 
 from ..models import User
-from ..services import accounts, remember_tokens, sign_ins, staff_gate
+from ..services.accounts import account as accounts, remember_tokens, sign_ins, staff_gate
 
 COOKIE = "remember_token"
 

@@ -1,8 +1,8 @@
 """Confirming it's you before a sensitive act (step-up).
 
 The services refuse a sensitive act with StepUpRequired when the sign-in has not proved its owner
-within the last minutes (services/step_up.py). This blueprint answers that refusal for every
-route: a page gets a 303 to /account/confirm, which returns to the page the form was on; a
+within the last minutes (services/accounts/step_up.py). This blueprint answers that refusal for
+every route: a page gets a 303 to /account/confirm, which returns to the page the form was on; a
 script gets 401 JSON naming that page. Nothing was changed, so the member does it again.
 
 /account/confirm takes the password, a code from the authenticator app or a backup code, or a
@@ -25,15 +25,14 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 
 from ..errors import ValidationFailed
 from ..extensions import limiter
-from ..services import step_up, two_factor
-from ..services.login_throttle import TooManyTries
-from ..services.step_up import StepUpRequired, TooManyProofs
+from ..services.accounts import step_up, two_factor
+from ..services.accounts.login_throttle import TooManyTries
+from ..services.accounts.step_up import StepUpRequired, TooManyProofs
 from .forms import PasswordConfirmForm, SecondFactorForm
 from .posting import account_bucket
 from .util import safe_next_url, same_site_path
@@ -43,7 +42,7 @@ log = logging.getLogger("forum.accounts")
 bp = Blueprint("step_up", __name__, url_prefix="/account/confirm")
 
 # Per account (FORUM_STEP_UP_RATE_LIMIT overrides it); wrong passwords and codes are also
-# slowed per account (services/step_up.py, services/two_factor.py).
+# slowed per account (services/accounts/step_up.py, services/accounts/two_factor.py).
 DEFAULT_RATE_LIMIT = "30 per 15 minutes"
 
 

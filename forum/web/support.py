@@ -17,9 +17,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
@@ -28,9 +26,10 @@ from wtforms.validators import InputRequired, Length, Optional
 from ..errors import ContentRejected, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import limiter
 from ..models.support import SUPPORT_ACCEPTED, SUPPORT_OPEN
-from ..services import clock, crisis_support, duty
-from ..services import support_requests as support
-from ..services.support_rooms import fallback_resources, note_resources
+from ..services import clock
+from ..services.review import duty
+from ..services.support import crisis as crisis_support, requests as support
+from ..services.support.rooms import fallback_resources, note_resources
 from .crisis import CONTACT_NAMES, KIND_NAMES
 from .posting import account_bucket
 from .times import viewer_zone

@@ -13,17 +13,16 @@ from ..errors import ContentRejected, NotFound, PermissionDenied, ValidationFail
 from ..extensions import db
 from ..models import User
 from ..row_ids import query_number
-from ..services import (
+from ..services import clock, review_queue
+from ..services.accounts.account import find_by_pseudonym
+from ..services.review import (
     audit_log,
-    clock,
+    content as review_content,
     duty,
-    mod_inbox,
-    review_content,
-    review_queue,
+    inbox as mod_inbox,
     sanctions,
-    team_stats,
+    stats as team_stats,
 )
-from ..services.accounts import find_by_pseudonym
 from .review_forms import AppealDecisionForm, AppealForm, MessageForm, ShiftForm
 
 bp = Blueprint("team", __name__)

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..services.posts import BODY_MAX, CONTENT_NOTES, TITLE_MAX
+from ..services.threads.posts import BODY_MAX, CONTENT_NOTES, TITLE_MAX
 
 
 def _note_choices() -> list[SelectChoice]:

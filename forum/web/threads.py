@@ -21,17 +21,17 @@ from wtforms import ValidationError
 from ..errors import ContentRejected, PermissionDenied, ValidationFailed
 from ..extensions import limiter
 from ..row_ids import parse_row_id, query_number
-from ..services import (
-    crisis_support,
+from ..services.accounts import standing
+from ..services.support import crisis as crisis_support
+from ..services.threads import (
     notifications,
+    page as thread_page,
     posts,
     reactions,
+    reading as threads,
     reports,
-    standing,
-    thread_page,
-    threads,
 )
-from ..services.posts import HoldNudge
+from ..services.threads.posts import HoldNudge
 from .forms import EmptyForm
 from .posting import (
     account_bucket,

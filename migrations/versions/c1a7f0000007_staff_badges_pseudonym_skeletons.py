@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 # The same function sign-up and rename use, so stored skeletons match what they compare.
-from forum.services.pseudonyms import pseudonym_skeleton
+from forum.services.accounts.pseudonyms import pseudonym_skeleton
 
 
 # revision identifiers, used by Alembic.

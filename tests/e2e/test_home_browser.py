@@ -34,7 +34,9 @@ def seed() -> None:
     from datetime import timedelta
 
     from forum import create_app
-    from forum.services import accounts, clock, guidelines, meetings
+    from forum.services import clock
+    from forum.services.accounts import account as accounts, guidelines
+    from forum.services.meetings import schedule as meetings
 
     app = create_app()
     with app.app_context():

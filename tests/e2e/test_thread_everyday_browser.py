@@ -31,7 +31,8 @@ from sqlalchemy import select
 from forum import create_app
 from forum.extensions import db
 from forum.models import Board
-from forum.services import accounts, posts, threads
+from forum.services.accounts import account as accounts
+from forum.services.threads import posts, reading as threads
 app = create_app()
 with app.app_context():
     board = db.session.scalar(select(Board).where(Board.slug == "daily-check-ins"))

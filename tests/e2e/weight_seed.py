@@ -11,9 +11,10 @@ from sqlalchemy import select
 from forum import create_app
 from forum.extensions import db
 from forum.models import Board
-from forum.services import accounts, posts, reactions, threads
-from forum.services.reactions import KINDS
-from forum.services.threads import POSTS_PER_PAGE
+from forum.services.accounts import account as accounts
+from forum.services.threads import posts, reactions, reading as threads
+from forum.services.threads.reactions import KINDS
+from forum.services.threads.reading import POSTS_PER_PAGE
 
 TITLE = "What got you through the first month?"
 # Replies about as long as members write them on a phone: a few sentences each.

@@ -22,8 +22,12 @@ from forum.errors import ForumError
 from forum.extensions import db
 from forum.models import Board, Room
 from forum.moderation.verdict import Reason, Verdict
-from forum.services import accounts, boards, chat, clock, meetings, posts, reports, review_queue
-from forum.services.meetings_plan import DESCRIPTION_MAX, TITLE_MAX
+from forum.services import clock, review_queue
+from forum.services.accounts import account as accounts
+from forum.services.chat import messages as chat
+from forum.services.meetings import schedule as meetings
+from forum.services.meetings.plan import DESCRIPTION_MAX, TITLE_MAX
+from forum.services.threads import boards, posts, reports
 from tests.xss_vectors import VECTORS
 
 BOARD = "xss-lab"

@@ -59,7 +59,7 @@ def _add_members(database_url: str, names: list[str]) -> None:
     """Sign the extra members up through the services, as the sign-up form would."""
     from forum import create_app
     from forum.extensions import db
-    from forum.services import accounts, guidelines
+    from forum.services.accounts import account as accounts, guidelines
 
     app = create_app(_base_config(database_url, ""))
     with app.app_context():

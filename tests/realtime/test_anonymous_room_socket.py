@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from forum.services import room_controls
+from forum.services.chat import facilitation as room_controls
 from tests import chat_support, room_support, threads_support
 from tests.chat_support import connect, emit, received
 from tests.conftest import login

@@ -11,7 +11,7 @@ from forum.models import ChatMessage
 from forum.models.base import utcnow
 from forum.models.chat import CHAT_HELD, CHAT_PUBLISHED, CHAT_REMOVED
 from forum.realtime import catch_up
-from forum.services import chat
+from forum.services.chat import messages as chat
 from tests import chat_support
 from tests.chat_support import connect, emit, make_room, received
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from forum.services import avatars
+from forum.services.accounts import avatars
 from tests import chat_support, threads_support
 from tests.chat_support import connect, emit, received
 

@@ -9,7 +9,9 @@ import pytest
 
 from forum.extensions import socketio
 from forum.models import ChatMessage
-from forum.services import chat, review_queue, sanctions
+from forum.services import review_queue
+from forum.services.chat import messages as chat
+from forum.services.review import sanctions
 from tests import chat_support, threads_support
 from tests.chat_support import connect, emit, received
 

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from forum.services import clock, duty
+from forum.services import clock
+from forum.services.review import duty
 from tests import chat_support
 from tests.chat_support import connect, emit, received
 from tests.talk_support import on_duty

@@ -10,11 +10,10 @@ member's are refused before that), with real member and message ids among the ho
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from forum.extensions import socketio
-from forum.services import chat, room_controls, room_entry
+from forum.services.chat import entry as room_entry, facilitation as room_controls, messages as chat
 from tests.chat_support import connect, emit, make_room
 from tests.conftest import login
 from tests.fuzz_support import EXAMPLES, json_values, row_counts, values

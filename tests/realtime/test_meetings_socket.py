@@ -73,7 +73,7 @@ def test_meeting_room_over_the_socket(app, fake_clock, facilitator, member, seco
 
 def test_only_the_meetings_hosts_facilitate_its_room(app, fake_clock, facilitator, make_user,
                                                     moderator, member):
-    from forum.services import room_controls
+    from forum.services.chat import facilitation as room_controls
 
     meeting = schedule(facilitator)
     other_facilitator = make_user("kim-cedar", roles_=("facilitator",))
@@ -92,7 +92,7 @@ def test_only_the_meetings_hosts_facilitate_its_room(app, fake_clock, facilitato
 
 
 def test_a_manual_close_lasts_only_until_the_next_session(app, fake_clock, facilitator):
-    from forum.services import chat, room_controls
+    from forum.services.chat import facilitation as room_controls, messages as chat
 
     meeting = schedule(facilitator)
     room = meeting.room
@@ -107,7 +107,7 @@ def test_a_manual_close_lasts_only_until_the_next_session(app, fake_clock, facil
 
 
 def test_a_meeting_lets_in_no_more_than_its_capacity(app, fake_clock, facilitator, make_user):
-    from forum.services import room_controls
+    from forum.services.chat import facilitation as room_controls
 
     meeting = schedule(facilitator, capacity="2")
     slug = meeting.room.slug

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from forum.extensions import socketio
-from forum.services import duty, jobs, review_alerts, review_claims
+from forum.services import jobs
+from forum.services.review import alerts as review_alerts, claims as review_claims, duty
 from tests import review_support, threads_support
 from tests.conftest import login
 from tests.review_support import post_item

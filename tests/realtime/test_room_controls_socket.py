@@ -10,8 +10,8 @@ import pytest
 
 from forum.extensions import db, socketio
 from forum.models.base import utcnow
-from forum.services import room_controls
-from forum.services.chat import TEXT_MAX
+from forum.services.chat import facilitation as room_controls
+from forum.services.chat.messages import TEXT_MAX
 from tests import chat_support, room_support, threads_support
 from tests.chat_support import connect, emit, received
 from tests.conftest import PERSONAS, csrf_from

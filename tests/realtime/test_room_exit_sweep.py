@@ -13,7 +13,9 @@ from forum.extensions import db
 from forum.models import RoomParticipant
 from forum.models.room_controls import REMOVED
 from forum.realtime import room_exits
-from forum.services import clock, jobs, roles, room_controls, room_entry
+from forum.services import clock, jobs
+from forum.services.accounts import roles
+from forum.services.chat import entry as room_entry, facilitation as room_controls
 from tests import chat_support, threads_support
 from tests.chat_support import connect, emit
 

@@ -17,7 +17,9 @@ import pytest
 from forum.extensions import db, socketio
 from forum.models import SignIn
 from forum.realtime import sign_in_ends
-from forum.services import chat, clock, jobs, sign_ins, two_factor
+from forum.services import clock, jobs
+from forum.services.accounts import sign_ins, two_factor
+from forum.services.chat import messages as chat
 from tests.chat_support import emit, make_room, received
 from tests.conftest import PASSWORD, csrf_from, login
 

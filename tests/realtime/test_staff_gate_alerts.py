@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from forum.extensions import socketio
-from forum.services import crisis_support, duty
-from forum.services import support_requests as support
+from forum.services.review import duty
+from forum.services.support import crisis as crisis_support, requests as support
 from tests.chat_support import received
 from tests.conftest import login
 from tests.two_factor_support import enrol_app, log_in_with_totp

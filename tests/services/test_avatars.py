@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from forum import create_app
-from forum.services import accounts, avatars
+from forum.services.accounts import account as accounts, avatars
 from tests.conftest import PASSWORD
 
 SVG_NS = "{http://www.w3.org/2000/svg}"

@@ -29,8 +29,10 @@ from sqlalchemy.engine import make_url
 from forum import create_app
 from forum.extensions import db
 from forum.models import Board
-from forum.services import accounts, backup, posts
+from forum.services import backup
+from forum.services.accounts import account as accounts
 from forum.services.demo import seed_demo
+from forum.services.threads import posts
 from tests import scaleout_support as so
 from tests.conftest import _base_config
 

@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 from forum.errors import ContentRejected, NotFound, PermissionDenied, ValidationFailed
 from forum.extensions import db
 from forum.models import ChatMessage, ReviewItem
-from forum.services import chat, events, review_queue, sanctions
-from forum.services.room_guards import GuardError
+from forum.services import events, review_queue
+from forum.services.chat import messages as chat
+from forum.services.chat.guards import GuardError
+from forum.services.review import sanctions
 from tests import chat_support, threads_support
 
 room = chat_support.room
@@ -197,7 +199,7 @@ def test_moderator_removal_hides_a_flagged_message(room, member, moderator, scre
 
 
 def test_export_and_account_deletion(room, member, second_member, screener):
-    from forum.services import privacy
+    from forum.services.accounts import privacy
 
     chat.check_send(room, "mine", "c-1", acting_user=member)
     chat.check_send(room, "held [[hold:pii]]", "c-2", acting_user=member)
@@ -214,7 +216,7 @@ def test_export_and_account_deletion(room, member, second_member, screener):
 
 def test_a_resent_announcement_writes_one_audit_row(room, facilitator, screener, bus):
     from forum.models import AuditEvent
-    from forum.services import room_controls
+    from forum.services.chat import facilitation as room_controls
 
     first = room_controls.check_announce(room, "We start in five", "a-1",
                                          acting_user=facilitator)
@@ -230,7 +232,7 @@ def test_a_resent_announcement_writes_one_audit_row(room, facilitator, screener,
 @pytest.fixture
 def alerts():
     """Every committed facilitator alert, as (payload, audience)."""
-    from forum.services import room_guards
+    from forum.services.chat import guards as room_guards
 
     got: list[tuple[dict, tuple]] = []
     with events.subscribed((room_guards.FACILITATOR_ALERT,),
@@ -240,7 +242,7 @@ def alerts():
 
 def _refuse(app, room, facilitator, member, how):
     """Make the member's next send refused: slow mode after one message, or the rate limit."""
-    from forum.services import room_controls
+    from forum.services.chat import facilitation as room_controls
 
     if how == "slow_mode":
         room_controls.check_slow_mode(room, 30, acting_user=facilitator)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from forum.services import chat, room_controls
+from forum.services.chat import facilitation as room_controls, messages as chat
 
 
 def test_audience_names_read_back():

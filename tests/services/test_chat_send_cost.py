@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import event
 
 from forum.extensions import db
-from forum.services import chat, event_memo, meetings_access, standing
+from forum.services.accounts import standing
+from forum.services.chat import memo as event_memo, messages as chat
+from forum.services.meetings import access as meetings_access
 from tests import chat_support, threads_support
 
 room = chat_support.room
@@ -64,14 +66,14 @@ def test_the_account_comes_with_its_mutes(app, member, moderator, statements, mu
     # Each request and event loads the account (auth_loader); a chat send then asks nothing
     # more to know whether a mute is in force.
     from forum.auth_loader import load_user
-    from forum.services import sanctions
+    from forum.services.review import sanctions
 
     if muted:
         sanctions.check_sanction(member, "mute", "Please take a day.", acting_user=moderator,
                                  days=1)
     from flask import session
 
-    from forum.services import sign_ins
+    from forum.services.accounts import sign_ins
 
     session_id = member.get_id()
     sign_in_id = sign_ins.do_start(member, second_factor=None).id
@@ -198,7 +200,7 @@ def _load_as_a_new_event(app, user):
     from flask import session
 
     from forum.auth_loader import load_user
-    from forum.services import sign_ins
+    from forum.services.accounts import sign_ins
 
     session_id = user.get_id()
     sign_in_id = sign_ins.do_start(user, second_factor=None).id
@@ -218,7 +220,8 @@ def test_a_loaded_mute_stops_sending_until_it_ends(member, moderator, fresh_acco
                                                    monkeypatch):
     from datetime import timedelta
 
-    from forum.services import clock, sanctions
+    from forum.services import clock
+    from forum.services.review import sanctions
 
     sanctions.check_sanction(member, "mute", "Please take a day.", acting_user=moderator, days=1)
     user = fresh_account(member)
@@ -236,7 +239,7 @@ def test_a_loaded_mute_stops_sending_until_it_ends(member, moderator, fresh_acco
 
 def test_a_loaded_overturned_mute_does_not_stop_sending(member, moderator, trained_moderator,
                                                         fresh_account):
-    from forum.services import sanctions
+    from forum.services.review import sanctions
 
     strike = sanctions.check_sanction(member, "mute", "Please take a day.",
                                       acting_user=moderator, days=1)

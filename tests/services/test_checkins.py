@@ -14,7 +14,8 @@ from sqlalchemy import func, inspect, select
 from forum.errors import NotFound, ValidationFailed
 from forum.extensions import db
 from forum.models import CheckinAnswer, CheckinConsent
-from forum.services import checkins, measures, privacy
+from forum.services.accounts import privacy
+from forum.services.measures import checkins, report as measures
 from tests.conftest import PERSONAS
 
 DAY = date(2026, 11, 4)  # a Wednesday

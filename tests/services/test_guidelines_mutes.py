@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from forum.errors import NotFound, PermissionDenied, ValidationFailed
 from forum.models import AuditEvent
-from forum.services import guidelines, mutes
+from forum.services.accounts import guidelines, mutes
 from tests.conftest import csrf_from, login, page_text
 
 

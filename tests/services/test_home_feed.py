@@ -10,17 +10,16 @@ from sqlalchemy import event
 
 from forum.errors import PermissionDenied
 from forum.extensions import db
-from forum.services import (
-    chat,
-    home_feed,
-    meetings,
-    meetings_listing,
-    meetings_sessions,
-    presence,
-    threads,
+from forum.services import presence
+from forum.services.chat import messages as chat
+from forum.services.meetings import (
+    listing as meetings_listing,
+    schedule as meetings,
+    sessions as meetings_sessions,
 )
-from forum.services import support_requests as support
-from forum.services.meetings_listing import IN_PROGRESS, STARTING_SOON
+from forum.services.meetings.listing import IN_PROGRESS, STARTING_SOON
+from forum.services.support import requests as support
+from forum.services.threads import home_feed, reading as threads
 from tests import chat_support, meetings_support, threads_support
 from tests.meetings_support import schedule
 from tests.talk_support import on_duty
@@ -179,7 +178,7 @@ def test_private_support_rooms_are_never_listed(app, member, second_member, faci
 
 @pytest.fixture
 def second_board(make_user):
-    from forum.services import boards
+    from forum.services.threads import boards
 
     keeper = make_user("other-keeper", roles_=("admin",))
     return boards.check_save_board(None, slug="wins", name="Wins", description="Small wins.",
@@ -249,7 +248,7 @@ def _statements(action) -> int:
 
 def test_the_number_of_queries_does_not_grow_with_boards_rooms_or_meetings(
         app, board, make_user, facilitator, second_member, fake_clock):
-    from forum.services import boards
+    from forum.services.threads import boards
 
     member = make_user("counting-heron")
     keeper = make_user("count-keeper", roles_=("admin",))

@@ -101,3 +101,22 @@ def test_two_schedulers_at_once_run_the_job_once(app, counted_job):
         t.join(timeout=30)
     assert not errors
     assert runs == [T0]
+
+
+def test_a_forked_process_names_itself_not_its_parent():
+    # gunicorn's master imports the forum and then forks its worker: the worker's leases,
+    # presence entries and push claims must carry the worker's own name.
+    import os
+
+    parent = jobs.process_holder()
+    assert jobs.process_holder() == parent
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write, jobs.process_holder().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 200).decode()
+    os.close(read)
+    assert child and child != parent and f":{pid}:" in child

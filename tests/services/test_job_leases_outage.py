@@ -70,7 +70,7 @@ def test_a_finished_run_whose_release_failed_is_not_run_again(counted_job, datab
     job, runs = counted_job
     database_away("release", after=False)
     assert jobs.run_due(T0)["test.outage"] == 1  # it ran; its release did not reach the database
-    assert _lease().holder == jobs.HOLDER
+    assert _lease().holder == jobs.process_holder()
     job.last_run = None  # as another process would see it
     # The next tick gives the lease back as a finished run: not due again for its interval.
     assert "test.outage" not in jobs.run_due(T0 + timedelta(seconds=5))
@@ -94,7 +94,7 @@ def test_a_run_cut_by_the_outage_runs_again_once_it_is_back(counted_job, databas
     monkeypatch.setattr(job, "run", run)
     database_away("release", after=False)
     assert "test.outage" not in jobs.run_due(T0)
-    assert _lease().holder == jobs.HOLDER  # still held: the release failed too
+    assert _lease().holder == jobs.process_holder()  # still held: the release failed too
     # Back: the lease is given back unrun at the next tick, and the job runs in it, once.
     assert jobs.run_due(T0 + timedelta(seconds=5))["test.outage"] == 1
     assert runs == [T0 + timedelta(seconds=5)]

@@ -97,7 +97,7 @@ def test_concurrent_hits_are_counted_exactly():
 
 
 def test_the_chat_limit_is_local_without_redis_and_shared_with_it(app):
-    from forum.services import room_guards
+    from forum.services.chat import guards as room_guards
 
     with app.test_request_context():
         app.extensions.pop(room_guards._LIMITER_KEY, None)

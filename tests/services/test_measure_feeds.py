@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from forum.services import measure_feeds, measures
+from forum.services.measures import feeds as measure_feeds, report as measures
 from tests.measures_support import W1, W2, at
 
 PERIOD = measures.make_period(date(2026, 11, 2), date(2026, 11, 15))

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from forum.errors import NotFound, ValidationFailed
 from forum.extensions import db
 from forum.models import ReviewItem
-from forum.services import chat, measure_figures, measures
+from forum.services.chat import messages as chat
+from forum.services.measures import figures as measure_figures, report as measures
 from tests import chat_support, threads_support
 from tests.conftest import PERSONAS
 from tests.measures_support import W1, W2, at, backdate, joined, new_reply, new_thread, second_board
@@ -138,7 +139,7 @@ def test_review_queue_by_priority(known):
 
 
 def test_deleted_authors_count_as_content_but_not_as_people(known, board):
-    from forum.services import privacy
+    from forum.services.accounts import privacy
 
     privacy.do_delete_account(known["d"], keep_posts=True)
     (s,) = _fig(measure_figures.threads_by_board)[1:]

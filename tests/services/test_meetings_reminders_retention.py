@@ -10,15 +10,14 @@ from sqlalchemy import select
 from forum.errors import PermissionDenied, ValidationFailed
 from forum.extensions import db
 from forum.models import ChatMessage, Notification, ReviewItem
-from forum.services import (
-    chat,
-    jobs,
-    meetings,
-    meetings_reminders,
-    meetings_sessions,
-    notifications,
-    review_queue,
+from forum.services import jobs, review_queue
+from forum.services.chat import messages as chat
+from forum.services.meetings import (
+    reminders as meetings_reminders,
+    schedule as meetings,
+    sessions as meetings_sessions,
 )
+from forum.services.threads import notifications
 from tests import chat_support, meetings_support, threads_support
 from tests.meetings_support import schedule
 
@@ -151,7 +150,7 @@ def test_retention_days_come_from_config(app, meeting, member, said):
 
 def test_reminders_are_in_the_export_and_go_with_the_account(meeting, member):
     from forum.models import MeetingReminder
-    from forum.services import privacy
+    from forum.services.accounts import privacy
 
     meetings_reminders.check_toggle_reminder(meeting, acting_user=member)
     exported = privacy.export_account(member)["meeting_reminders"]

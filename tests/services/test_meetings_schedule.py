@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from forum.errors import ContentRejected, PermissionDenied, ValidationFailed
 from forum.extensions import db
 from forum.models import AuditEvent, Meeting, MeetingSession, ReviewItem, Room, User
-from forum.services import meetings, meetings_time
-from forum.services.meetings_sessions import check_extend, materialize
+from forum.services.meetings import schedule as meetings, times as meetings_time
+from forum.services.meetings.sessions import check_extend, materialize
 from tests import meetings_support, threads_support
 from tests.conftest import PERSONAS
 from tests.meetings_support import meeting_data, schedule
@@ -202,7 +202,8 @@ def test_another_facilitator_may_not_edit(fake_clock, facilitator, make_user):
 
 def test_a_muted_facilitator_may_not_schedule_or_rewrite_a_meeting(fake_clock, facilitator,
                                                                    trained_moderator):
-    from forum.services import meetings_access, sanctions
+    from forum.services.meetings import access as meetings_access
+    from forum.services.review import sanctions
 
     meeting = schedule(facilitator)
     sanctions.check_sanction(facilitator, "mute", "Cooling off.", acting_user=trained_moderator,

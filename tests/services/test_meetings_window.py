@@ -10,7 +10,12 @@ from sqlalchemy import func, select
 from forum.errors import NotFound, PermissionDenied, ValidationFailed
 from forum.extensions import db
 from forum.models import AttendanceMark, AuditEvent, MeetingSession
-from forum.services import chat, meetings, meetings_attendance, meetings_sessions
+from forum.services.chat import messages as chat
+from forum.services.meetings import (
+    attendance as meetings_attendance,
+    schedule as meetings,
+    sessions as meetings_sessions,
+)
 from tests import chat_support, meetings_support
 from tests.conftest import PERSONAS
 from tests.meetings_support import schedule
@@ -197,7 +202,7 @@ def test_sessions_held_reach_the_community_measures_as_anonymous_counts(
         meeting, fake_clock, make_user, admin):
     from datetime import date
 
-    from forum.services import measures
+    from forum.services.measures import report as measures
 
     people = [make_user(f"circle-{i:02d}") for i in range(11)]
     fake_clock.set(START + 5 * MIN)

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from forum.errors import ValidationFailed
 from forum.models import AuditEvent, PasskeyCredential, SignIn
-from forum.services import clock, login_throttle, passkeys, sign_ins, step_up, two_factor
-from forum.services.login_throttle import TooManyTries
+from forum.services import clock
+from forum.services.accounts import login_throttle, passkeys, sign_ins, step_up, two_factor
+from forum.services.accounts.login_throttle import TooManyTries
 from tests.webauthn_support import SoftAuthenticator, b64url, challenge_of
 
 RP_ID = "forum.example.org"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from forum.errors import PermissionDenied, ValidationFailed
 from forum.models import AuditEvent
-from forum.services import people, roles
+from forum.services.accounts import people, roles
 from tests.conftest import PASSWORD
 
 TODAY = date(2026, 6, 1)

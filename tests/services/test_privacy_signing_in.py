@@ -19,7 +19,7 @@ from forum.models import (
     User,
 )
 from forum.realtime import sign_in_ends
-from forum.services import privacy, remember_tokens, sign_ins, two_factor
+from forum.services.accounts import privacy, remember_tokens, sign_ins, two_factor
 from tests.conftest import PASSWORD, csrf_from, login
 
 SIGN_IN_TABLES = {"sign_ins", "totp_factors", "passkey_credentials", "backup_codes",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from forum.models import PendingRescreen, ReviewItem
-from forum.services import accounts, guidelines
+from forum.services.accounts import account as accounts, guidelines
 from tests.conftest import PASSWORD
 
 

@@ -7,8 +7,8 @@ import itertools
 import pytest
 
 from forum.errors import ValidationFailed
-from forum.services import accounts, pseudonyms
-from forum.services.pseudonyms import is_reserved, pseudonym_problems, pseudonym_skeleton
+from forum.services.accounts import account as accounts, pseudonyms
+from forum.services.accounts.pseudonyms import is_reserved, pseudonym_problems, pseudonym_skeleton
 
 # Names that read as staff, as the system or as the labels shown in place of a name.
 CLAIMING = [

@@ -14,7 +14,12 @@ from sqlalchemy import func, select
 from forum.errors import ValidationFailed
 from forum.extensions import db
 from forum.models import PushMessage, PushPreferences, PushSubscription
-from forum.services import privacy, push_keys, push_outbox, push_subscriptions, sign_ins
+from forum.services.accounts import privacy, sign_ins
+from forum.services.push import (
+    keys as push_keys,
+    outbox as push_outbox,
+    subscriptions as push_subscriptions,
+)
 from tests import push_service as local_push
 from tests.push_service import Browser
 

@@ -13,15 +13,15 @@ from forum.extensions import db
 from forum.models import Post, ReviewDecision, TeamMessage
 from forum.models.review import ESCALATED, RESOLVED
 from forum.models.threads import HELD, PUBLISHED, REMOVED
-from forum.services import (
-    mod_inbox,
-    review_claims,
-    review_decisions,
-    review_queue,
+from forum.services import review_queue
+from forum.services.accounts import standing
+from forum.services.review import (
+    claims as review_claims,
+    decisions as review_decisions,
+    inbox as mod_inbox,
     sanctions,
-    standing,
 )
-from forum.services.review_content import check_resubmit, content_of, highlight
+from forum.services.review.content import check_resubmit, content_of, highlight
 from tests import review_support, threads_support
 from tests.conftest import PERSONAS
 from tests.review_support import audit_actions, post_item, verdict
@@ -105,7 +105,7 @@ def test_escalate_goes_to_supervisors(app, board, member, moderator, make_user, 
 
 
 def test_dismiss_only_for_reports(app, board, member, second_member, moderator, screener):
-    from forum.services import reports
+    from forum.services.threads import reports
 
     item = post_item(board, member, "hello", "spam", action="flag")
     with pytest.raises(ValidationFailed):

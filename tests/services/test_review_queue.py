@@ -10,7 +10,8 @@ import pytest
 from forum.errors import NotFound, PermissionDenied, ValidationFailed
 from forum.extensions import db
 from forum.models.review import OPEN
-from forum.services import events, review_claims, review_queue
+from forum.services import events, review_queue
+from forum.services.review import claims as review_claims
 from tests import review_support, threads_support
 from tests.conftest import PERSONAS
 from tests.review_support import audit_actions, post_item, verdict
@@ -111,7 +112,7 @@ def test_claiming_needs_training_for_risk_items(request, app, fake_clock, person
 def test_expired_training_no_longer_counts(app, make_user, fake_clock):
     from datetime import date, timedelta
 
-    from forum.services import roles
+    from forum.services.accounts import roles
 
     lapsed = make_user("lapsed-ivy", roles_=("moderator",))
     roles.check_record_training(lapsed, "crisis-response",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from forum.errors import PermissionDenied, ValidationFailed
 from forum.models import AuditEvent
-from forum.services import roles
+from forum.services.accounts import roles
 
 
 def test_every_account_is_a_member_and_may_hold_several_roles(member, admin):

@@ -12,7 +12,8 @@ from forum.errors import ContentRejected, NotFound, PermissionDenied, Validation
 from forum.extensions import db
 from forum.models import AuditEvent, RoomParticipant
 from forum.models.base import utcnow
-from forum.services import chat, meetings, room_controls, room_entry
+from forum.services.chat import entry as room_entry, facilitation as room_controls, messages as chat
+from forum.services.meetings import schedule as meetings
 from tests import chat_support, room_support, threads_support
 from tests.conftest import PERSONAS
 from tests.meetings_support import running_meeting_data
@@ -482,7 +483,7 @@ def test_crisis_alert_in_an_anonymous_room_names_nobody(app, bus, member, screen
 
 def test_room_standing_is_exported_and_erased_with_the_account(room, facilitator, member,
                                                               second_member):
-    from forum.services import privacy
+    from forum.services.accounts import privacy
 
     room_entry.check_mute(room, {"user": member.id, "minutes": 5}, acting_user=facilitator)
     room_entry.check_remove(room, {"user": second_member.id}, acting_user=facilitator)

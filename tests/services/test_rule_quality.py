@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from forum.extensions import db
 from forum.moderation.verdict import Reason, Verdict
-from forum.services import reports, review_decisions, review_queue, rule_quality
+from forum.services import review_queue
+from forum.services.review import decisions as review_decisions, rule_quality
+from forum.services.threads import reports
 from tests import review_support, threads_support
 from tests.review_support import post_item
 

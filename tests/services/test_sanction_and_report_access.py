@@ -8,7 +8,8 @@ from sqlalchemy import select
 from forum.errors import PermissionDenied
 from forum.extensions import db
 from forum.models import Report, Sanction
-from forum.services import reports, sanctions
+from forum.services.review import sanctions
+from forum.services.threads import reports
 from tests import threads_support
 from tests.review_support import audit_actions, post_item
 from tests.threads_support import new_thread

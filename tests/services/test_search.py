@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from markupsafe import Markup
 
-from forum.services import search
+from forum.services.threads import search
 
 # Pure functions: the PostgreSQL run would repeat them for nothing.
 pytestmark = pytest.mark.dbfree

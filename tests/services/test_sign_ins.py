@@ -13,7 +13,8 @@ from sqlalchemy import event, select
 from forum.errors import PermissionDenied
 from forum.extensions import db
 from forum.models import AuditEvent, SignIn
-from forum.services import clock, jobs, sign_ins, step_up
+from forum.services import clock, jobs
+from forum.services.accounts import sign_ins, step_up
 from tests.conftest import login
 
 START = datetime(2026, 3, 2, 9, 17, 42, tzinfo=UTC)

@@ -5,7 +5,8 @@ cases around it."""
 
 from __future__ import annotations
 
-from forum.services import meetings, meetings_access, roles, staff_gate
+from forum.services.accounts import roles, staff_gate
+from forum.services.meetings import access as meetings_access, schedule as meetings
 from tests.meetings_support import running_meeting_data
 
 

@@ -10,17 +10,10 @@ from sqlalchemy import select
 
 from forum.errors import ValidationFailed
 from forum.models import AuditEvent, SignIn
-from forum.services import (
-    accounts,
-    clock,
-    people,
-    posts,
-    privacy,
-    roles,
-    sign_ins,
-    step_up,
-)
-from forum.services.step_up import StepUpRequired, TooManyProofs
+from forum.services import clock
+from forum.services.accounts import account as accounts, people, privacy, roles, sign_ins, step_up
+from forum.services.accounts.step_up import StepUpRequired, TooManyProofs
+from forum.services.threads import posts
 from tests import threads_support
 from tests.conftest import PASSWORD
 from tests.threads_support import new_thread

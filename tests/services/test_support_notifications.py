@@ -6,7 +6,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from forum.models import Notification
-from forum.services import mutes, notifications, posts, reactions, thread_page, threads
+from forum.services.accounts import mutes
+from forum.services.threads import (
+    notifications,
+    page as thread_page,
+    posts,
+    reactions,
+    reading as threads,
+)
 from tests import threads_support
 from tests.threads_support import new_reply, new_thread
 

@@ -12,8 +12,10 @@ from sqlalchemy import func, select, update
 from forum.errors import ContentRejected, NotFound, PermissionDenied, ValidationFailed
 from forum.extensions import db
 from forum.models import AuditEvent, ReviewItem, Room, SupportRequest, User
-from forum.services import chat, duty, jobs, review_queue, support_rooms
-from forum.services import support_requests as support
+from forum.services import jobs, review_queue
+from forum.services.chat import messages as chat
+from forum.services.review import duty
+from forum.services.support import requests as support, rooms as support_rooms
 from tests import review_support, talk_support, threads_support
 from tests.talk_support import audience_of, on_duty
 
@@ -441,7 +443,7 @@ def test_requests_and_time_to_answer_reach_the_community_measures(make_user, fac
                                                                   fake_clock):
     from datetime import UTC, date, datetime
 
-    from forum.services import measures
+    from forum.services.measures import report as measures
 
     on_duty(facilitator)
     askers = [make_user(f"asker-{i:02d}") for i in range(10)]

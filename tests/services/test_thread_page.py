@@ -11,7 +11,8 @@ from forum.errors import NotFound
 from forum.extensions import db as _db
 from forum.models import Post
 from forum.moderation.render import RENDERER_VERSION
-from forum.services import milestones, mutes, posts, reactions, thread_page, threads
+from forum.services.accounts import milestones, mutes
+from forum.services.threads import page as thread_page, posts, reactions, reading as threads
 from tests import threads_support
 from tests.threads_support import new_reply, new_thread
 

@@ -8,7 +8,8 @@ from sqlalchemy import func, inspect, select
 
 from forum.errors import ValidationFailed
 from forum.models import Board, GuidelinesVersion
-from forum.services import accounts, transaction
+from forum.services import transaction
+from forum.services.accounts import account as accounts
 
 
 def _boards(db) -> set[str]:

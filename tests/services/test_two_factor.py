@@ -11,7 +11,7 @@ from sqlalchemy import text
 from forum.errors import ValidationFailed
 from forum.extensions import db
 from forum.models import BackupCode, RoleGrant, TotpFactor
-from forum.services import login_throttle, roles, two_factor
+from forum.services.accounts import login_throttle, roles, two_factor
 from tests import two_factor_support
 from tests.two_factor_support import code_at
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from forum.services import chat, clock, duty, meetings, room_controls, room_entry
-from forum.services import support_requests as support
+from forum.services import clock
+from forum.services.chat import entry as room_entry, facilitation as room_controls, messages as chat
+from forum.services.meetings import schedule as meetings
+from forum.services.review import duty
+from forum.services.support import requests as support
 from tests.chat_support import make_room
 from tests.e2e.privacy_scan import account_ids_in
 from tests.meetings_support import meeting_data, running_meeting_data

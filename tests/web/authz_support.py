@@ -11,18 +11,12 @@ from urllib.parse import urlsplit
 from forum.extensions import db, socketio
 from forum.models import PasskeyCredential
 from forum.models.base import utcnow
-from forum.services import (
-    avatars,
-    boards,
-    chat,
-    duty,
-    guidelines,
-    mutes,
-    push_subscriptions,
-    review_queue,
-    sanctions,
-    sign_ins,
-)
+from forum.services import review_queue
+from forum.services.accounts import avatars, guidelines, mutes, sign_ins
+from forum.services.chat import messages as chat
+from forum.services.push import subscriptions as push_subscriptions
+from forum.services.review import duty, sanctions
+from forum.services.threads import boards
 from tests.chat_support import make_room
 from tests.conftest import PASSWORD, login
 from tests.push_service import Browser

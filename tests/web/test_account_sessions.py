@@ -12,7 +12,8 @@ from sqlalchemy import inspect, select
 
 from forum.extensions import db
 from forum.models import AuditEvent, RememberToken, SignIn, User
-from forum.services import accounts, clock
+from forum.services import clock
+from forum.services.accounts import account as accounts
 from tests.conftest import PASSWORD, csrf_from, login, page_text
 
 PROBE_IP = "203.0.113.91"

@@ -24,7 +24,8 @@ from sqlalchemy import update
 
 from forum.extensions import db
 from forum.models import SignIn
-from forum.services import clock, step_up
+from forum.services import clock
+from forum.services.accounts import step_up
 from tests import threads_support
 from tests.web.authz_support import (
     HTTP_OUTCOMES,

@@ -12,7 +12,7 @@ import re
 from sqlalchemy import select
 
 from forum.models import Post, ReviewItem
-from forum.services import accounts
+from forum.services.accounts import account as accounts
 from tests import chat_support, threads_support
 from tests.chat_support import connect, emit, received
 from tests.conftest import page_text

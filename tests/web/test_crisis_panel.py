@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import Post
-from forum.services import clock, duty
+from forum.services import clock
+from forum.services.review import duty
 from forum.web.times import WHEN_FORMAT
 from tests import threads_support
 from tests.conftest import page_text

@@ -12,7 +12,9 @@ import yaml
 from sqlalchemy import select
 
 from forum.models import GuidelinesVersion, User
-from forum.services import guidelines, mod_inbox, screening
+from forum.services import screening
+from forum.services.accounts import guidelines
+from forum.services.review import inbox as mod_inbox
 from tests import threads_support
 from tests.conftest import csrf_from, login, page_text
 from tests.review_support import post_item

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from forum.models import Post, Thread
-from forum.services import guidelines
+from forum.services.accounts import guidelines
 from tests import threads_support
 from tests.conftest import csrf_from
 from tests.threads_support import client_for, post_reply, post_thread, thread_id_from

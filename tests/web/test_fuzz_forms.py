@@ -14,8 +14,11 @@ from hypothesis import given
 from sqlalchemy import select
 
 from forum.models import Post
-from forum.services import boards, checkins, duty, meetings, reports
-from forum.services import support_requests as support
+from forum.services.measures import checkins
+from forum.services.meetings import schedule as meetings
+from forum.services.review import duty
+from forum.services.support import requests as support
+from forum.services.threads import boards, reports
 from tests.conftest import csrf_from, login
 from tests.fuzz_support import EXAMPLES, form_data, row_counts
 from tests.meetings_support import meeting_data, running_meeting_data

@@ -10,8 +10,9 @@ import pytest
 
 from forum.extensions import db
 from forum.models import User
-from forum.services import chat, clock, presence
-from forum.services import support_requests as support
+from forum.services import clock, presence
+from forum.services.chat import messages as chat
+from forum.services.support import requests as support
 from tests import chat_support, meetings_support, threads_support
 from tests.conftest import csrf_from, login, page_text
 from tests.talk_support import on_duty

@@ -17,7 +17,7 @@ from referencing import Registry, Resource
 
 from forum.config import FALLBACK_BASE_URL
 from forum.extensions import db
-from forum.services import meetings
+from forum.services.meetings import schedule as meetings
 from tests import meetings_support
 from tests.meetings_support import schedule
 

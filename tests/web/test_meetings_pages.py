@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import AuditEvent, Meeting
-from forum.services import accounts, chat, meetings_reminders
+from forum.services.accounts import account as accounts
+from forum.services.chat import messages as chat
+from forum.services.meetings import reminders as meetings_reminders
 from tests import meetings_support, threads_support
 from tests.conftest import PERSONAS, csrf_from, login, page_text
 from tests.meetings_support import meeting_data, schedule
@@ -211,7 +213,7 @@ def test_reminder_toggle_and_notification(app, meeting, member):
 
 
 def test_attendance_view_for_admins_only(app, meeting, fake_clock, admin, facilitator, member):
-    from forum.services import meetings_sessions
+    from forum.services.meetings import sessions as meetings_sessions
 
     fake_clock.set(START)
     chat.note_presence(meeting.room, member.id, True, 1)
@@ -239,7 +241,7 @@ def test_a_flagged_meeting_shows_its_text_in_the_review_queue(app, fake_clock, f
 
 def test_a_muted_host_keeps_the_host_tools_but_not_the_edit_form(app, meeting, facilitator,
                                                                  trained_moderator):
-    from forum.services import sanctions
+    from forum.services.review import sanctions
 
     sanctions.check_sanction(facilitator, "mute", "Cooling off.", acting_user=trained_moderator,
                              days=2)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from forum.extensions import db
-from forum.services import accounts, avatars, privacy
+from forum.services.accounts import account as accounts, avatars, privacy
 from tests import threads_support
 from tests.conftest import PASSWORD, page_text
 from tests.threads_support import client_for, new_reply, new_thread, post_reply

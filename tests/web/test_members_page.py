@@ -12,7 +12,9 @@ from sqlalchemy import event, select
 from forum.extensions import db
 from forum.models import ReviewItem
 from forum.moderation.render import render_markdown
-from forum.services import accounts, avatars, mentions, milestones, posts, privacy, review_queue
+from forum.services import review_queue
+from forum.services.accounts import account as accounts, avatars, milestones, privacy
+from forum.services.threads import mentions, posts
 from tests import threads_support
 from tests.conftest import PASSWORD, page_text
 from tests.threads_support import client_for, new_reply, new_thread

@@ -9,7 +9,7 @@ import re
 from sqlalchemy import select
 
 from forum.models import Mute, Notification
-from forum.services import mutes
+from forum.services.accounts import mutes
 from tests import chat_support, threads_support
 from tests.chat_support import connect, emit, received
 from tests.conftest import csrf_from, page_text

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from forum.errors import NotFound
 from forum.models import Post, User
 from forum.row_ids import ID_MAX, RowIdConverter, parse_row_id, query_number
-from forum.services import guidelines
+from forum.services.accounts import guidelines
 from tests import threads_support
 from tests.conftest import PASSWORD, csrf_from, page_text
 from tests.threads_support import client_for, new_thread, post_reply

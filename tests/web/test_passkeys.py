@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import AuditEvent, PasskeyCredential, SignIn
-from forum.services import passkeys, sign_ins
+from forum.services.accounts import passkeys, sign_ins
 from tests import two_factor_support
 from tests.conftest import csrf_from, login, page_text
 from tests.two_factor_support import log_out, password_step

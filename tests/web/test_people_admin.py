@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.models import AuditEvent
-from forum.services import roles
+from forum.services.accounts import roles
 from tests.conftest import PASSWORD, csrf_from, login, page_text
 
 PAGE = "/review/team/people"

@@ -9,7 +9,7 @@ import re
 from sqlalchemy import inspect, select
 
 from forum.models import AuditEvent, Mute, PseudonymHistory, RecoveryCode, User
-from forum.services import guidelines, mutes
+from forum.services.accounts import guidelines, mutes
 from tests import threads_support
 from tests.conftest import PASSWORD, csrf_from, login, page_text
 
@@ -44,7 +44,7 @@ def test_no_request_address_or_agent_in_any_row(app, db):
     client = app.test_client()
     env = {"REMOTE_ADDR": PROBE_IP, "HTTP_USER_AGENT": PROBE_UA}
     token = csrf_from(client, "/signup")
-    from forum.services import guidelines
+    from forum.services.accounts import guidelines
 
     response = client.post(
         "/signup",
@@ -186,7 +186,7 @@ def _write_posts(board, member, second_member):
 
 
 def test_delete_account_erasing_posts(app, db, member, second_member, board):
-    from forum.services import search
+    from forum.services.threads import search
 
     alone_id, shared_id, theirs_id = _write_posts(board, member, second_member)
     client = app.test_client()
@@ -242,7 +242,7 @@ def test_delete_account_keeping_posts_as_deleted_member(app, db, member, second_
 
 
 def test_audit_rows_survive_an_actor_deleting_their_account(app, db, admin, member):
-    from forum.services import privacy, roles
+    from forum.services.accounts import privacy, roles
 
     roles.check_grant_role(member, "facilitator", acting_user=admin)
     privacy.do_delete_account(admin, keep_posts=True)

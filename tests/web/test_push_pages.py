@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import PushMessage, PushPreferences, PushSubscription, SignIn
-from forum.services import push_keys, push_subscriptions
+from forum.services.push import keys as push_keys, subscriptions as push_subscriptions
 from tests import push_service as local_push
 from tests.conftest import csrf_from, login, page_text
 from tests.push_service import Browser

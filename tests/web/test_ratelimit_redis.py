@@ -44,7 +44,7 @@ def test_login_limit_is_shared_across_processes_through_redis(app_config, member
         }).status_code
 
     # Wrong passwords for one pseudonym from one address: the pair waits after five, in
-    # whichever process the next try lands (services/login_throttle.py).
+    # whichever process the next try lands (services/accounts/login_throttle.py).
     statuses = [attempt(first if i % 2 else second) for i in range(6)]
     assert statuses[:5] == [400] * 5
     assert statuses[5] == 429

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import AuditEvent, Post
 from forum.models.review import ESCALATED, OPEN, RESOLVED
-from forum.services import review_decisions
+from forum.services.review import decisions as review_decisions
 from tests import review_support, threads_support
 from tests.conftest import PERSONAS, csrf_from, page_text
 from tests.review_support import audit_actions, post_item

@@ -26,8 +26,12 @@ from forum.models.chat import CHAT_PUBLISHED, CHAT_REMOVED
 from forum.models.meetings import CANCELLED, SCHEDULED
 from forum.models.review import ESCALATED, RESOLVED
 from forum.models.threads import PUBLISHED, REMOVED
-from forum.services import chat, content_kinds, meetings, mod_inbox, reports, review_queue
-from forum.services import support_requests as support
+from forum.services import content_kinds, review_queue
+from forum.services.chat import messages as chat
+from forum.services.meetings import schedule as meetings
+from forum.services.review import inbox as mod_inbox
+from forum.services.support import requests as support
+from forum.services.threads import reports
 from tests import chat_support, threads_support
 from tests.conftest import csrf_from
 from tests.meetings_support import meeting_data

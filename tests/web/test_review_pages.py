@@ -10,7 +10,7 @@ from forum.extensions import db
 from forum.models import Post, Sanction
 from forum.models.review import RESOLVED
 from forum.models.threads import REMOVED
-from forum.services import duty, review_decisions, sanctions
+from forum.services.review import decisions as review_decisions, duty, sanctions
 from tests import review_support, threads_support
 from tests.conftest import PERSONAS, csrf_from, page_text
 from tests.review_support import audit_actions, post_item
@@ -237,7 +237,7 @@ def test_team_view_for_admins_only(request, app, persona):
 
 
 def test_team_view_shows_aggregates(app, board, member, moderator, admin, screener, fake_clock):
-    from forum.services import team_stats
+    from forum.services.review import stats as team_stats
 
     item = post_item(board, member, "cheap", "spam", action="flag")
     fake_clock.advance(minutes=30)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from forum.services import review_claims
+from forum.services.review import claims as review_claims
 from tests import review_support, threads_support
 from tests.conftest import csrf_from, page_text
 from tests.review_support import post_item

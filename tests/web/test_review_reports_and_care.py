@@ -11,7 +11,10 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import Post, Report
 from forum.models.review import OPEN
-from forum.services import boards, chat, reports, review_queue, sanctions
+from forum.services import review_queue
+from forum.services.chat import messages as chat
+from forum.services.review import sanctions
+from forum.services.threads import boards, reports
 from tests import chat_support, threads_support
 from tests.conftest import csrf_from, page_text
 from tests.review_support import post_item, verdict

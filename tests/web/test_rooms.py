@@ -45,7 +45,7 @@ def test_unknown_room_is_404(client, member):
 
 
 def test_muted_member_sees_no_form(client, room, member, moderator):
-    from forum.services import sanctions
+    from forum.services.review import sanctions
 
     sanctions.check_sanction(member, "mute", "Please take a day.", acting_user=moderator, days=1)
     login(client, member)
@@ -72,7 +72,7 @@ def test_facilitator_sees_the_panel_and_members_do_not(client, app, room, member
 
 
 def test_room_page_shows_the_pinned_message(client, room, member, facilitator):
-    from forum.services import chat, room_controls
+    from forum.services.chat import facilitation as room_controls, messages as chat
 
     message = chat.check_send(room, "Today's reading: **step one**", "p-1",
                               acting_user=member).message
@@ -85,7 +85,7 @@ def test_room_page_shows_the_pinned_message(client, room, member, facilitator):
 
 
 def test_closed_room_page_offers_a_facilitator_to_open_it(client, room, facilitator):
-    from forum.services import room_controls
+    from forum.services.chat import facilitation as room_controls
 
     room_controls.check_close(room, acting_user=facilitator)
     login(client, facilitator)
@@ -98,7 +98,11 @@ def test_closed_room_page_offers_a_facilitator_to_open_it(client, room, facilita
 
 def test_a_knocking_member_does_not_see_the_pinned_message(client, meeting_room, member,
                                                            facilitator):
-    from forum.services import chat, room_controls, room_entry
+    from forum.services.chat import (
+        entry as room_entry,
+        facilitation as room_controls,
+        messages as chat,
+    )
 
     room_controls.check_open(meeting_room, acting_user=facilitator)
     message = chat.check_send(meeting_room, "Tonight's reading", "p-1",

@@ -9,7 +9,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 from forum.models import Shift
-from forum.services import duty
+from forum.services.review import duty
 from tests import review_support, threads_support
 from tests.conftest import csrf_from, login, page_text
 from tests.threads_support import client_for, new_reply, new_thread

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.models import RecoveryCode, User
-from forum.services import guidelines
+from forum.services.accounts import guidelines
 from tests.conftest import PASSWORD, csrf_from, page_text
 
 
@@ -127,7 +127,7 @@ def test_refused_signup_keeps_what_was_typed(client):
 
 
 def test_suggest_gives_a_valid_free_pseudonym(client):
-    from forum.services.pseudonyms import pseudonym_problems
+    from forum.services.accounts.pseudonyms import pseudonym_problems
 
     for _ in range(5):
         name = client.get("/signup/suggest").get_json()["pseudonym"]

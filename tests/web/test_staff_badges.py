@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from forum.models import ChatMessage, Post
-from forum.services import chat, roles
+from forum.services.accounts import roles
+from forum.services.chat import messages as chat
 from tests import chat_support, threads_support
 from tests.chat_support import connect, emit, received
 from tests.conftest import page_text

@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 
 from forum.extensions import db
 from forum.models import ChatMessage, Room, SupportRequest, User
-from forum.services import accounts, chat, duty
-from forum.services import support_requests as support
+from forum.services.accounts import account as accounts
+from forum.services.chat import messages as chat
+from forum.services.review import duty
+from forum.services.support import requests as support
 from forum.web.times import WHEN_FORMAT
 from tests import review_support, threads_support
 from tests.conftest import PASSWORD, csrf_from, login, page_text

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.models import AuditEvent, Post
-from forum.services import mutes
+from forum.services.accounts import mutes
 from tests import threads_support
 from tests.conftest import csrf_from, page_text
 from tests.threads_support import (
@@ -124,7 +124,7 @@ def test_non_moderators_cannot_reveal(app, db, board, anonymous_thread, request,
 def test_days_never_shown_on_anonymous_posts(app, db, board, member, second_member):
     from datetime import date, timedelta
 
-    from forum.services import milestones
+    from forum.services.accounts import milestones
 
     milestones.check_set_start(member, date.today() - timedelta(days=42), came_back=False,
                                show_days=True)

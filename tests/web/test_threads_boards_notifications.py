@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from forum.models import AuditEvent, Board, Notification
-from forum.services import milestones, standing, threads
+from forum.services.accounts import milestones, standing
+from forum.services.threads import reading as threads
 from tests import threads_support
 from tests.conftest import csrf_from, page_text
 from tests.threads_support import client_for, new_reply, new_thread, post_reply
@@ -110,7 +111,7 @@ def test_reply_quote_and_mention_notifications(app, db, board, member, second_me
 
 
 def test_muted_members_do_not_notify(app, db, board, member, second_member):
-    from forum.services import mutes
+    from forum.services.accounts import mutes
 
     thread = new_thread(board, member).post.thread
     mutes.check_mute(member, second_member.pseudonym)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from forum.models import Post, ReviewItem, Thread
-from forum.services import review_queue, standing
+from forum.services import review_queue
+from forum.services.accounts import standing
 from tests import threads_support
 from tests.conftest import csrf_from, page_text
 from tests.threads_support import (
@@ -252,7 +253,7 @@ def test_posting_is_rate_limited_per_account(app_config, make_user):
     app_config["POSTING_RATE_LIMIT"] = "2 per minute"
     application = create_app(app_config)
     with application.app_context():
-        from forum.services import boards
+        from forum.services.threads import boards
 
         admin = make_user("limit-jo", roles_=("admin",))
         the_board = boards.check_save_board(None, slug="limits", name="Limits", description="",

@@ -9,7 +9,7 @@ import re
 from sqlalchemy import func, select
 
 from forum.models import Notification, Post, Reaction
-from forum.services import reactions
+from forum.services.threads import reactions
 from tests import threads_support
 from tests.conftest import csrf_from, page_text
 from tests.threads_support import client_for, new_reply, new_thread, post_reply

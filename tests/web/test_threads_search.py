@@ -11,7 +11,10 @@ from sqlalchemy import event, select, text
 
 from forum.extensions import db as _db
 from forum.models import Post, ReviewItem
-from forum.services import meetings, mutes, posts, review_queue, search
+from forum.services import review_queue
+from forum.services.accounts import mutes
+from forum.services.meetings import schedule as meetings
+from forum.services.threads import posts, search
 from tests import meetings_support, threads_support
 from tests.conftest import PERSONAS, csrf_from
 from tests.meetings_support import schedule

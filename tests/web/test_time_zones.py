@@ -12,7 +12,7 @@ from sqlalchemy import select
 from forum.errors import ValidationFailed
 from forum.extensions import db
 from forum.models import User
-from forum.services import accounts, guidelines
+from forum.services.accounts import account as accounts, guidelines
 from tests import chat_support
 from tests.conftest import PASSWORD, csrf_from, login, page_text
 

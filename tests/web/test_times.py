@@ -8,7 +8,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from forum.services import accounts, duty, meetings_reminders, sanctions
+from forum.services.accounts import account as accounts
+from forum.services.meetings import reminders as meetings_reminders
+from forum.services.review import duty, sanctions
 from tests import meetings_support, threads_support
 from tests.conftest import PASSWORD, csrf_from, page_text
 from tests.meetings_support import schedule

@@ -11,8 +11,10 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from re import _constants as C  # noqa: N812 - the standard library's own regex parser
-from re import _parser as P  # noqa: N812
+from re import (
+    _constants as C,  # noqa: N812 - the standard library's own regex parser
+    _parser as P,  # noqa: N812
+)
 
 CAP = 64  # at most this many alternative strings per clause while deriving
 MAX_STRINGS = 48  # clauses with more strings than this are not worth checking
