@@ -86,6 +86,8 @@ class RedisPresence:
         self._lock = threading.Lock()
         self._degraded = False
         self._leaving = False  # forget_all ran: this process is stopping
+        # Connections that left while Redis was away: their entries go at the write-back.
+        self._gone: dict[str, set[str]] = defaultdict(set)
 
     @property
     def degraded(self) -> bool:
@@ -150,6 +152,8 @@ class RedisPresence:
         """Count a connection out; returns the room's count."""
         with self._lock:
             self._mine[room].discard(conn)
+            if self._degraded:
+                self._gone[room].add(conn)
 
         def build(pipe):
             pipe.zrem(self._key(room), self._member(conn))
@@ -233,10 +237,17 @@ class RedisPresence:
         expires = time.time() + TTL_S
         with self._lock:
             mine = {room: set(conns) for room, conns in self._mine.items() if conns}
+            # Left while Redis was away (and not back since): a Redis that kept its data still
+            # counts them, and nothing would refresh or remove them before they expire.
+            gone = {room: conns - mine.get(room, set()) for room, conns in self._gone.items()}
+            self._gone.clear()
             # From this copy on, joins count in Redis again (an add counted only here while
             # the write-back ran would stay missing: heartbeats refresh, they do not add).
             was_degraded, self._degraded = self._degraded, False
         pipe = self._redis.pipeline()
+        for room, conns in gone.items():
+            if conns:
+                pipe.zrem(self._key(room), *(self._member(c) for c in conns))
         for room, conns in mine.items():
             pipe.zadd(self._key(room), {self._member(c): expires for c in conns})
             pipe.expire(self._key(room), TTL_S * 2)
@@ -245,6 +256,9 @@ class RedisPresence:
             # A connection that left while the pipeline ran is written back for one TTL at
             # most; zadd without xx is what brings the others back.
         except redis.RedisError:
+            with self._lock:
+                for room, conns in gone.items():
+                    self._gone[room] |= conns
             self._degraded = was_degraded
             self._unreachable()
             return []

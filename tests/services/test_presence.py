@@ -182,3 +182,23 @@ def test_a_join_finishing_on_a_stopping_process_is_not_counted(redis_db, monkeyp
         late.close()
     finally:
         stopping.close()
+
+
+def test_a_leave_while_redis_did_not_answer_is_written_back_too(redis_db):
+    # A moment's timeout (Redis kept its data): whoever left meanwhile leaves the shared count
+    # at the write-back, not a TTL later.
+    here = presence.RedisPresence(REDIS_URL, "proc-here")
+    there = presence.RedisPresence(REDIS_URL, "proc-there")
+    try:
+        here.add("coffee-room", "sid-1")
+        here.add("coffee-room", "sid-2")
+        assert there.count("coffee-room") == 2
+        here._unreachable()  # what a timed-out call does
+        assert here.discard("coffee-room", "sid-1") == 1
+        assert there.count("coffee-room") == 2  # Redis has not heard yet
+        here.heartbeat()
+        assert not here.degraded
+        assert there.count("coffee-room") == 1
+    finally:
+        here.close()
+        there.close()
