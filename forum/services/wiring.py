@@ -2,16 +2,18 @@
 
 `connect()` runs once per app (services.init_app): every kind of member content (the review
 queue, export and deletion, rescreen), every timed job, then each feature's cross-feature rules.
-Line order is precedence: open rules and send guards run in the order registered here.
+Line order is precedence: open rules and send guards run in the order registered here, and
+the measures pages show figures in it. No feature registers anything itself.
 """
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from . import jobs
+from . import events, jobs, review_queue
 from .accounts import account as accounts, sign_ins
 from .chat import (
+    badges as staff_badges,
     entry as room_entry,
     facilitation as room_controls,
     guards as room_guards,
@@ -19,9 +21,19 @@ from .chat import (
     review as chat_review,
 )
 from .content_kinds import ContentKind, register as register_kind
-from .measures import checkins, figures as measure_figures
-from .meetings import reminders as meetings_reminders, schedule as meetings
-from .push import delivery as push_delivery, subscriptions as push_subscriptions
+from .measures import checkins, feeds as measure_feeds, figures as measure_figures
+from .meetings import (
+    access as meetings_access,
+    attendance as meetings_attendance,
+    reminders as meetings_reminders,
+    schedule as meetings,
+    sessions as meetings_sessions,
+)
+from .push import (
+    delivery as push_delivery,
+    outbox as push_outbox,
+    subscriptions as push_subscriptions,
+)
 from .review import (
     alerts as review_alerts,
     claims as review_claims,
@@ -29,7 +41,7 @@ from .review import (
     inbox as mod_inbox,
     stats as team_stats,
 )
-from .support import rooms as support_rooms
+from .support import requests as support_requests, rooms as support_rooms
 from .support.requests import NOTE_KIND
 from .threads import posts, privacy as thread_privacy
 
@@ -96,6 +108,8 @@ def connect() -> None:
     for kind in content_kinds():
         register_kind(kind)
 
+    # An item that becomes urgent alerts the moderators on duty at once.
+    review_queue.on_urgent(review_alerts.alert_on_duty)
     # Timed work of the review queue, and screening again what the classifier missed.
     jobs.register("review.escalate", 30, review_alerts.run_escalation)
     jobs.register("review.lapse", 60, review_claims.run_lapse)
@@ -104,15 +118,41 @@ def connect() -> None:
     # Staff sessions left unused past FORUM_STAFF_IDLE_MINUTES end (members' are untouched).
     jobs.register("accounts.idle_sign_ins", 60, sign_ins.end_idle)
 
-    # Community measures: engagement figures, then the consented check-in.
+    # Scheduled meetings: sessions, reminders and retention.
+    jobs.register("meetings.sessions", 60, meetings_sessions.run_bookkeeping)
+    jobs.register("meetings.reminders", 60, meetings_reminders.run_reminders)
+    jobs.register("meetings.retention", 3600, meetings_reminders.run_retention)
+    # Talk to someone now: a request nobody took in time gets the fallback.
+    jobs.register("support.fallback", 30, support_requests.run_fallback)
+    # Web Push: the outbox's clean-up and retries; a committed push wakes the sender.
+    jobs.register("push.deliver", push_delivery.CLEAN_EVERY_S, push_delivery.run_job)
+    events.subscribe(push_outbox.QUEUED, push_delivery.on_queued)
+
+    # Is a room open now? The facilitator's open/close override first, then the rules of
+    # meetings (only during a session) and support rooms (only while the request is open).
+    chat.register_open_override(room_controls.open_override)
+    chat.register_open_rule(meetings_sessions.is_room_open)
+    chat.register_open_rule(support_rooms.open_rule)
+    # Who may enter and see a support room, and whether it is listed: its two people only.
+    chat.register_access_rule(support_rooms.access_rule)
+    chat.register_listed_rule(support_rooms.listed_rule)
+    # Sending: the facilitator's guards (lock, slow mode, mutes), then the alert to hosts
+    # after a crisis message.
+    chat.register_send_guard(room_guards.guard_send)
+    chat.register_sent_observer(room_guards.alert_facilitators)
+    # Attendance counts who is in a meeting's room.
+    chat.register_presence_observer(meetings_attendance.observe_presence)
+    # A meeting's hosts facilitate its room; ending the session there ends the meeting's
+    # session; each new session starts from fresh settings; the meeting's capacity holds.
+    room_controls.register_host_rule(meetings_access.host_rule)
+    room_controls.register_session_end_observer(meetings_sessions.observe_session_end)
+    room_controls.register_session_start(meetings_sessions.latest_session_start)
+    room_entry.register_capacity(meetings_access.room_capacity)
+    staff_badges.register_facilitator_rule(room_controls.can_facilitate)
+
+    # Community measures, in the order the pages show them: engagement, the consented
+    # check-in, meetings, then support (aggregates only).
     measure_figures.register()
     checkins.register()
-    # Scheduled meetings: the open rule, attendance, reminders and retention jobs.
-    meetings.register()
-    # Talk to someone now: private support rooms, held notes and the fallback job.
-    support_rooms.register()
-    # Facilitator tools in rooms: open/close override, send guards, crisis alerts to hosts.
-    room_controls.register()
-    room_guards.register()
-    # Web Push: the outbox's retry job and the sender's wake-up.
-    push_delivery.register()
+    measure_feeds.register_meeting_figures(meetings_attendance.held_session_rows)
+    measure_feeds.register_support_figures(support_rooms.request_rows)

@@ -89,7 +89,6 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-@transaction.atomic()  # the default guidelines, if first published here, join the sign-up
 def check_signup(
     pseudonym: str,
     password: str,
@@ -100,6 +99,25 @@ def check_signup(
     timezone: str | None = None,
 ) -> SignupResult:
     """Validate and create an account from a pseudonym and a password, nothing else."""
+    # One transaction: the default guidelines, if first published on the way, go with the
+    # account, and a refused sign-up leaves nothing behind.
+    with transaction.atomic():
+        result = _signup(pseudonym, password, password_confirm,
+                         agreed_guidelines_version=agreed_guidelines_version, locale=locale,
+                         timezone=timezone)
+    log.info("account created account_id=%s", result.user.id)
+    return result
+
+
+def _signup(
+    pseudonym: str,
+    password: str,
+    password_confirm: str,
+    *,
+    agreed_guidelines_version: int | None,
+    locale: str | None = None,
+    timezone: str | None = None,
+) -> SignupResult:
     pseudonym = pseudonym.strip()
     errors: dict[str, list[str]] = {}
     verdict = None
@@ -136,8 +154,6 @@ def check_signup(
     db.session.flush()
     codes = _new_recovery_codes(user)
     screening.remember_if_needed(verdict, "pseudonym", user.id, scope="pseudonym")
-    transaction.commit()
-    log.info("account created account_id=%s", user.id)
     return SignupResult(user=user, recovery_codes=codes)
 
 

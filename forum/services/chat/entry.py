@@ -314,6 +314,21 @@ def muted_until(room: Room, user_id: int) -> datetime | None:
     return row.muted_until
 
 
+def join_snapshot(room: Room, user: User, *, facilitator: bool) -> dict[str, Any]:
+    """What a member entering the room sees at once: the recent history, the pinned message,
+    the room's controls and, for a facilitator, who is knocking (for a member, until when they
+    are muted here)."""
+    snapshot: dict[str, Any] = {
+        "history": chat.history(room, user), "pinned": room_controls.pinned(room),
+        "controls": room_controls.state(room), "facilitator": facilitator}
+    if facilitator:
+        snapshot["knocks"] = knocks(room)
+    else:
+        until = muted_until(room, user.id)
+        snapshot["muted_until"] = until.isoformat() if until else None
+    return snapshot
+
+
 def is_removed(room: Room, user_id: int) -> bool:
     """Taken out of the room for this session?"""
     row = participant(room, user_id)

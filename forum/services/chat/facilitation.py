@@ -27,7 +27,7 @@ from ...models.chat import CHAT_PUBLISHED, KIND_ANNOUNCEMENT
 from ...models.room_controls import WAITING
 from .. import audit, clock, events, transaction
 from ..accounts.account import is_suspended
-from . import badges as staff_badges, memo as event_memo, messages as chat
+from . import memo as event_memo, messages as chat
 
 log = logging.getLogger("forum.room_controls")
 
@@ -166,7 +166,7 @@ def slow_mode_seconds(room: Room) -> int:
     return int(row.slow_mode_seconds or 0) if row is not None else 0
 
 
-def _open_override(room: Room, now: datetime) -> bool | None:
+def open_override(room: Room, now: datetime) -> bool | None:
     row = control(room, now)
     return None if row is None else row.open_override
 
@@ -354,10 +354,3 @@ def do_begin_session(room: Room) -> None:
     if row is not None and row.open_override is False:
         row.open_override = None
         _clear_session(room, row)
-
-
-def register() -> None:
-    """Plug the facilitator's open/close override and the Facilitator badge into chat (the
-    send guards and the room's door register beside it: room_guards, room_entry)."""
-    chat.register_open_override(_open_override)
-    staff_badges.register_facilitator_rule(can_facilitate)

@@ -162,9 +162,3 @@ def alert_facilitators(room: Room, message: ChatMessage, verdict: Any, user: Use
     payload = alert_payload(room, message, verdict)
     payload["skip_user"] = user.id
     events.publish(FACILITATOR_ALERT, payload, audience=(room_controls.hosts_audience(room),))
-
-
-def register() -> None:
-    """Plug the guards and the alert into chat.do_send."""
-    chat.register_send_guard(guard_send)
-    chat.register_sent_observer(alert_facilitators)

@@ -1,7 +1,8 @@
 """Scheduled meetings and their rooms.
 
-Floors, lowest first: `times` (time zones, recurrence) → `plan`, `access`, `listing` →
-`schedule` (create, edit, cancel; a meeting owns its room) → `sessions`, `attendance`,
-`reminders`, `feeds` (calendar files). Callers import the module they need, e.g.
-`from forum.services.meetings import schedule, times`.
+Floors, lowest first: `access`, `times` (time zones, recurrence) → `plan`, `sessions` →
+`attendance`, `feeds` (calendar files), `reminders` → `schedule` (create, edit, cancel; a
+meeting owns its room) → `listing`.
+
+Callers import the module they need, e.g. `from forum.services.meetings import schedule, times`.
 """

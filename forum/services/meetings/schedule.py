@@ -23,15 +23,7 @@ from ...extensions import db
 from ...models import Meeting, Room, User
 from ...models.meetings import CANCELLED, SCHEDULED
 from ...moderation.verdict import ACTION_RANK
-from .. import audit, clock, jobs, review_queue, screening, transaction
-from ..chat import entry as room_entry, facilitation as room_controls, messages as chat
-from ..measures import feeds as measure_feeds
-from . import (
-    access as meetings_access,
-    attendance as meetings_attendance,
-    reminders as meetings_reminders,
-    sessions as meetings_sessions,
-)
+from .. import audit, clock, review_queue, screening, transaction
 from .access import (
     can_edit,
     can_manage,
@@ -219,20 +211,3 @@ def load_text(meeting_id: int) -> str | None:
     if meeting is None:
         return None
     return f"{meeting.title}\n\n{meeting.description}".strip()
-
-
-def register() -> None:
-    """Plug meetings into chat (open rule, presence), the review queue and the job runner."""
-    chat.register_open_rule(meetings_sessions.is_room_open)
-    chat.register_presence_observer(meetings_attendance.observe_presence)
-    jobs.register("meetings.sessions", 60, meetings_sessions.run_bookkeeping)
-    jobs.register("meetings.reminders", 60, meetings_reminders.run_reminders)
-    jobs.register("meetings.retention", 3600, meetings_reminders.run_retention)
-    # The facilitator tools in a meeting's room: its hosts facilitate, ending the session
-    # there ends the meeting's session, and each new session starts from fresh settings.
-    room_controls.register_host_rule(meetings_access.host_rule)
-    room_controls.register_session_end_observer(meetings_sessions.observe_session_end)
-    room_controls.register_session_start(meetings_sessions.latest_session_start)
-    room_entry.register_capacity(meetings_access.room_capacity)
-    # Sessions held and attendance in the community measures, from the anonymous counts.
-    measure_feeds.register_meeting_figures(meetings_attendance.held_session_rows)

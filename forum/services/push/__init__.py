@@ -1,6 +1,7 @@
 """Notifications on members' devices (Web Push).
 
-Floors, lowest first: `keys` (the server's VAPID keys) → `subscriptions` (devices and
-preferences) → `outbox` (what is queued) → `delivery` (sending, retries). Callers import the
-module they need, e.g. `from forum.services.push import outbox`.
+Floors, lowest first: `keys` (the server's VAPID keys), `outbox` (what is queued),
+`subscriptions` (devices and preferences) → `delivery` (sending, retries).
+
+Callers import the module they need, e.g. `from forum.services.push import outbox`.
 """

@@ -41,7 +41,7 @@ from ...extensions import db
 from ...models import PushMessage, PushSubscription
 from ...models.push import PUSH_MEETING, PUSH_REPLY, PUSH_SUPPORT, PUSH_TEST, PUSH_URGENT
 from .. import clock, events, jobs, transaction
-from . import keys as push_keys, outbox as push_outbox, subscriptions as push_subscriptions
+from . import keys as push_keys, subscriptions as push_subscriptions
 
 log = logging.getLogger("forum.push")
 
@@ -348,7 +348,7 @@ def run_job(now: datetime) -> int:
 _wake: threading.Event | None = None
 
 
-def _on_queued(_event: events.Event) -> None:
+def on_queued(_event: events.Event) -> None:
     # Runs after the commit, in the committing thread: only wakes the sender.
     if _wake is not None:
         _wake.set()
@@ -397,9 +397,3 @@ def start_sender(app: Flask, poll_s: float = POLL_S) -> threading.Thread:
     thread.start()
     log.info("push sender started")
     return thread
-
-
-def register() -> None:
-    """The clean-up job, the sender's wake-up, and the devices in export and deletion."""
-    jobs.register("push.deliver", CLEAN_EVERY_S, run_job)
-    events.subscribe(push_outbox.QUEUED, _on_queued)

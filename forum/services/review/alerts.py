@@ -75,14 +75,11 @@ def _alert(item: ReviewItem, rooms: tuple[str, ...], now: datetime | None = None
     push_outbox.urgent_item(item.id, accounts_for(rooms))
 
 
-def _alert_on_duty(item: ReviewItem) -> None:
+def alert_on_duty(item: ReviewItem) -> None:
     # Risk items need training; other urgent items may go to any on-duty moderator.
     room = ROOM_DUTY_TRAINED if item.is_risk else ROOM_DUTY
     _alert(item, (room,))
     log.info("review urgent alert item_id=%s room=%s", item.id, room)
-
-
-review_queue.on_urgent(_alert_on_duty)
 
 
 def run_escalation(now: datetime | None = None) -> int:

@@ -4,7 +4,7 @@ opens a private two-person room with them, and either of them closes it afterwar
 Peer supporters are facilitators, moderators and admins who are on duty (duty.py). Alerts
 carry the request's id, age, urgency and the requester's pseudonym, never their history. All
 events leave through the event bus (events.py) to the `user-<id>` audiences that every /chat
-connection joins; forum/realtime/support.py turns them into Socket.IO events.
+connection joins; forum/realtime/emitters.py turns them into Socket.IO events.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ NOTE_KIND = "support_note"
 ROOM_PREFIX = "support-"
 SUPPORTER_ROLES = ("facilitator", "moderator", "admin")
 
-# Event bus names; forum/realtime/support.py maps them to the Socket.IO events.
+# Event bus names; forum/realtime/emitters.py maps them to the Socket.IO events.
 REQUESTED = "support.request"
 ACCEPTED = "support.accepted"
 TAKEN = "support.taken"

@@ -14,10 +14,9 @@ from ...extensions import db
 from ...models import ChatMessage, ReviewItem, Room, SupportRequest, User
 from ...models.support import SUPPORT_ACCEPTED, SUPPORT_CLOSED
 from ...moderation.resources import Resource, load_resources, resources_for
-from .. import clock, jobs
+from .. import clock
 from ..chat import messages as chat
-from ..measures import feeds as measure_feeds
-from .requests import NOTE_KIND, ROOM_PREFIX, run_fallback
+from .requests import NOTE_KIND, ROOM_PREFIX
 
 FALLBACK_KINDS = ("crisis", "overdose")
 
@@ -125,16 +124,6 @@ def member_erase(user: User, _keep: bool) -> None:
     db.session.execute(
         update(SupportRequest).where(SupportRequest.accepted_by_id == user.id)
         .values(accepted_by_id=None).execution_options(synchronize_session=False))
-
-
-def register() -> None:
-    """Plug support requests into chat, the review queue, privacy and the job scheduler."""
-    chat.register_access_rule(access_rule)
-    chat.register_listed_rule(listed_rule)
-    chat.register_open_rule(open_rule)
-    jobs.register("support.fallback", 30, run_fallback)
-    # Requests and time to answer in the community measures (aggregates only).
-    measure_feeds.register_support_figures(request_rows)
 
 
 def request_rows(start, end) -> list[tuple]:
