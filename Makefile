@@ -66,7 +66,7 @@ test-live: setup
 	@echo "== live servers, browsers and the pipeline alone =="
 	$(PY) -m pytest -q -p no:cacheprovider -m '(live or dbfree) and not faults'
 
-# Private PostgreSQL and Redis servers stopped and killed on purpose (tests/fault_support.py).
+# Private PostgreSQL and Redis servers stopped and killed on purpose (tests/fixtures/faults.py).
 test-faults: setup
 	@echo "== faults: outages, restarts, concurrent writers, backups =="
 	$(PY) -m pytest -q -p no:cacheprovider -m faults

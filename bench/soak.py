@@ -2,7 +2,7 @@
 minute. `python bench/soak.py` (or `make soak`); `--minutes N` for a shorter run, `--redraw` to
 write the summary and chart again from the last results.
 
-The deployment is the scale-out one (tests/scaleout_support.py): two gunicorn processes as
+The deployment is the scale-out one (tests/fixtures/scaleout.py): two gunicorn processes as
 `make serve` runs them (forum.gunicorn_conf, the production thread count and scheduler tick),
 sharing one PostgreSQL database (created and dropped here, `forum_soak`) and one Redis database
 (SOAK_REDIS_URL, database 10 by default, flushed before and after). The classifier is the
@@ -53,7 +53,7 @@ from serving import ROOT, machine, percentile
 
 sys.path.insert(0, str(ROOT))
 
-from tests import scaleout_support as so  # noqa: E402
+from tests.fixtures import scaleout as so
 
 RESULTS = ROOT / "bench" / "results" / "soak.json"
 CHART = ROOT / "bench" / "results" / "soak.png"

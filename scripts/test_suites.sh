@@ -3,7 +3,7 @@
 # database numbers and ports): the database tests on SQLite; the same on PostgreSQL + Redis in
 # two halves (the web tests, and the rest), each with its own database; the tests that need
 # no test database (live servers and browsers, the moderation pipeline alone); and the fault
-# tests, which stop private servers and mostly wait (tests/fault_support.py). The processes
+# tests, which stop private servers and mostly wait (tests/fixtures/faults.py). The processes
 # often wait on the database server or a subprocess, so together they keep two cores busy to
 # the end where one long PostgreSQL run left a core idle. Then show the logs in full.
 set -u

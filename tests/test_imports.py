@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import pkgutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -209,3 +210,26 @@ def test_no_import_cycle_among_forum_modules():
     # Every layer and feature: a cycle through a function's import is still a cycle, one
     # that only shows when that function first runs.
     assert _cycles(_import_graph(functions=True)) == []
+
+
+def test_each_feature_package_names_its_modules_floor_by_floor():
+    # A package's face (its __init__ docstring) lists its modules from the lowest floor up; a
+    # module may import only from floors below its own, so the face stays a true map.
+    graph = _import_graph(functions=True)
+    services = ROOT / "services"
+    packages = sorted(p.parent for p in services.glob("*/__init__.py"))
+    assert packages
+    for package in packages:
+        face = ast.get_docstring(ast.parse((package / "__init__.py").read_text()))
+        assert face and len((package / "__init__.py").read_text().splitlines()) < 40, package
+        listed = face.split("Floors, lowest first:", 1)[1].split("\n\n", 1)[0]
+        floors = [re.findall(r"`([a-z_]+)`", part) for part in listed.split("→")]
+        floor_of = {name: i for i, names in enumerate(floors) for name in names}
+        prefix = f"forum.services.{package.name}."
+        modules = {p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+        assert set(floor_of) >= modules, (package.name, modules - set(floor_of))
+        for module in modules:
+            for dep in graph[prefix + module]:
+                if dep.startswith(prefix):
+                    below = dep[len(prefix):]
+                    assert floor_of[below] < floor_of[module], (package.name, module, below)

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool, QueuePool
 
 from forum import pool_ping
-from tests import scaleout_support as so
+from tests.fixtures import scaleout as so
 
 pytestmark = [
     pytest.mark.services,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import scaleout_support as so
+from tests.fixtures import scaleout as so
 from tests.livesrv import ROOT, free_port
 
 pytestmark = [

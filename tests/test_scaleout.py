@@ -17,7 +17,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests import scaleout_support as so
+from tests.fixtures import scaleout as so
 
 pytestmark = [
     # Real HTTP and socket clients of servers that were killed leave sockets the garbage

@@ -12,11 +12,11 @@ from ..services import jobs, presence
 from . import (  # noqa: F401 - registers the handlers
     catch_up,
     chat,
+    emitters,
     mod,
     room_controls,
     room_exits,
     sign_in_ends,
-    support,
 )
 
 
@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
     """The namespaces' handlers are bound to the shared socketio object at import time;
     presence is counted in Redis when the app has one, so every process sees the same count."""
     presence.configure(app.config.get("REDIS_URL"), jobs.process_holder())
+    # Committed events out to the browsers: the one table of bus event -> Socket.IO event.
+    emitters.subscribe_all()
     catch_up.init_app(app)
     jobs.register_local("chat.room_exits", room_exits.sweep)
     # Connections of sign-ins ended by another process or a job, or left idle.

@@ -1,16 +1,14 @@
 """The /chat namespace (DESIGN.md 3.4): only logged-in members may connect.
 
 Handlers are thin: check the payload, call forum/services/chat/messages.py, ack. Every event is
-answered through its ack; errors are {"ok": false, "error": code, "message": ..., "text": original},
-the original cut to TEXT_MAX characters with any lone surrogate replaced by U+FFFD (a payload string
-holding one is refused as `invalid` before any query). Messages leave through the event bus after
-commit: `message` to the room, `support` to the sender's own connections only (the per-user room
-user-<id>): `{"kind": "crisis" | "gentle", "resources", "message"}`, the full list of lines for a
-risk to the writer, a small note for a relapse. A `message` carries `note` ("suicidal-thoughts",
-"overdose" or null): the client folds its text behind that content note for everyone but its writer
-(history and sync leave it out of the viewer's own messages). It carries `badge` ("admin",
-"moderator", "facilitator" or null, never in an anonymous room): the staff role its author spoke in,
-shown by the client.
+answered through its ack (realtime/acks.py holds the contract). Messages leave through the event
+bus after commit (realtime/emitters.py maps each bus event to its Socket.IO event): `message` to
+the room, `support` to the sender's own connections only (the per-user room user-<id>): `{"kind":
+"crisis" | "gentle", "resources", "message"}`, the full list of lines for a risk to the writer, a
+small note for a relapse. A `message` carries `note` ("suicidal-thoughts", "overdose" or null): the
+client folds its text behind that content note for everyone but its writer (history and sync leave
+it out of the viewer's own messages). It carries `badge` ("admin", "moderator", "facilitator" or
+null, never in an anonymous room): the staff role its author spoke in, shown by the client.
 
 Joining: `join {"room"}` acks `{"ok", "room", "history", "presence", "pinned": message|null,
 "controls": {"room", "open", "locked", "waiting_room", "slow_mode"}, "facilitator": bool}` plus
@@ -67,63 +65,21 @@ import logging
 from typing import Any
 
 from flask import request
-from flask_babel import force_locale, gettext as _
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
 from sqlalchemy import select
 
-from ..errors import (
-    ContentRejected,
-    ForumError,
-    ValidationFailed,
-    database_unreachable,
-    locale_without_database,
-    note_unavailable,
-)
+from ..errors import database_unreachable, note_unavailable
 from ..extensions import db, socketio
 from ..models import Room
-from ..services import events, presence
+from ..services import presence
 from ..services.chat import entry as room_entry, facilitation as room_controls, messages as chat
-from ..text_input import all_encodable, shown_back
 from . import sign_in_ends
+from .acks import NotJoined, handle_event
 
 log = logging.getLogger("forum.realtime")
 NAMESPACE = "/chat"
-
-
-def _error(code: str, message: str, text: Any = None) -> dict[str, Any]:
-    return {"ok": False, "error": code, "message": message, "text": text}
-
-
-def _unavailable(text: Any) -> dict[str, Any]:
-    """The database could not be reached: the client keeps the text and sends it again with
-    the same client_id (nothing was stored, or the first one stands)."""
-    locale = locale_without_database()  # before the rollback forgets the account's values
-    note_unavailable("chat")
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection is gone; the pool replaces it
-        pass
-    with force_locale(locale):
-        message = _("The forum is briefly unavailable, so this was not sent yet. Your text is"
-                    " kept: please send it again in a moment.")
-    return {**_error("unavailable", message, text), "retry": True}
-
-
-def _from_exception(exc: ForumError, text: Any) -> dict[str, Any]:
-    if isinstance(exc, ValidationFailed):
-        message = str(exc)
-    elif isinstance(exc, ContentRejected):
-        message = str(exc)
-    elif exc.code == "not_found":
-        message = _("There is no such room.")
-    elif exc.code == "forbidden":
-        message = _("You can't do this right now.")
-    else:
-        message = str(exc) or _("Something went wrong.")
-    ack = _error(exc.code, message, text)
-    ack.update(getattr(exc, "extra", None) or {})  # e.g. retry_after, until
-    return ack
 
 
 def presence_count(audience: str) -> int:
@@ -136,42 +92,6 @@ def emit_presence(room_slug: str, audience: str, count: int, *,
     socketio.emit("presence", {"room": room_slug, "count": max(0, count)}, to=audience,
                   namespace=NAMESPACE, skip_sid=skip_sid)
     return max(0, count)
-
-
-def _payload(data: Any, *keys: str) -> dict[str, Any] | None:
-    if not isinstance(data, dict) or any(k not in data for k in keys):
-        return None
-    return data
-
-
-def handle_event(data: Any, keys: tuple[str, ...], action) -> dict[str, Any]:
-    """Validate the payload's shape, run the action, turn every failure into an error ack."""
-    # What a refusal sends back: never longer than a message may be, always encodable.
-    text = shown_back(data.get("text") if isinstance(data, dict) else None, chat.TEXT_MAX)
-    payload = _payload(data, *keys)
-    if payload is None:
-        return _error("invalid", _("That message was malformed."), text)
-    if not all_encodable(payload.values()):
-        # A lone surrogate no database can store: refused here, before any query.
-        return _error("invalid", _("This has a character that can't be sent (often part of a"
-                                   " broken emoji). Please remove it and try again."), text)
-    try:
-        return action(payload)
-    except ForumError as exc:
-        db.session.rollback()
-        return _from_exception(exc, text)
-    except Exception as exc:  # a handler must always ack; the error is logged for us
-        if database_unreachable(exc):
-            return _unavailable(text)
-        db.session.rollback()
-        log.exception("chat event failed")
-        return _error("server_error", _("Something went wrong. Please try again."), text)
-
-
-class NotJoined(ForumError):
-    """An event for a room this connection has not joined."""
-
-    code = "not_joined"
 
 
 def _joined_room(payload: dict[str, Any]):
@@ -203,19 +123,24 @@ def on_connect(auth=None):
 def on_disconnect(*_args):
     """Tell each joined room one fewer person is here."""
     joined = rooms()
-    # A connection closed because its sign-in ended has no user any more: its own room names
-    # the account, so attendance still counts it out.
-    account_id = current_user.id if current_user.is_authenticated else next(
-        (user_id for user_id in map(chat.user_of, joined) if user_id is not None), None)
+    # Counted out first, with no query: when the database is slow or away (a burst of
+    # reconnects can wait out the pool), a failure further on must not leave the connection
+    # counted for good (this process's heartbeat would keep its entry alive).
+    left = {}
     for audience in joined:
         slug = chat.slug_of(audience)
         if slug is not None:
-            count = emit_presence(slug, audience, presence.leave(audience, request.sid),
-                                   skip_sid=request.sid)
-            if account_id is not None:
-                room = db.session.scalar(select(Room).where(Room.slug == slug))
-                if room is not None:
-                    chat.note_presence(room, account_id, False, max(0, count))
+            left[slug] = emit_presence(slug, audience, presence.leave(audience, request.sid),
+                                       skip_sid=request.sid)
+    # The account from its own room, joined at connect: its sign-in may have ended already.
+    account_id = next((user_id for user_id in map(chat.user_of, joined) if user_id is not None),
+                      None)
+    if account_id is None:
+        return
+    for slug, count in left.items():
+        room = db.session.scalar(select(Room).where(Room.slug == slug))
+        if room is not None:
+            chat.note_presence(room, account_id, False, max(0, count))
 
 
 @socketio.on("join", namespace=NAMESPACE)
@@ -233,6 +158,9 @@ def on_join(data=None):
         join_room(audience)
         if entry.facilitator:
             join_room(room_controls.hosts_audience(room))
+        # What the member sees at once, read before counting them in: a join that fails here
+        # leaves no count behind.
+        snapshot = room_entry.join_snapshot(room, current_user, facilitator=entry.facilitator)
         count = presence.join(audience, request.sid)
         if not socketio.server.manager.is_connected(request.sid, NAMESPACE):
             # The connection closed while it joined and its disconnect handler may have run
@@ -240,15 +168,7 @@ def on_join(data=None):
             count = presence.leave(audience, request.sid)
         count = emit_presence(room.slug, audience, count)
         chat.note_presence(room, current_user.id, True, count)
-        ack = {"ok": True, "room": room.slug, "history": chat.history(room, current_user),
-               "presence": count, "pinned": room_controls.pinned(room),
-               "controls": room_controls.state(room), "facilitator": entry.facilitator}
-        if entry.facilitator:
-            ack["knocks"] = room_entry.knocks(room)
-        else:
-            until = room_entry.muted_until(room, current_user.id)
-            ack["muted_until"] = until.isoformat() if until else None
-        return ack
+        return {"ok": True, "room": room.slug, "presence": count, **snapshot}
 
     return handle_event(data, ("room",), action)
 
@@ -303,21 +223,3 @@ def on_delete(data=None):
         return {"ok": True}
 
     return handle_event(data, ("id",), action)
-
-
-def emitter(name: str):
-    def handler(event: events.Event) -> None:
-        if not event.audience:
-            return  # an empty audience would mean everyone: never broadcast
-        socketio.emit(name, event.payload, to=list(event.audience), namespace=NAMESPACE)
-
-    handler.__name__ = f"emit_{name}"
-    return handler
-
-
-_emit_message = emitter("message")
-_emit_removed = emitter("message_removed")
-_emit_support = emitter("support")
-events.subscribe(chat.MESSAGE, _emit_message)
-events.subscribe(chat.REMOVED, _emit_removed)
-events.subscribe(chat.SUPPORT, _emit_support)

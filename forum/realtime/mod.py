@@ -1,5 +1,5 @@
 """The /mod namespace: moderators and admins only. Rooms follow duty and training, and the
-event bus (services/events.py) hands committed `queue_item` events to the right rooms."""
+event bus hands committed `queue_item` events to the right rooms (realtime/emitters.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from ..extensions import socketio
-from ..services import events, review_queue
+from ..services import review_queue
 from ..services.review import alerts as review_alerts, duty
 from ..services.review.claims import can_handle_risk
 from . import sign_in_ends
@@ -45,14 +45,3 @@ def on_connect(auth=None):
         join_room(room)
     sign_in_ends.join()
     log.info("mod connect account_id=%s", current_user.id)
-
-
-def _emit_queue_item(event: events.Event) -> None:
-    # One emit per room would deliver twice to someone in two rooms; skip_sid can't dedupe
-    # across rooms, so emit to the list of rooms at once (python-socketio dedupes).
-    if not event.audience:
-        return  # an empty audience would mean everyone: never broadcast queue items
-    socketio.emit(event.name, event.payload, to=list(event.audience), namespace=NAMESPACE)
-
-
-events.subscribe(review_alerts.QUEUE_ITEM, _emit_queue_item)

@@ -25,7 +25,7 @@ from flask_login import current_user
 from flask_socketio import join_room
 
 from ..extensions import socketio
-from ..services import clock, events
+from ..services import clock
 from ..services.accounts import sign_ins
 
 log = logging.getLogger("forum.realtime")
@@ -95,11 +95,6 @@ def disconnect_here(sign_in_ids: Iterable[int]) -> int:
     return done
 
 
-def _on_ended(event: events.Event) -> None:
-    ids = [i for i in event.payload.get("sign_in_ids", ()) if isinstance(i, int)]
-    disconnect_here(ids)
-
-
 def sweep(now: datetime | None = None) -> int:
     """Local job: close this process's connections whose sign-in ended elsewhere (another
     process, a job, a deleted account) or went idle; returns how many were closed."""
@@ -123,5 +118,3 @@ def sweep(now: datetime | None = None) -> int:
         log.info("connections of sign-ins ended elsewhere closed count=%s", done)
     return done
 
-
-events.subscribe(sign_ins.ENDED, _on_ended)

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests import fault_support as fs, scaleout_support as so
+from tests.fixtures import faults as fs, scaleout as so
 
 pytestmark = [
     pytest.mark.faults,

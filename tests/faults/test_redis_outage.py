@@ -17,7 +17,7 @@ import uuid
 import pytest
 from sqlalchemy import bindparam, create_engine, text
 
-from tests import fault_support as fs, scaleout_support as so
+from tests.fixtures import faults as fs, scaleout as so
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),

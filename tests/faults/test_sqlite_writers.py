@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from tests import scaleout_support as so
 from tests.conftest import _base_config
+from tests.fixtures import scaleout as so
 from tests.livesrv import _seeded_copy
 
 pytestmark = [

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 
 from forum.services.chat import facilitation as room_controls
-from tests import chat_support, room_support, threads_support
-from tests.chat_support import connect, emit, received
 from tests.conftest import login
 from tests.e2e.privacy_scan import account_ids_in
-from tests.room_support import knock_token
+from tests.fixtures import chat as chat_support, rooms as room_support, threads as threads_support
+from tests.fixtures.chat import connect, emit, received
+from tests.fixtures.rooms import knock_token
 
 meeting_room = room_support.meeting_room
 screener = threads_support.screener

@@ -12,8 +12,8 @@ from forum.models.base import utcnow
 from forum.models.chat import CHAT_HELD, CHAT_PUBLISHED, CHAT_REMOVED
 from forum.realtime import catch_up
 from forum.services.chat import messages as chat
-from tests import chat_support
-from tests.chat_support import connect, emit, make_room, received
+from tests.fixtures import chat as chat_support
+from tests.fixtures.chat import connect, emit, make_room, received
 
 room = chat_support.room
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from forum.services.accounts import avatars
-from tests import chat_support, threads_support
-from tests.chat_support import connect, emit, received
+from tests.fixtures import chat as chat_support, threads as threads_support
+from tests.fixtures.chat import connect, emit, received
 
 room = chat_support.room
 screener = threads_support.screener

@@ -12,8 +12,8 @@ from forum.models import ChatMessage
 from forum.services import review_queue
 from forum.services.chat import messages as chat
 from forum.services.review import sanctions
-from tests import chat_support, threads_support
-from tests.chat_support import connect, emit, received
+from tests.fixtures import chat as chat_support, threads as threads_support
+from tests.fixtures.chat import connect, emit, received
 
 room = chat_support.room
 screener = threads_support.screener
@@ -84,6 +84,28 @@ def test_a_connection_that_closes_while_it_joins_is_not_left_counted(
     assert presence.count(chat.room_audience(room)) == 1
     assert emit(staying, "leave", {"room": room.slug}) == {"ok": True}
     assert presence.count(chat.room_audience(room)) == 0
+
+
+def test_a_disconnect_counts_out_even_when_the_account_cannot_be_loaded(
+        app, room, member, second_member, screener, monkeypatch):
+    # A burst of reconnects can wait out the database pool: the disconnect handler counts the
+    # connection out before anything that needs the database.
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from forum.extensions import login_manager
+    from forum.services import presence
+
+    staying = connect(app, second_member)
+    assert emit(staying, "join", {"room": room.slug})["ok"]
+    leaving = connect(app, member)
+    assert emit(leaving, "join", {"room": room.slug})["presence"] == 2
+
+    def pool_exhausted(_session_id):
+        raise PoolTimeout("QueuePool limit reached")
+
+    monkeypatch.setattr(login_manager, "_user_callback", pool_exhausted)
+    leaving.disconnect("/chat")
+    assert presence.count(chat.room_audience(room)) == 1
 
 
 def test_published_message_reaches_the_room_only(people, screener):

@@ -14,9 +14,9 @@ import yaml
 
 from forum.services import clock
 from forum.services.review import duty
-from tests import chat_support
-from tests.chat_support import connect, emit, received
-from tests.talk_support import on_duty
+from tests.fixtures import chat as chat_support
+from tests.fixtures.chat import connect, emit, received
+from tests.fixtures.talk import on_duty
 
 room = chat_support.room
 CRISIS = "I want to end my life tonight. Nothing helps anymore."

@@ -14,10 +14,10 @@ from hypothesis import given, strategies as st
 
 from forum.extensions import socketio
 from forum.services.chat import entry as room_entry, facilitation as room_controls, messages as chat
-from tests.chat_support import connect, emit, make_room
 from tests.conftest import login
-from tests.fuzz_support import EXAMPLES, json_values, row_counts, values
-from tests.room_support import knock_token
+from tests.fixtures.chat import connect, emit, make_room
+from tests.fixtures.fuzz import EXAMPLES, json_values, row_counts, values
+from tests.fixtures.rooms import knock_token
 
 MEMBER_EVENTS = {"join": ("room",), "leave": ("room",), "send": ("room", "client_id", "text"),
                  "sync": ("room", "after_id"), "delete": ("id",)}

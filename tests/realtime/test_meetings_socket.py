@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from forum.extensions import db
 from forum.models import AttendanceMark, MeetingSession
-from tests import chat_support, meetings_support
-from tests.chat_support import connect, emit, received
-from tests.meetings_support import schedule
-from tests.room_support import knock_token
+from tests.fixtures import chat as chat_support, meetings as meetings_support
+from tests.fixtures.chat import connect, emit, received
+from tests.fixtures.meetings import schedule
+from tests.fixtures.rooms import knock_token
 
 fake_clock = meetings_support.fake_clock
 START = datetime(2026, 10, 20, 18, 0, tzinfo=UTC)  # Tuesday 19:00 in London (BST)

@@ -8,9 +8,9 @@ import pytest
 from forum.extensions import socketio
 from forum.services import jobs
 from forum.services.review import alerts as review_alerts, claims as review_claims, duty
-from tests import review_support, threads_support
 from tests.conftest import login
-from tests.review_support import post_item
+from tests.fixtures import review as review_support, threads as threads_support
+from tests.fixtures.review import post_item
 
 # The shared fixtures, by assignment (a plugin import would be collected twice).
 board = threads_support.board
@@ -73,7 +73,7 @@ def test_urgent_item_alerts_on_duty_trained_moderators_only(app, board, member, 
 def test_no_alert_before_commit(app, member, team, fake_clock):
     from forum.extensions import db
     from forum.services import review_queue
-    from tests.review_support import verdict
+    from tests.fixtures.review import verdict
 
     sock = _connect(app, team["on_duty_trained"])
     sock.get_received("/mod")

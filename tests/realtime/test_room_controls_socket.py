@@ -12,10 +12,10 @@ from forum.extensions import db, socketio
 from forum.models.base import utcnow
 from forum.services.chat import facilitation as room_controls
 from forum.services.chat.messages import TEXT_MAX
-from tests import chat_support, room_support, threads_support
-from tests.chat_support import connect, emit, received
 from tests.conftest import PERSONAS, csrf_from
-from tests.room_support import knock_token
+from tests.fixtures import chat as chat_support, rooms as room_support, threads as threads_support
+from tests.fixtures.chat import connect, emit, received
+from tests.fixtures.rooms import knock_token
 
 room = chat_support.room
 meeting_room = room_support.meeting_room
@@ -442,7 +442,7 @@ def test_a_crisis_message_in_slow_mode_is_heard_and_handed_back(app, crowd, memb
                                                                 trained_moderator):
     # The real rule set screens here: this is a disclosure its crisis rules catch.
     from forum.services import review_queue
-    from tests.threads_support import client_for
+    from tests.fixtures.threads import client_for
 
     assert emit(crowd["host"], "slow_mode", {"room": SLUG, "seconds": 30})["ok"]
     _sent(crowd["member"], "hello everyone", "s-1")

@@ -16,8 +16,8 @@ from forum.realtime import room_exits
 from forum.services import clock, jobs
 from forum.services.accounts import roles
 from forum.services.chat import entry as room_entry, facilitation as room_controls
-from tests import chat_support, threads_support
-from tests.chat_support import connect, emit
+from tests.fixtures import chat as chat_support, threads as threads_support
+from tests.fixtures.chat import connect, emit
 
 room = chat_support.room
 screener = threads_support.screener

@@ -20,8 +20,8 @@ from forum.realtime import sign_in_ends
 from forum.services import clock, jobs
 from forum.services.accounts import sign_ins, two_factor
 from forum.services.chat import messages as chat
-from tests.chat_support import emit, make_room, received
 from tests.conftest import PASSWORD, csrf_from, login
+from tests.fixtures.chat import emit, make_room, received
 
 
 def _http(app, user):
@@ -270,7 +270,7 @@ def test_a_live_connection_is_closed_when_another_browser_ends_its_sign_in(tmp_p
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_connection_on_another_process_closes_within_a_tick(tmp_path):
-    from tests import scaleout_support as so
+    from tests.fixtures import scaleout as so
 
     with so.deployment(tmp_path, "forum_scaleout_sign_ins") as (_env, (a, b)):
         here = so.login(a.url, "steady-heron")

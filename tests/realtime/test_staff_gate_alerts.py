@@ -11,9 +11,9 @@ import pytest
 from forum.extensions import socketio
 from forum.services.review import duty
 from forum.services.support import crisis as crisis_support, requests as support
-from tests.chat_support import received
 from tests.conftest import login
-from tests.two_factor_support import enrol_app, log_in_with_totp
+from tests.fixtures.chat import received
+from tests.fixtures.two_factor import enrol_app, log_in_with_totp
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import re
 import pytest
 
 from forum.services import jobs
-from tests import review_support, threads_support
-from tests.chat_support import connect, emit, received
 from tests.conftest import csrf_from, login
-from tests.talk_support import on_duty
+from tests.fixtures import review as review_support, threads as threads_support
+from tests.fixtures.chat import connect, emit, received
+from tests.fixtures.talk import on_duty
 
 screener = threads_support.screener
 fake_clock = review_support.fake_clock

@@ -33,8 +33,8 @@ from forum.services import backup
 from forum.services.accounts import account as accounts
 from forum.services.demo import seed_demo
 from forum.services.threads import posts
-from tests import scaleout_support as so
 from tests.conftest import _base_config
+from tests.fixtures import scaleout as so
 
 pytestmark = [pytest.mark.faults]
 

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from forum.services import presence
-from tests import fault_support
+from tests.fixtures import faults as fault_support
 
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -13,10 +13,10 @@ from forum.services.chat import entry as room_entry, facilitation as room_contro
 from forum.services.meetings import schedule as meetings
 from forum.services.review import duty
 from forum.services.support import requests as support
-from tests.chat_support import make_room
 from tests.e2e.privacy_scan import account_ids_in
-from tests.meetings_support import meeting_data, running_meeting_data
-from tests.room_support import knock_token
+from tests.fixtures.chat import make_room
+from tests.fixtures.meetings import meeting_data, running_meeting_data
+from tests.fixtures.rooms import knock_token
 
 CLIENT_ID = "5b0c3f7e-9d4e-4d7a-8f61-00000000beef"
 

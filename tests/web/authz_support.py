@@ -17,11 +17,11 @@ from forum.services.chat import messages as chat
 from forum.services.push import subscriptions as push_subscriptions
 from forum.services.review import duty, sanctions
 from forum.services.threads import boards
-from tests.chat_support import make_room
 from tests.conftest import PASSWORD, login
+from tests.fixtures.chat import make_room
+from tests.fixtures.threads import new_reply, new_thread
+from tests.fixtures.two_factor import enrol_app, log_in_with_totp
 from tests.push_service import Browser
-from tests.threads_support import new_reply, new_thread
-from tests.two_factor_support import enrol_app, log_in_with_totp
 from tests.web.authz_rooms import (
     ROOM_EVENTS,
     anonymous_room_keys,

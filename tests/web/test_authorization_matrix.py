@@ -26,7 +26,7 @@ from forum.extensions import db
 from forum.models import SignIn
 from forum.services import clock
 from forum.services.accounts import step_up
-from tests import threads_support
+from tests.fixtures import threads as threads_support
 from tests.web.authz_support import (
     HTTP_OUTCOMES,
     PERSONAS,

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from forum.models import Post, ReviewItem
 from forum.services.accounts import account as accounts
-from tests import chat_support, threads_support
-from tests.chat_support import connect, emit, received
 from tests.conftest import page_text
-from tests.threads_support import (
+from tests.fixtures import chat as chat_support, threads as threads_support
+from tests.fixtures.chat import connect, emit, received
+from tests.fixtures.threads import (
     client_for,
     new_reply,
     new_thread,

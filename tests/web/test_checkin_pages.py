@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.models import CheckinAnswer
 from tests.conftest import PASSWORD, csrf_from, login, page_text
-from tests.services.test_checkins import answers
+from tests.services.measures.test_checkins import answers
 
 
 def _client(app, user):

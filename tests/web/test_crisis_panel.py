@@ -14,10 +14,10 @@ from forum.models import Post
 from forum.services import clock
 from forum.services.review import duty
 from forum.web.times import WHEN_FORMAT
-from tests import threads_support
 from tests.conftest import page_text
-from tests.talk_support import on_duty
-from tests.threads_support import client_for, post_reply, post_thread, thread_id_from
+from tests.fixtures import threads as threads_support
+from tests.fixtures.talk import on_duty
+from tests.fixtures.threads import client_for, post_reply, post_thread, thread_id_from
 
 board = threads_support.board
 CRISIS = "I want to end my life tonight. Nothing helps anymore."

@@ -15,9 +15,9 @@ from forum.models import GuidelinesVersion, User
 from forum.services import screening
 from forum.services.accounts import guidelines
 from forum.services.review import inbox as mod_inbox
-from tests import threads_support
 from tests.conftest import csrf_from, login, page_text
-from tests.review_support import post_item
+from tests.fixtures import threads as threads_support
+from tests.fixtures.review import post_item
 
 board = threads_support.board
 screener = threads_support.screener

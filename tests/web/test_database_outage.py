@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError, PendingRollbackErro
 from forum.errors import database_unreachable
 from forum.extensions import db as _db
 from forum.models import Post
-from tests import threads_support
 from tests.conftest import csrf_from
-from tests.threads_support import client_for, new_thread
+from tests.fixtures import threads as threads_support
+from tests.fixtures.threads import client_for, new_thread
 
 board = threads_support.board
 UNAVAILABLE = "The forum is briefly unavailable"

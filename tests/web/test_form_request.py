@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from forum.models import Post, Thread
 from forum.services.accounts import guidelines
-from tests import threads_support
 from tests.conftest import csrf_from
-from tests.threads_support import client_for, post_reply, post_thread, thread_id_from
+from tests.fixtures import threads as threads_support
+from tests.fixtures.threads import client_for, post_reply, post_thread, thread_id_from
 
 board = threads_support.board
 

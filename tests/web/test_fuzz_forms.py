@@ -3,7 +3,7 @@
 The forms are the CSRF list of tests/web/test_security.py, which a test there keeps complete
 against app.url_map, so a new POST route is fuzzed here as soon as it has its CSRF case. Each
 example sends a valid CSRF token (so the form itself is reached) and some of the form's own
-fields, maybe unknown ones, with hostile values (tests/fuzz_support.py). Rate limits are off
+fields, maybe unknown ones, with hostile values (tests/fixtures/fuzz.py). Rate limits are off
 here: a refusal must come from validation, not from the limiter.
 """
 
@@ -20,9 +20,9 @@ from forum.services.review import duty
 from forum.services.support import requests as support
 from forum.services.threads import boards, reports
 from tests.conftest import csrf_from, login
-from tests.fuzz_support import EXAMPLES, form_data, row_counts
-from tests.meetings_support import meeting_data, running_meeting_data
-from tests.threads_support import client_for, new_reply, new_thread
+from tests.fixtures.fuzz import EXAMPLES, form_data, row_counts
+from tests.fixtures.meetings import meeting_data, running_meeting_data
+from tests.fixtures.threads import client_for, new_reply, new_thread
 from tests.web.test_security import STATE_CHANGING
 
 ANONYMOUS = {"/signup", "/login", "/recover"}

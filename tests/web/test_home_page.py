@@ -13,10 +13,14 @@ from forum.models import User
 from forum.services import clock, presence
 from forum.services.chat import messages as chat
 from forum.services.support import requests as support
-from tests import chat_support, meetings_support, threads_support
 from tests.conftest import csrf_from, login, page_text
-from tests.talk_support import on_duty
-from tests.threads_support import client_for, new_reply, new_thread
+from tests.fixtures import (
+    chat as chat_support,
+    meetings as meetings_support,
+    threads as threads_support,
+)
+from tests.fixtures.talk import on_duty
+from tests.fixtures.threads import client_for, new_reply, new_thread
 
 board = threads_support.board
 SPANISH = {"Accept-Language": "es-ES,es;q=0.9"}

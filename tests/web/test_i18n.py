@@ -12,11 +12,15 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po
 
-from tests import chat_support, meetings_support, threads_support
-from tests.chat_support import connect, emit, received
 from tests.conftest import csrf_from, login, page_text
-from tests.meetings_support import schedule
-from tests.threads_support import new_thread
+from tests.fixtures import (
+    chat as chat_support,
+    meetings as meetings_support,
+    threads as threads_support,
+)
+from tests.fixtures.chat import connect, emit, received
+from tests.fixtures.meetings import schedule
+from tests.fixtures.threads import new_thread
 
 board = threads_support.board
 fake_clock = meetings_support.fake_clock
@@ -56,25 +60,26 @@ MEMBER_FACING = [
     "forum/services/accounts/account.py", "forum/services/accounts/passwords.py",
     "forum/services/threads/posts.py", "forum/services/accounts/pseudonyms.py",
     "forum/services/chat/badges.py", "forum/services/chat/messages.py", "forum/realtime/chat.py",
-    "forum/services/threads/reactions.py", "forum/services/threads/reports.py",
-    "templates/auth/confirm.html", "forum/web/step_up.py", "forum/services/accounts/step_up.py",
-    "forum/web/meetings.py", "forum/web/meeting_forms.py", "forum/services/meetings/schedule.py",
-    "forum/services/meetings/plan.py", "forum/services/meetings/reminders.py",
-    "forum/services/meetings/sessions.py", "forum/web/support.py",
-    "forum/services/support/requests.py", "forum/services/chat/facilitation.py",
-    "forum/services/chat/entry.py", "forum/services/chat/guards.py", "forum/web/measures.py",
-    "forum/services/measures/report.py", "forum/services/measures/checkins.py",
-    "forum/services/measures/feeds.py", "forum/services/measures/figures.py",
-    "forum/web/notifications.py", "forum/services/accounts/milestones.py",
-    "forum/services/accounts/mutes.py", "forum/services/review/content.py", "forum/web/team.py",
-    "forum/services/review/sanctions.py", "templates/account/security.html",
-    "templates/account/_security_enrol.html", "templates/account/_security_codes.html",
-    "templates/auth/second_factor.html", "forum/web/security.py",
-    "forum/services/accounts/two_factor.py", "templates/account/sessions.html",
-    "forum/web/account_sessions.py", "templates/account/_passkeys.html",
-    "templates/auth/_passkey_sign_in.html", "templates/auth/_passkey_step_up.html",
-    "forum/web/passkeys.py", "forum/services/accounts/passkeys.py", "templates/account/push.html",
-    "forum/web/push.py", "forum/services/push/outbox.py", "forum/services/push/subscriptions.py",
+    "forum/realtime/acks.py", "forum/services/threads/reactions.py",
+    "forum/services/threads/reports.py", "templates/auth/confirm.html", "forum/web/step_up.py",
+    "forum/services/accounts/step_up.py", "forum/web/meetings.py", "forum/web/meeting_forms.py",
+    "forum/services/meetings/schedule.py", "forum/services/meetings/plan.py",
+    "forum/services/meetings/reminders.py", "forum/services/meetings/sessions.py",
+    "forum/web/support.py", "forum/services/support/requests.py",
+    "forum/services/chat/facilitation.py", "forum/services/chat/entry.py",
+    "forum/services/chat/guards.py", "forum/web/measures.py", "forum/services/measures/report.py",
+    "forum/services/measures/checkins.py", "forum/services/measures/feeds.py",
+    "forum/services/measures/figures.py", "forum/web/notifications.py",
+    "forum/services/accounts/milestones.py", "forum/services/accounts/mutes.py",
+    "forum/services/review/content.py", "forum/web/team.py", "forum/services/review/sanctions.py",
+    "templates/account/security.html", "templates/account/_security_enrol.html",
+    "templates/account/_security_codes.html", "templates/auth/second_factor.html",
+    "forum/web/security.py", "forum/services/accounts/two_factor.py",
+    "templates/account/sessions.html", "forum/web/account_sessions.py",
+    "templates/account/_passkeys.html", "templates/auth/_passkey_sign_in.html",
+    "templates/auth/_passkey_step_up.html", "forum/web/passkeys.py",
+    "forum/services/accounts/passkeys.py", "templates/account/push.html", "forum/web/push.py",
+    "forum/services/push/outbox.py", "forum/services/push/subscriptions.py",
 ]
 SPANISH = {"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}
 

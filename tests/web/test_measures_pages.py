@@ -10,9 +10,9 @@ import re
 
 import pytest
 
-from tests import threads_support
 from tests.conftest import PERSONAS, login, page_text
-from tests.measures_support import community
+from tests.fixtures import threads as threads_support
+from tests.fixtures.measures import community
 
 board = threads_support.board
 WEEK = {"from": "2026-11-02", "to": "2026-11-08"}

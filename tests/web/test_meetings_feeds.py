@@ -18,8 +18,8 @@ from referencing import Registry, Resource
 from forum.config import FALLBACK_BASE_URL
 from forum.extensions import db
 from forum.services.meetings import schedule as meetings
-from tests import meetings_support
-from tests.meetings_support import schedule
+from tests.fixtures import meetings as meetings_support
+from tests.fixtures.meetings import schedule
 
 fake_clock = meetings_support.fake_clock
 SITE = "https://forum.example.org"

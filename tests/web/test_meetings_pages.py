@@ -13,9 +13,9 @@ from forum.models import AuditEvent, Meeting
 from forum.services.accounts import account as accounts
 from forum.services.chat import messages as chat
 from forum.services.meetings import reminders as meetings_reminders
-from tests import meetings_support, threads_support
 from tests.conftest import PERSONAS, csrf_from, login, page_text
-from tests.meetings_support import meeting_data, schedule
+from tests.fixtures import meetings as meetings_support, threads as threads_support
+from tests.fixtures.meetings import meeting_data, schedule
 
 fake_clock = meetings_support.fake_clock
 screener = threads_support.screener

@@ -9,9 +9,9 @@ import pytest
 
 from forum.extensions import db
 from forum.services.accounts import account as accounts, avatars, privacy
-from tests import threads_support
 from tests.conftest import PASSWORD, page_text
-from tests.threads_support import client_for, new_reply, new_thread, post_reply
+from tests.fixtures import threads as threads_support
+from tests.fixtures.threads import client_for, new_reply, new_thread, post_reply
 
 board = threads_support.board
 screener = threads_support.screener

@@ -15,9 +15,9 @@ from forum.moderation.render import render_markdown
 from forum.services import review_queue
 from forum.services.accounts import account as accounts, avatars, milestones, privacy
 from forum.services.threads import mentions, posts
-from tests import threads_support
 from tests.conftest import PASSWORD, page_text
-from tests.threads_support import client_for, new_reply, new_thread
+from tests.fixtures import threads as threads_support
+from tests.fixtures.threads import client_for, new_reply, new_thread
 from tests.xss_vectors import VECTORS
 
 board = threads_support.board

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from forum.models import Mute, Notification
 from forum.services.accounts import mutes
-from tests import chat_support, threads_support
-from tests.chat_support import connect, emit, received
 from tests.conftest import csrf_from, page_text
-from tests.threads_support import client_for, new_reply, new_thread
+from tests.fixtures import chat as chat_support, threads as threads_support
+from tests.fixtures.chat import connect, emit, received
+from tests.fixtures.threads import client_for, new_reply, new_thread
 
 board = threads_support.board
 screener = threads_support.screener

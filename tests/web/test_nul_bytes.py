@@ -3,8 +3,8 @@ NUL in any text it is sent, so a lookup must not send it)."""
 
 from __future__ import annotations
 
-from tests.chat_support import connect, emit, make_room
 from tests.conftest import PASSWORD, csrf_from, login
+from tests.fixtures.chat import connect, emit, make_room
 
 
 def test_login_and_recover_with_a_nul_in_the_pseudonym_are_refused(client):
@@ -44,7 +44,7 @@ def test_chat_events_for_a_room_with_a_nul_get_a_not_found_ack(app, member):
 
 def test_ids_past_the_integer_range_are_not_found(app, member, facilitator):
     # PostgreSQL refuses an integer past 32 bits with an error; that must read as "not found".
-    from tests.chat_support import connect, emit, make_room
+    from tests.fixtures.chat import connect, emit, make_room
 
     room = make_room()
     host, sock = connect(app, facilitator), connect(app, member)

@@ -12,9 +12,9 @@ from forum.errors import NotFound
 from forum.models import Post, User
 from forum.row_ids import ID_MAX, RowIdConverter, parse_row_id, query_number
 from forum.services.accounts import guidelines
-from tests import threads_support
 from tests.conftest import PASSWORD, csrf_from, page_text
-from tests.threads_support import client_for, new_thread, post_reply
+from tests.fixtures import threads as threads_support
+from tests.fixtures.threads import client_for, new_thread, post_reply
 
 board = threads_support.board
 NOT_IDS = ["²", "٣", "1e3", "-1", "0", " 7", "", str(ID_MAX + 1), str(2**63), "9" * 40]

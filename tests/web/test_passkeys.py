@@ -1,6 +1,6 @@
 """Passkeys over HTTP, as static/js/passkeys.js sends them: adding one through the JSON
 endpoints, signing in with the password and then the passkey, confirming it's you with one,
-and removing one. A software authenticator (tests/webauthn_support.py) answers for the browser;
+and removing one. A software authenticator (tests/fixtures/webauthn.py) answers for the browser;
 the test client's site is http://localhost."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from sqlalchemy import select
 from forum.extensions import db
 from forum.models import AuditEvent, PasskeyCredential, SignIn
 from forum.services.accounts import passkeys, sign_ins
-from tests import two_factor_support
 from tests.conftest import csrf_from, login, page_text
-from tests.two_factor_support import log_out, password_step
-from tests.webauthn_support import SoftAuthenticator, b64url
+from tests.fixtures import two_factor as two_factor_support
+from tests.fixtures.two_factor import log_out, password_step
+from tests.fixtures.webauthn import SoftAuthenticator, b64url
 
 frozen = two_factor_support.frozen
 

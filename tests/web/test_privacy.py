@@ -10,8 +10,8 @@ from sqlalchemy import inspect, select
 
 from forum.models import AuditEvent, Mute, PseudonymHistory, RecoveryCode, User
 from forum.services.accounts import guidelines, mutes
-from tests import threads_support
 from tests.conftest import PASSWORD, csrf_from, login, page_text
+from tests.fixtures import threads as threads_support
 
 PROBE_IP = "203.0.113.77"
 PROBE_UA = "ProbeAgent/9.9 (identifying-device-string)"
@@ -175,7 +175,7 @@ def _prepare_history(client, member, db, second_member):
 
 def _write_posts(board, member, second_member):
     """member: a thread of their own, a thread others replied to, and a reply elsewhere."""
-    from tests.threads_support import new_reply, new_thread
+    from tests.fixtures.threads import new_reply, new_thread
 
     alone = new_thread(board, member, title="My lonely thread", body="Only my pelican words")
     shared = new_thread(board, member, title="My shared thread", body="My heron words")

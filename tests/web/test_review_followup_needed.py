@@ -13,10 +13,10 @@ from forum.extensions import db
 from forum.models import AuditEvent, Post
 from forum.models.review import ESCALATED, OPEN, RESOLVED
 from forum.services.review import decisions as review_decisions
-from tests import review_support, threads_support
 from tests.conftest import PERSONAS, csrf_from, page_text
-from tests.review_support import audit_actions, post_item
-from tests.threads_support import client_for
+from tests.fixtures import review as review_support, threads as threads_support
+from tests.fixtures.review import audit_actions, post_item
+from tests.fixtures.threads import client_for
 
 # The shared fixtures, by assignment (a plugin import would be collected twice).
 board = threads_support.board

@@ -32,11 +32,11 @@ from forum.services.meetings import schedule as meetings
 from forum.services.review import inbox as mod_inbox
 from forum.services.support import requests as support
 from forum.services.threads import reports
-from tests import chat_support, threads_support
 from tests.conftest import csrf_from
-from tests.meetings_support import meeting_data
-from tests.review_support import audit_actions, post_item, verdict
-from tests.threads_support import client_for, new_thread
+from tests.fixtures import chat as chat_support, threads as threads_support
+from tests.fixtures.meetings import meeting_data
+from tests.fixtures.review import audit_actions, post_item, verdict
+from tests.fixtures.threads import client_for, new_thread
 
 board = threads_support.board
 screener = threads_support.screener

@@ -11,10 +11,10 @@ from forum.models import Post, Sanction
 from forum.models.review import RESOLVED
 from forum.models.threads import REMOVED
 from forum.services.review import decisions as review_decisions, duty, sanctions
-from tests import review_support, threads_support
 from tests.conftest import PERSONAS, csrf_from, page_text
-from tests.review_support import audit_actions, post_item
-from tests.threads_support import client_for
+from tests.fixtures import review as review_support, threads as threads_support
+from tests.fixtures.review import audit_actions, post_item
+from tests.fixtures.threads import client_for
 
 # The shared fixtures, by assignment (a plugin import would be collected twice).
 board = threads_support.board
@@ -56,7 +56,7 @@ def test_queue_page_orders_counts_and_gates_risk_items(app, board, member, moder
 def test_item_page_blurs_distress_highlights_and_hides_identity(app, board, member,
                                                                trained_moderator, screener):
     from forum.services import review_queue
-    from tests.review_support import verdict
+    from tests.fixtures.review import verdict
 
     item = post_item(board, member, "I want to end it", "crisis")
     review_queue.do_enqueue("post", item.content_id, verdict=verdict("crisis", span=(2, 6)))

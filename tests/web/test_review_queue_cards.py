@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 from forum.services.review import claims as review_claims
-from tests import review_support, threads_support
 from tests.conftest import csrf_from, page_text
-from tests.review_support import post_item
-from tests.threads_support import client_for
+from tests.fixtures import review as review_support, threads as threads_support
+from tests.fixtures.review import post_item
+from tests.fixtures.threads import client_for
 
 board = threads_support.board
 screener = threads_support.screener

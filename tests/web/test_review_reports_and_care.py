@@ -15,10 +15,10 @@ from forum.services import review_queue
 from forum.services.chat import messages as chat
 from forum.services.review import sanctions
 from forum.services.threads import boards, reports
-from tests import chat_support, threads_support
 from tests.conftest import csrf_from, page_text
-from tests.review_support import post_item, verdict
-from tests.threads_support import client_for, new_thread
+from tests.fixtures import chat as chat_support, threads as threads_support
+from tests.fixtures.review import post_item, verdict
+from tests.fixtures.threads import client_for, new_thread
 
 board = threads_support.board
 screener = threads_support.screener

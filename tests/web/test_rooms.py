@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests import chat_support, room_support
 from tests.conftest import login, page_text
+from tests.fixtures import chat as chat_support, rooms as room_support
 
 room = chat_support.room
 meeting_room = room_support.meeting_room

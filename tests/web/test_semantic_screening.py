@@ -10,10 +10,10 @@ from forum.extensions import db
 from forum.models import ChatMessage, PendingRescreen, Post, ReviewItem
 from forum.moderation.pipeline import build_semantic
 from forum.moderation.rescreen import run_rescreen
-from tests import chat_support, threads_support
-from tests.chat_support import connect, emit, received
 from tests.conftest import page_text
-from tests.threads_support import client_for, post_reply, post_thread, thread_id_from
+from tests.fixtures import chat as chat_support, threads as threads_support
+from tests.fixtures.chat import connect, emit, received
+from tests.fixtures.threads import client_for, post_reply, post_thread, thread_id_from
 
 board = threads_support.board
 room = chat_support.room

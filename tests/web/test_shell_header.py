@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 
 from forum.models import Shift
 from forum.services.review import duty
-from tests import review_support, threads_support
 from tests.conftest import csrf_from, login, page_text
-from tests.threads_support import client_for, new_reply, new_thread
+from tests.fixtures import review as review_support, threads as threads_support
+from tests.fixtures.threads import client_for, new_reply, new_thread
 
 board = threads_support.board
 screener = threads_support.screener

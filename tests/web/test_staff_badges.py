@@ -8,10 +8,10 @@ import re
 from forum.models import ChatMessage, Post
 from forum.services.accounts import roles
 from forum.services.chat import messages as chat
-from tests import chat_support, threads_support
-from tests.chat_support import connect, emit, received
 from tests.conftest import page_text
-from tests.threads_support import client_for, new_reply, new_thread
+from tests.fixtures import chat as chat_support, threads as threads_support
+from tests.fixtures.chat import connect, emit, received
+from tests.fixtures.threads import client_for, new_reply, new_thread
 
 board = threads_support.board
 screener = threads_support.screener

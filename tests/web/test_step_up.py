@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from forum.models import AuditEvent, Post
 from forum.services import clock
-from tests import threads_support
 from tests.conftest import PASSWORD, csrf_from, login, page_text
-from tests.threads_support import new_thread
-from tests.two_factor_support import enrol_app, log_in_with_totp, next_code
+from tests.fixtures import threads as threads_support
+from tests.fixtures.threads import new_thread
+from tests.fixtures.two_factor import enrol_app, log_in_with_totp, next_code
 
 screener = threads_support.screener
 board = threads_support.board

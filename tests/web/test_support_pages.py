@@ -20,9 +20,9 @@ from forum.services.chat import messages as chat
 from forum.services.review import duty
 from forum.services.support import requests as support
 from forum.web.times import WHEN_FORMAT
-from tests import review_support, threads_support
 from tests.conftest import PASSWORD, csrf_from, login, page_text
-from tests.talk_support import audience_of, on_duty, support_bus
+from tests.fixtures import review as review_support, threads as threads_support
+from tests.fixtures.talk import audience_of, on_duty, support_bus
 
 screener = threads_support.screener
 fake_clock = review_support.fake_clock

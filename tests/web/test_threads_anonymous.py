@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from forum.models import AuditEvent, Post
 from forum.services.accounts import mutes
-from tests import threads_support
 from tests.conftest import csrf_from, page_text
-from tests.threads_support import (
+from tests.fixtures import threads as threads_support
+from tests.fixtures.threads import (
     client_for,
     new_reply,
     new_thread,

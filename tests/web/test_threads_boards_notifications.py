@@ -10,9 +10,9 @@ from sqlalchemy import select
 from forum.models import AuditEvent, Board, Notification
 from forum.services.accounts import milestones, standing
 from forum.services.threads import reading as threads
-from tests import threads_support
 from tests.conftest import csrf_from, page_text
-from tests.threads_support import client_for, new_reply, new_thread, post_reply
+from tests.fixtures import threads as threads_support
+from tests.fixtures.threads import client_for, new_reply, new_thread, post_reply
 
 # The shared fixtures, by assignment (a plugin import would be collected twice).
 board = threads_support.board

@@ -7,15 +7,9 @@ from sqlalchemy import select
 from forum.models import Post, ReviewItem, Thread
 from forum.services import review_queue
 from forum.services.accounts import standing
-from tests import threads_support
 from tests.conftest import csrf_from, page_text
-from tests.threads_support import (
-    client_for,
-    new_thread,
-    post_reply,
-    post_thread,
-    thread_id_from,
-)
+from tests.fixtures import threads as threads_support
+from tests.fixtures.threads import client_for, new_thread, post_reply, post_thread, thread_id_from
 
 # The shared fixtures, by assignment (a plugin import would be collected twice).
 board = threads_support.board

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.models import Reaction, Report, ReviewItem
-from tests import threads_support
 from tests.conftest import csrf_from, page_text
-from tests.threads_support import client_for, new_thread
+from tests.fixtures import threads as threads_support
+from tests.fixtures.threads import client_for, new_thread
 
 # The shared fixtures, by assignment (a plugin import would be collected twice).
 board = threads_support.board

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from forum.models import Notification, Post, Reaction
 from forum.services.threads import reactions
-from tests import threads_support
 from tests.conftest import csrf_from, page_text
-from tests.threads_support import client_for, new_reply, new_thread, post_reply
+from tests.fixtures import threads as threads_support
+from tests.fixtures.threads import client_for, new_reply, new_thread, post_reply
 
 board = threads_support.board
 screener = threads_support.screener

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from forum.models import Post
 from forum.moderation.render import RENDERER_VERSION
-from tests import threads_support
-from tests.threads_support import client_for, new_reply, new_thread
+from tests.fixtures import threads as threads_support
+from tests.fixtures.threads import client_for, new_reply, new_thread
 
 HOSTILE = [
     "<script>alert(1)</script>",

@@ -15,10 +15,10 @@ from forum.services import review_queue
 from forum.services.accounts import mutes
 from forum.services.meetings import schedule as meetings
 from forum.services.threads import posts, search
-from tests import meetings_support, threads_support
 from tests.conftest import PERSONAS, csrf_from
-from tests.meetings_support import schedule
-from tests.threads_support import client_for, new_reply, new_thread
+from tests.fixtures import meetings as meetings_support, threads as threads_support
+from tests.fixtures.meetings import schedule
+from tests.fixtures.threads import client_for, new_reply, new_thread
 
 # The shared fixtures, by assignment (a plugin import would be collected twice).
 board = threads_support.board

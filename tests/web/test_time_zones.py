@@ -13,8 +13,8 @@ from forum.errors import ValidationFailed
 from forum.extensions import db
 from forum.models import User
 from forum.services.accounts import account as accounts, guidelines
-from tests import chat_support
 from tests.conftest import PASSWORD, csrf_from, login, page_text
+from tests.fixtures import chat as chat_support
 
 room = chat_support.room
 

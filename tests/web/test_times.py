@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from forum.services.accounts import account as accounts
 from forum.services.meetings import reminders as meetings_reminders
 from forum.services.review import duty, sanctions
-from tests import meetings_support, threads_support
 from tests.conftest import PASSWORD, csrf_from, page_text
-from tests.meetings_support import schedule
-from tests.threads_support import client_for, new_thread
+from tests.fixtures import meetings as meetings_support, threads as threads_support
+from tests.fixtures.meetings import schedule
+from tests.fixtures.threads import client_for, new_thread
 
 board = threads_support.board
 fake_clock = meetings_support.fake_clock

@@ -7,9 +7,9 @@ import pytest
 
 from forum.extensions import db
 from forum.models import AuditEvent, SignIn
-from tests import two_factor_support
 from tests.conftest import PASSWORD, csrf_from, login, page_text
-from tests.two_factor_support import (
+from tests.fixtures import two_factor as two_factor_support
+from tests.fixtures.two_factor import (
     backup_codes_from,
     code_at,
     code_step,
