@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -19,9 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from .meetings import MeetingSession
+from .meetings import MeetingSession
 
 # Post.status values; a post is shown to everyone only when published and not deleted.
 PUBLISHED, HELD, REMOVED = "published", "held", "removed"

@@ -102,58 +102,44 @@ def check_signup(
     # One transaction: the default guidelines, if first published on the way, go with the
     # account, and a refused sign-up leaves nothing behind.
     with transaction.atomic():
-        result = _signup(pseudonym, password, password_confirm,
-                         agreed_guidelines_version=agreed_guidelines_version, locale=locale,
-                         timezone=timezone)
-    log.info("account created account_id=%s", result.user.id)
-    return result
-
-
-def _signup(
-    pseudonym: str,
-    password: str,
-    password_confirm: str,
-    *,
-    agreed_guidelines_version: int | None,
-    locale: str | None = None,
-    timezone: str | None = None,
-) -> SignupResult:
-    pseudonym = pseudonym.strip()
-    errors: dict[str, list[str]] = {}
-    verdict = None
-    try:
-        verdict = _check_new_pseudonym(pseudonym)
-    except ValidationFailed as exc:
-        errors.update(exc.reasons)
-    problems = password_problems(password, pseudonym)
-    if problems:
-        errors["password"] = problems
-    elif password != password_confirm:
-        errors["password_confirm"] = [str(_l("The two passwords are not the same."))]
-    current = guidelines.current_version()
-    if agreed_guidelines_version is None or agreed_guidelines_version != current.id:
-        errors["agree"] = [
-            str(_l("Please read the community guidelines and tick the box to agree."))
-        ]
-    if timezone is not None and not is_time_zone(timezone):
-        errors["timezone"] = [str(_l("Choose a time zone from the list."))]
-    if errors:
-        raise ValidationFailed(errors)
-    now = utcnow()
-    user = User(
-        pseudonym=pseudonym,
-        pseudonym_key=pseudonym_key(pseudonym),
-        pseudonym_skeleton=pseudonym_skeleton(pseudonym),
-        password_hash=hash_secret(password),
-        guidelines_version=current.id,
-        guidelines_agreed_at=now,
-        locale=locale,
-        timezone=timezone or "UTC",
-    )
-    db.session.add(user)
-    db.session.flush()
-    codes = _new_recovery_codes(user)
-    screening.remember_if_needed(verdict, "pseudonym", user.id, scope="pseudonym")
+        pseudonym = pseudonym.strip()
+        errors: dict[str, list[str]] = {}
+        verdict = None
+        try:
+            verdict = _check_new_pseudonym(pseudonym)
+        except ValidationFailed as exc:
+            errors.update(exc.reasons)
+        problems = password_problems(password, pseudonym)
+        if problems:
+            errors["password"] = problems
+        elif password != password_confirm:
+            errors["password_confirm"] = [str(_l("The two passwords are not the same."))]
+        current = guidelines.current_version()
+        if agreed_guidelines_version is None or agreed_guidelines_version != current.id:
+            errors["agree"] = [
+                str(_l("Please read the community guidelines and tick the box to agree."))
+            ]
+        if timezone is not None and not is_time_zone(timezone):
+            errors["timezone"] = [str(_l("Choose a time zone from the list."))]
+        if errors:
+            raise ValidationFailed(errors)
+        now = utcnow()
+        user = User(
+            pseudonym=pseudonym,
+            pseudonym_key=pseudonym_key(pseudonym),
+            pseudonym_skeleton=pseudonym_skeleton(pseudonym),
+            password_hash=hash_secret(password),
+            guidelines_version=current.id,
+            guidelines_agreed_at=now,
+            locale=locale,
+            timezone=timezone or "UTC",
+        )
+        db.session.add(user)
+        db.session.flush()
+        codes = _new_recovery_codes(user)
+        screening.remember_if_needed(verdict, "pseudonym", user.id, scope="pseudonym")
+    # After the commit: reading the id loads the account again, so the caller gets it loaded.
+    log.info("account created account_id=%s", user.id)
     return SignupResult(user=user, recovery_codes=codes)
 
 
