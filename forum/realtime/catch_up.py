@@ -207,12 +207,22 @@ def _run() -> None:
         if back_at is None:
             restored = False
         elif time.monotonic() - back_at >= GRACE_S and not failing:
+            finished = False
             with _state.lock:
                 if _state.back_at is not None and not _state.republish:
                     _state.since = None
                     _state.back_at = None
                     _state.worker = None
+                    finished = True
                     log.warning("message queue back: catch-up finished")
+            if finished:
+                # Each process told its rooms a count as soon as it wrote its own entries
+                # back, some before the others had: those counts can arrive last. Every
+                # process has written back by now, so the rooms hear the whole count again.
+                try:
+                    _restore_presence()
+                except Exception:  # noqa: BLE001 - the next join or leave tells the count
+                    log.warning("presence count after catch-up not sent")
                     return
 
 

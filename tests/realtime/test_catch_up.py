@@ -143,3 +143,18 @@ def test_the_catch_up_runs_from_a_failure_until_a_while_after_both_directions_wo
     finished = [r for r in caplog.records if r.getMessage() == "message queue back: catch-up "
                 "finished"]
     assert len(finished) == 2
+
+
+def test_when_the_catch_up_ends_every_room_hears_its_count_again(app, monkeypatch):
+    # Each process tells its rooms a count as soon as it wrote its presence back, perhaps
+    # before another process had: at the end every process has, and the count is said again.
+    monkeypatch.setattr(catch_up, "POLL_S", 0.05)
+    monkeypatch.setattr(catch_up, "GRACE_S", 0.3)
+    said = []
+    monkeypatch.setattr(catch_up, "_restore_presence",
+                        lambda: said.append(time.monotonic()) or True)
+    catch_up.init_app(app)
+    catch_up.listen_failed()
+    catch_up.listen_ok()
+    assert _wait(lambda: not catch_up.catching_up())
+    assert len(said) == 2 and said[1] - said[0] >= 0.25, said
